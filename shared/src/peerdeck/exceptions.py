@@ -1,0 +1,85 @@
+"""Exception tree of the Peerdeck client library.
+
+Every failure a caller can meet is a :class:`PeerdeckError`, so integrations catch one
+type and still tell "fix your password" from "the daemon is down". Messages name the
+operation and the daemon's answer but never a credential, cookie or API key.
+"""
+
+from __future__ import annotations
+
+
+class PeerdeckError(Exception):
+    """Base class of every error raised by the library."""
+
+
+class PeerdeckConnectionError(PeerdeckError):
+    """The daemon could not be reached (refused, DNS, TLS, dropped connection)."""
+
+
+class PeerdeckTimeoutError(PeerdeckConnectionError):
+    """The daemon did not answer within the request timeout."""
+
+
+class PeerdeckAuthenticationError(PeerdeckError):
+    """The credentials were rejected; retrying with the same ones will not help."""
+
+
+class PeerdeckForbiddenError(PeerdeckError):
+    """The daemon understood who we are but refuses the request."""
+
+
+class PeerdeckBannedError(PeerdeckForbiddenError):
+    """The daemon has banned this client's address (for example after failed logins)."""
+
+
+class PeerdeckRateLimitedError(PeerdeckError):
+    """The daemon asks us to slow down; ``retry_after`` says for how long, in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PeerdeckNotSupportedError(PeerdeckError):
+    """The daemon, or this version of it, has no such operation."""
+
+
+class PeerdeckInvalidResponseError(PeerdeckError):
+    """The daemon answered something we cannot interpret (bad JSON, unexpected shape)."""
+
+
+class PeerdeckResponseError(PeerdeckError):
+    """The daemon answered with an HTTP error not covered by a more specific class."""
+
+    def __init__(self, message: str, status: int, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class PeerdeckNotFoundError(PeerdeckResponseError):
+    """The daemon does not know the requested item (404)."""
+
+
+class PeerdeckConflictError(PeerdeckResponseError):
+    """The request conflicts with the daemon's current state (409)."""
+
+
+class PeerdeckServerError(PeerdeckResponseError):
+    """The daemon failed internally (5xx)."""
+
+
+class PeerdeckInputError(PeerdeckError, ValueError):
+    """A value given to the library is malformed; nothing was sent to the daemon."""
+
+
+class InvalidMagnetError(PeerdeckInputError):
+    """The text is not a usable ``magnet:`` link."""
+
+
+class InvalidHashError(PeerdeckInputError):
+    """The text is not a torrent info-hash (40 hex SHA-1 or 64 hex SHA-256)."""
+
+
+class InvalidURLError(PeerdeckInputError):
+    """The text is not an absolute http(s) URL."""

@@ -1,0 +1,96 @@
+"""Turns successive snapshots of a daemon's transfers into transfer events.
+
+Backends that poll use one tracker each. It remembers the last state of every transfer
+and which ones it has already announced as complete, so a transfer that finishes yields
+exactly one COMPLETED event — whether its state changes to ``completed`` or its progress
+reaches 1.0 while the daemon still calls it something else (qBittorrent's "pause on
+completion") — however often it is observed afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from .models import Transfer, TransferEvent, TransferEventKind, TransferState
+
+
+def is_done(transfer: Transfer) -> bool:
+    """True when the transfer's data is complete."""
+    if transfer.state is TransferState.FAILED or transfer.state is TransferState.CANCELLED:
+        return False
+    return transfer.state is TransferState.COMPLETED or transfer.progress >= 1.0
+
+
+class TransferTracker:
+    """Diff engine from transfer snapshots to :class:`TransferEvent` s."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Transfer] | None = None
+        self._announced: set[str] = set()
+
+    @property
+    def primed(self) -> bool:
+        """True once a first snapshot has been seen."""
+        return self._known is not None
+
+    def observe(self, transfers: Mapping[str, Transfer] | Iterable[Transfer]) -> list[TransferEvent]:
+        """Record a full snapshot and return what changed since the previous one.
+
+        The first snapshot only primes the tracker: what already exists when we start
+        watching is not "added". A transfer that appears already finished gets ADDED and
+        then COMPLETED (or FAILED), since it finished while we were not looking.
+        """
+        current = dict(transfers) if isinstance(transfers, Mapping) else {t.id: t for t in transfers}
+        previous = self._known
+        self._known = current
+        if previous is None:
+            self._announced = {tid for tid, t in current.items() if is_done(t)}
+            return []
+        now = datetime.now(UTC)
+        events: list[TransferEvent] = []
+        for transfer_id, transfer in current.items():
+            before = previous.get(transfer_id)
+            if before is None:
+                events.append(TransferEvent(TransferEventKind.ADDED, transfer, None, now))
+            events.extend(self._changes(before, transfer, now))
+        for transfer_id, transfer in previous.items():
+            if transfer_id not in current:
+                self._announced.discard(transfer_id)
+                events.append(TransferEvent(TransferEventKind.REMOVED, transfer, transfer.state, now))
+        return events
+
+    def _changes(self, before: Transfer | None, transfer: Transfer, now: datetime) -> list[TransferEvent]:
+        previous_state = before.state if before is not None else None
+        if is_done(transfer) and transfer.id not in self._announced:
+            self._announced.add(transfer.id)
+            return [TransferEvent(TransferEventKind.COMPLETED, transfer, previous_state, now)]
+        if previous_state == transfer.state:
+            return []
+        if transfer.state is TransferState.FAILED:
+            return [TransferEvent(TransferEventKind.FAILED, transfer, previous_state, now)]
+        if before is None:
+            return []
+        return [TransferEvent(TransferEventKind.STATE_CHANGED, transfer, previous_state, now)]
+
+    def export_state(self) -> dict[str, dict[str, str | bool]]:
+        """What the tracker has seen, as JSON-ready data, to persist across restarts."""
+        return {
+            tid: {"name": t.name, "state": t.state.value, "done": tid in self._announced}
+            for tid, t in (self._known or {}).items()
+        }
+
+    def restore_state(self, data: Mapping[str, Mapping[str, object]]) -> None:
+        """Resume from :meth:`export_state`, so what changed while we were away is reported once."""
+        known: dict[str, Transfer] = {}
+        announced: set[str] = set()
+        for tid, item in data.items():
+            try:
+                state = TransferState(str(item.get("state")))
+            except ValueError:
+                continue
+            known[tid] = Transfer(id=tid, name=str(item.get("name", tid)), state=state)
+            if item.get("done"):
+                announced.add(tid)
+        self._known = known
+        self._announced = announced
