@@ -13,6 +13,7 @@ from .models import BackendKind, Credentials
 from .qbittorrent import QBittorrentBackend
 from .slskd import SlskdBackend
 from .soulsync import SoulSyncBackend
+from .syncthing import SyncthingBackend
 from .tribler import TriblerBackend
 
 
@@ -34,6 +35,7 @@ def create_backend(
     constructors: dict[BackendKind, Callable[..., Backend]] = {
         BackendKind.QBITTORRENT: QBittorrentBackend,
         BackendKind.SOULSYNC: SoulSyncBackend,
+        BackendKind.SYNCTHING: SyncthingBackend,
         BackendKind.SLSKD: SlskdBackend,
         BackendKind.TRIBLER: TriblerBackend,
     }

@@ -60,6 +60,29 @@ class TransferTracker:
                 events.append(TransferEvent(TransferEventKind.REMOVED, transfer, transfer.state, now))
         return events
 
+    def observe_changes(self, changed: Iterable[Transfer], removed: Iterable[str] = ()) -> list[TransferEvent]:
+        """Record only what changed (and what vanished) since the last look, in O(changes).
+
+        For backends whose cheap update path knows which transfers it refreshed; the others
+        keep their previous state.
+        """
+        if self._known is None:
+            raise RuntimeError("observe a full snapshot first")
+        now = datetime.now(UTC)
+        events: list[TransferEvent] = []
+        for transfer in changed:
+            before = self._known.get(transfer.id)
+            self._known[transfer.id] = transfer
+            if before is None:
+                events.append(TransferEvent(TransferEventKind.ADDED, transfer, None, now))
+            events.extend(self._changes(before, transfer, now))
+        for transfer_id in removed:
+            gone = self._known.pop(transfer_id, None)
+            if gone is not None:
+                self._announced.discard(transfer_id)
+                events.append(TransferEvent(TransferEventKind.REMOVED, gone, gone.state, now))
+        return events
+
     def _changes(self, before: Transfer | None, transfer: Transfer, now: datetime) -> list[TransferEvent]:
         previous_state = before.state if before is not None else None
         if is_done(transfer) and transfer.id not in self._announced:

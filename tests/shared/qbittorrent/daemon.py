@@ -84,6 +84,7 @@ def write_config(profile: Path, port: int, save_path: Path, password: str) -> No
         "",
         "[Preferences]",
         "Connection\\UPnP=false",
+        "Connection\\ResolvePeerCountries=false",
         "General\\Locale=en",
         "WebUI\\Address=127.0.0.1",
         f"WebUI\\Port={port}",

@@ -82,6 +82,11 @@ async def test_torrent_lifecycle_and_merged_deltas(qbt_client: QBittorrentClient
     await qbt_client.torrents_create_category("peerdeck-test", str(save_path))
     await qbt_client.torrents_set_category([waiting], "peerdeck-test")
     await qbt_client.torrents_add_tags([waiting, complete], ["alpha", "beta"])
+
+    async def checked() -> bool:
+        return (await qbt_client.torrents_info(hashes=[complete]))[0]["progress"] == 1
+
+    await _wait_for(checked)
     await qbt_client.torrents_start([waiting])
     await qbt_client.torrents_stop([complete])
 

@@ -1,17 +1,18 @@
 """qBittorrent behind Peerdeck's unified :class:`~peerdeck.backend.Backend`.
 
 The update path is built around what calls cost the daemon (measured at 2,000 torrents:
-every ``sync/maindata`` or unfiltered ``torrents/info`` costs ~0.5 s of daemon CPU, while
-``transfer/info``, filtered lists and ``hashes=`` look-ups cost almost nothing):
+every ``sync/maindata`` or unfiltered ``torrents/info`` costs ~0.5 s of daemon CPU, filtered
+lists cost in proportion to what they match, and ``transfer/info``, ``log/main`` deltas and
+``hashes=`` look-ups cost almost nothing):
 
-* every tick: ``transfer/info`` plus the torrents that can change on their own — the
-  running ones (``filter=resumed``/``running``), or, when thousands are running, the
-  active ones plus a ``hashes=`` look-up of the unfinished ones — and a ``hashes=``
-  look-up of anything that left that set;
-* every few ticks: a one-row probe of the paused list, to notice torrents added paused
-  or removed by someone else;
-* the expensive ``sync/maindata`` (merged from deltas) only to start, when a probe shows
-  a change it cannot explain, after ``ALL`` actions, and as a slow reconciliation.
+* every tick: ``transfer/info``, the torrents moving data (``filter=active``) and a
+  ``hashes=`` look-up of the running torrents that can still finish or fail on their own
+  (downloading, stalled, queued, checking, moving) and of those that just stopped moving;
+* every tick, the new lines of qBittorrent's log: it logs each add, pause, resume and
+  removal, so lines we did not cause mean someone else acted; every few ticks, a one-row
+  probe of the (small) running list;
+* the expensive ``sync/maindata`` (merged from deltas) only to start, when the log or the
+  probe shows a change made elsewhere, after ``ALL`` actions, and as a slow reconciliation.
 """
 
 from __future__ import annotations
@@ -118,8 +119,7 @@ class QBittorrentBackend:
         verify_ssl: bool = True,
         request_timeout: float = DEFAULT_TIMEOUT,
         reconcile_interval: float = 1800.0,
-        probe_every: int = 3,
-        running_list_limit: int = 250,
+        probe_every: int = 6,
     ) -> None:
         self.client = QBittorrentClient(
             url,
@@ -132,13 +132,16 @@ class QBittorrentBackend:
         )
         self.reconcile_interval = reconcile_interval
         self.probe_every = max(1, probe_every)
-        self.running_list_limit = running_list_limit
         self._maindata = MaindataState()
         self._torrents: dict[str, JsonObject] = {}
         self._server_state: JsonObject = {}
         self._tracker = TransferTracker()
         self._pending: list[TransferEvent] = []
+        self._transfers: dict[str, Transfer] = {}
         self._lookup: set[str] = set()
+        self._was_moving: set[str] = set()
+        self._log_id: int | None = None
+        self._expected_log_lines = 0
         self._reconcile_needed = True
         self._last_reconcile = 0.0
         self._tick = 0
@@ -192,41 +195,58 @@ class QBittorrentBackend:
             if self._reconcile_needed or due:
                 await self._reconcile()
             else:
-                await self._cheap_tick()
-            transfers = {h: to_transfer(h, r) for h, r in self._torrents.items()}
-            self._pending.extend(self._tracker.observe(transfers))
-            return self._build_status(transfers), transfers
+                outcome = await self._cheap_tick()
+                if outcome is None:
+                    await self._reconcile()
+                else:
+                    self._apply(*outcome)
+            return self._build_status(), dict(self._transfers)
+
+    async def reconcile(self) -> None:
+        """Fetch the expensive full picture now (``sync/maindata`` deltas merged in place)."""
+        async with self._lock:
+            await self._reconcile()
 
     async def _reconcile(self) -> None:
-        """The expensive full picture, from ``sync/maindata`` deltas merged in place."""
+        if self._log_id is None:
+            entries = await self.client.log_main()
+            self._log_id = int(entries[-1]["id"]) if entries else -1
         data = await self.client.sync_maindata(self._maindata.rid)
         self._maindata.apply(data)
         self._torrents = {h: dict(r) for h, r in self._maindata.torrents.items()}
         self._server_state = dict(self._maindata.server_state)
+        self._transfers = {h: to_transfer(h, r) for h, r in self._torrents.items()}
+        self._pending.extend(self._tracker.observe(self._transfers))
         self._reconcile_needed = False
         self._last_reconcile = time.monotonic()
         self._lookup.clear()
+        self._expected_log_lines = 0
 
-    async def _cheap_tick(self) -> None:
-        info = await self.client.transfer_info()
-        self._server_state.update(info)
-        running = [h for h, r in self._torrents.items() if STATE_MAP.get(str(r.get("state"))) != TransferState.PAUSED]
-        if len(running) <= self.running_list_limit:
-            fresh = await self.client.torrents_info(status_filter=await self.client.status_filter_name("resumed"))
-            probe_running = False
-        else:
-            fresh = await self.client.torrents_info(status_filter="active")
-            unfinished = [h for h in running if float(self._torrents[h].get("progress", 0)) < 1.0]
-            self._lookup.update(unfinished)
-            probe_running = True
-        seen = self._merge(fresh)
-        # Whatever was running and is no longer listed was paused or removed: look it up.
-        if not probe_running:
-            self._lookup.update(h for h in running if h not in seen)
-        await self._look_up(self._lookup - seen)
+    async def _cheap_tick(self) -> tuple[set[str], set[str]] | None:
+        """Refresh what can change by itself; returns the hashes changed and removed, or
+        None when a change made elsewhere calls for a reconciliation."""
+        self._server_state.update(await self.client.transfer_info())
+        moving = self._merge(await self.client.torrents_info(status_filter="active"))
+        # Torrents that can finish or fail on their own, and those that just stopped moving
+        # (their rates drop to zero), are looked up by hash; finished ones only change when
+        # someone acts on them, which qBittorrent's log and the running-count probe reveal.
+        watch = {h for h, r in self._torrents.items() if _can_progress(r)} | self._was_moving | self._lookup
+        found, removed = await self._look_up(watch - moving)
+        self._was_moving = moving
         self._lookup.clear()
-        if self._tick % self.probe_every == 0 and await self._counts_moved(probe_running):
-            await self._reconcile()
+        if await self._log_shows_outside_changes():
+            return None
+        if self._tick % self.probe_every == 0 and await self._running_count_moved():
+            return None
+        return moving | found, removed
+
+    def _apply(self, changed: set[str], removed: set[str]) -> None:
+        refreshed = [to_transfer(h, self._torrents[h]) for h in changed if h in self._torrents]
+        for transfer in refreshed:
+            self._transfers[transfer.id] = transfer
+        for torrent_hash in removed:
+            self._transfers.pop(torrent_hash, None)
+        self._pending.extend(self._tracker.observe_changes(refreshed, removed))
 
     def _merge(self, records: Iterable[JsonObject]) -> set[str]:
         seen: set[str] = set()
@@ -237,31 +257,40 @@ class QBittorrentBackend:
                 seen.add(torrent_hash)
         return seen
 
-    async def _look_up(self, hashes: set[str]) -> None:
-        """Refresh some torrents by hash; any the daemon no longer has were removed."""
+    async def _look_up(self, hashes: set[str]) -> tuple[set[str], set[str]]:
+        """Refresh some torrents by hash; returns those found and those the daemon no longer has."""
         wanted = sorted(hashes)
+        found: set[str] = set()
+        removed: set[str] = set()
         for start in range(0, len(wanted), _LOOKUP_CHUNK):
             chunk = wanted[start : start + _LOOKUP_CHUNK]
-            found = self._merge(await self.client.torrents_info(hashes=chunk))
-            for torrent_hash in set(chunk) - found:
-                self._torrents.pop(torrent_hash, None)
+            present = self._merge(await self.client.torrents_info(hashes=chunk))
+            found |= present
+            for torrent_hash in set(chunk) - present:
+                if self._torrents.pop(torrent_hash, None) is not None:
+                    removed.add(torrent_hash)
+        return found, removed
 
-    async def _counts_moved(self, include_running: bool) -> bool:
-        """One-row probes: does the daemon hold as many paused (and running) torrents as we do?"""
-        paused = sum(1 for r in self._torrents.values() if STATE_MAP.get(str(r.get("state"))) == TransferState.PAUSED)
-        checks = [("paused", paused)]
-        if include_running:
-            checks.append(("resumed", len(self._torrents) - paused))
-        for generic, known in checks:
-            name = await self.client.status_filter_name(generic)
-            rows = await self.client.torrents_info(status_filter=name, limit=2, offset=max(known - 1, 0))
-            if len(rows) != min(known, 1):
-                return True
-        return False
+    async def _log_shows_outside_changes(self) -> bool:
+        """qBittorrent logs every add, pause, resume and removal: more lines than we caused means
+        someone else acted (web UI, RSS, another client) and a reconciliation is due."""
+        entries = await self.client.log_main(last_known_id=self._log_id if self._log_id is not None else -1)
+        if entries:
+            self._log_id = int(entries[-1]["id"])
+        unexplained = len(entries) - self._expected_log_lines
+        self._expected_log_lines = 0
+        return unexplained > 0
 
-    def _build_status(self, transfers: Mapping[str, Transfer]) -> Status:
+    async def _running_count_moved(self) -> bool:
+        """One-row probe of the (small) running list: a seeding torrent paused elsewhere shows here."""
+        running = sum(1 for r in self._torrents.values() if not _is_paused(r))
+        name = await self.client.status_filter_name("resumed")
+        rows = await self.client.torrents_info(status_filter=name, limit=2, offset=max(running - 1, 0))
+        return len(rows) != min(running, 1)
+
+    def _build_status(self) -> Status:
         counts = dict.fromkeys(TransferState, 0)
-        for transfer in transfers.values():
+        for transfer in self._transfers.values():
             counts[transfer.state] += 1
         state = self._server_state
         free = state.get("free_space_on_disk")
@@ -319,6 +348,7 @@ class QBittorrentBackend:
         )
         if hashes:
             self._lookup.update(hashes)
+            self._expected_log_lines += len(hashes)
         else:
             self._reconcile_needed = True
         return hashes
@@ -344,6 +374,7 @@ class QBittorrentBackend:
         if not hashes:
             raise PeerdeckInputError("no torrents given")
         self._lookup.update(hashes)
+        self._expected_log_lines += len(hashes)
         return hashes
 
     # ------------------------------------------------------------------ search
@@ -380,6 +411,18 @@ class QBittorrentBackend:
             await self.client.search_delete(search_id)
         except Exception:
             return
+
+
+def _is_paused(record: Mapping[str, Any]) -> bool:
+    return STATE_MAP.get(str(record.get("state"))) is TransferState.PAUSED
+
+
+def _can_progress(record: Mapping[str, Any]) -> bool:
+    """Running torrents that are still downloading, checking or moving."""
+    state = str(record.get("state"))
+    if _is_paused(record) or STATE_MAP.get(state) is TransferState.FAILED:
+        return False
+    return float(record.get("progress", 0.0)) < 1.0 or state.startswith(("checking", "moving"))
 
 
 def _search_hit(result: Mapping[str, Any]) -> SearchHit:

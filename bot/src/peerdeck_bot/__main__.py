@@ -1,0 +1,149 @@
+"""Standalone runner: ``peerdeck-bot [--config FILE] [--check-config] [run | sync]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from peerdeck import PeerdeckError, create_backend
+
+from .config import BackendConfig, BotConfig, ConfigError, load_config
+from .errors import BackendError, describe
+
+_LOGGER = logging.getLogger("peerdeck_bot")
+DEFAULT_CONFIG = "peerdeck-bot.toml"
+
+
+class PeerdeckBot(commands.Bot):
+    """A bot with nothing but the Peerdeck extension; it never syncs commands on start."""
+
+    def __init__(self, config: BotConfig) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default())
+        self.peerdeck_config = config
+
+    async def setup_hook(self) -> None:
+        """Load the extension."""
+        await self.load_extension("peerdeck_bot")
+
+
+def _public_url(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+async def _probe(backend_config: BackendConfig, session: aiohttp.ClientSession, timeout: float) -> str:
+    try:
+        credentials = backend_config.credentials()
+    except ConfigError as err:
+        return f"FAIL  {err}"
+    backend = create_backend(
+        backend_config.kind,
+        backend_config.url,
+        credentials,
+        session=session,
+        verify_ssl=backend_config.verify_ssl,
+        request_timeout=timeout,
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            info = await backend.info()
+            status = await backend.status()
+    except TimeoutError:
+        return f"FAIL  no answer within {timeout:g} s"
+    except PeerdeckError as err:
+        return "FAIL  " + describe(BackendError(backend_config.name, err))
+    finally:
+        await backend.close()
+    state = "connected" if status.connected else "up, not connected to its network"
+    return f"ok    {backend_config.kind.value} {info.version}, {state}"
+
+
+async def check_config(config: BotConfig) -> int:
+    """Connect to every backend and print a table; 0 when all answer."""
+    rows = [("backend", "url", "result")]
+    async with aiohttp.ClientSession() as session:
+        results = await asyncio.gather(*(_probe(b, session, config.limits.backend_timeout) for b in config.backends))
+    rows += [(b.name, _public_url(b.url), r) for b, r in zip(config.backends, results, strict=True)]
+    try:
+        config.token.resolve()
+    except ConfigError as err:
+        rows.append(("discord token", config.token.describe(), f"FAIL  {err}"))
+    else:
+        rows.append(("discord token", config.token.describe(), "ok    present (not checked with Discord)"))
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}")
+    return 0 if all(row[2].startswith("ok") for row in rows[1:]) else 1
+
+
+async def sync_commands(config: BotConfig, token: str) -> None:
+    """Register the slash commands with Discord (to the configured guilds, else globally)."""
+    bot = PeerdeckBot(config)
+    async with bot:
+        await bot.login(token)
+        if config.guild_ids:
+            for guild_id in config.guild_ids:
+                synced = await bot.tree.sync(guild=discord.Object(id=guild_id))
+                _LOGGER.info("synced %d commands to guild %d", len(synced), guild_id)
+        else:
+            synced = await bot.tree.sync()
+            _LOGGER.info("synced %d global commands (they may take a while to appear)", len(synced))
+
+
+async def run_bot(config: BotConfig, token: str) -> None:
+    """Connect and serve until interrupted."""
+    async with PeerdeckBot(config) as bot:
+        await bot.start(token)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="peerdeck-bot", description="Discord bot for Peerdeck daemons.")
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("PEERDECK_BOT_CONFIG", DEFAULT_CONFIG),
+        help=f"TOML config file (default: $PEERDECK_BOT_CONFIG or {DEFAULT_CONFIG})",
+    )
+    parser.add_argument(
+        "--check-config", action="store_true", help="validate the file, connect to each backend, print a table, exit"
+    )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("run", "sync"),
+        default="run",
+        help="run the bot (default), or sync: register the slash commands with Discord and exit",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"config error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if args.check_config:
+        raise SystemExit(asyncio.run(check_config(config)))
+    try:
+        token = config.token.resolve()
+    except ConfigError as err:
+        print(f"config error: discord token: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if args.command == "sync":
+        asyncio.run(sync_commands(config, token))
+    else:
+        asyncio.run(run_bot(config, token))
+
+
+if __name__ == "__main__":
+    main()

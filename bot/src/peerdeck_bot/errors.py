@@ -1,0 +1,64 @@
+"""Failures turned into plain words a Discord user can act on (never a traceback or a secret)."""
+
+from __future__ import annotations
+
+from peerdeck import (
+    PeerdeckAuthenticationError,
+    PeerdeckBannedError,
+    PeerdeckConnectionError,
+    PeerdeckError,
+    PeerdeckForbiddenError,
+    PeerdeckInputError,
+    PeerdeckNotFoundError,
+    PeerdeckNotSupportedError,
+    PeerdeckRateLimitedError,
+    PeerdeckTimeoutError,
+)
+
+
+class UserFacingError(Exception):
+    """A refusal or problem whose message is already meant for the user."""
+
+
+class BackendError(Exception):
+    """A library error raised while talking to the backend ``backend``."""
+
+    def __init__(self, backend: str, error: PeerdeckError) -> None:
+        super().__init__(backend)
+        self.backend = backend
+        self.error = error
+
+
+def describe(error: BaseException) -> str:
+    """Plain-text message for ``error`` (the caller escapes it for Discord)."""
+    if isinstance(error, UserFacingError):
+        return str(error)
+    if isinstance(error, BackendError):
+        return _backend_message(error.backend, error.error)
+    if isinstance(error, PeerdeckError):
+        return _backend_message("The daemon", error)
+    return "Something went wrong on the bot's side; the bot owner can find the details in its log."
+
+
+def _backend_message(name: str, error: PeerdeckError) -> str:
+    detail = str(error)
+    if isinstance(error, PeerdeckTimeoutError):
+        return f"{name} did not answer in time. It may be busy or down; try again in a minute."
+    if isinstance(error, PeerdeckConnectionError):
+        return f"{name} cannot be reached right now. Is the daemon running?"
+    if isinstance(error, PeerdeckAuthenticationError):
+        return f"{name} rejected the bot's credentials. Ask the bot owner to check them."
+    if isinstance(error, PeerdeckBannedError):
+        return f"{name} has banned the bot's address. Ask the bot owner to lift the ban."
+    if isinstance(error, PeerdeckForbiddenError):
+        return f"{name} refused: {detail}"
+    if isinstance(error, PeerdeckRateLimitedError):
+        wait = f" in {error.retry_after:.0f} s" if error.retry_after else " in a little while"
+        return f"{name} asks us to slow down. Try again{wait}."
+    if isinstance(error, PeerdeckNotSupportedError):
+        return f"{name} cannot do that: {detail}"
+    if isinstance(error, PeerdeckNotFoundError):
+        return f"{name} does not know that item any more (it may have been removed)."
+    if isinstance(error, PeerdeckInputError):
+        return f"That does not look right: {detail}"
+    return f"{name} reported a problem: {detail}"

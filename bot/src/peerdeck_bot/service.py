@@ -1,0 +1,471 @@
+"""The verbs behind the slash commands, over Peerdeck backends, with no Discord in sight."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, TypeAlias, TypeVar
+
+import aiohttp
+
+from peerdeck import (
+    ALL,
+    Backend,
+    EnqueueTarget,
+    Magnet,
+    PeerdeckError,
+    PeerdeckTimeoutError,
+    SearchKind,
+    Status,
+    TextRequest,
+    TorrentUrl,
+    Transfer,
+    TransferEventKind,
+    TransferSelector,
+    TransferState,
+    TransferTracker,
+    create_backend,
+)
+from peerdeck.models import TransferEvent
+
+from .config import BotConfig, NotifyMode
+from .errors import BackendError, UserFacingError, describe
+from .state import Delivery, Request, SearchRecord, StateStore
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+Verb: TypeAlias = Literal["search", "enqueue", "pause", "resume", "remove", "status"]
+HIT_PREFIX = "#hit:"
+MAX_ATTEMPTS = 5
+MAX_CHOICES = 25
+ACTIVE_STATES = (TransferState.ACTIVE, TransferState.QUEUED)
+
+
+@dataclass(slots=True)
+class Slot:
+    """One configured backend and what the bot keeps about it."""
+
+    name: str
+    backend: Backend
+    tracker: TransferTracker = field(default_factory=TransferTracker)
+    transfers: list[Transfer] = field(default_factory=list)
+    refreshed_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What /status shows for one backend."""
+
+    name: str
+    kind: str
+    status: Status | None
+    transfers: tuple[Transfer, ...] = ()
+    error: str | None = None
+
+
+class Cooldown:
+    """Per-key rate limit: one use per ``seconds``."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._last: dict[int, float] = {}
+
+    def retry_after(self, key: int) -> float | None:
+        """Seconds to wait, or None after recording this use."""
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.seconds:
+            return self.seconds - (now - last)
+        self._last[key] = now
+        return None
+
+
+class PeerdeckService:
+    """Backends, caches, searches, requests and completion notices."""
+
+    def __init__(
+        self,
+        config: BotConfig,
+        *,
+        backends: Mapping[str, Backend] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.store = StateStore(config.state_file)
+        self.cooldown = Cooldown(config.limits.search_cooldown, clock)
+        self._given = dict(backends) if backends is not None else None
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._slots: dict[str, Slot] = {}
+        self._refresh_task: asyncio.Task[None] | None = None
+        self._poll_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Load the saved state and create the backends (no network traffic yet)."""
+        await self.store.load()
+        if self._given is not None:
+            backends = self._given
+        else:
+            self._session = aiohttp.ClientSession()
+            backends = {
+                b.name: create_backend(
+                    b.kind,
+                    b.url,
+                    b.credentials(),
+                    session=self._session,
+                    verify_ssl=b.verify_ssl,
+                    request_timeout=self.config.limits.backend_timeout,
+                )
+                for b in self.config.backends
+            }
+        for name, backend in backends.items():
+            slot = Slot(name, backend)
+            saved = self.store.state.trackers.get(name)
+            if saved is not None:
+                slot.tracker.restore_state(saved)
+            self._slots[name] = slot
+
+    async def close(self) -> None:
+        """Stop background work and close every backend and the shared HTTP session."""
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresh_task
+        for slot in self._slots.values():
+            with contextlib.suppress(PeerdeckError, OSError):
+                await slot.backend.close()
+        self._slots.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # ------------------------------------------------------------------ backends
+
+    @property
+    def names(self) -> list[str]:
+        """Configured backend names, in config order."""
+        return list(self._slots)
+
+    def slot(self, name: str) -> Slot:
+        """The backend called ``name``."""
+        slot = self._slots.get(name)
+        if slot is None:
+            raise UserFacingError(f"There is no backend called {name!r}. Known: {', '.join(self._slots)}.")
+        return slot
+
+    def pick(self, name: str | None, verb: Verb) -> str:
+        """The backend to use for ``verb``: the one asked for, else the first that can do it."""
+        if name:
+            slot = self.slot(name)
+            explanation = self._cannot(slot, verb)
+            if explanation:
+                raise UserFacingError(explanation)
+            return slot.name
+        for slot in self._slots.values():
+            if not self._cannot(slot, verb):
+                return slot.name
+        first = next(iter(self._slots.values()))
+        raise UserFacingError(self._cannot(first, verb) or f"No backend can {verb}.")
+
+    def _cannot(self, slot: Slot, verb: Verb) -> str | None:
+        caps = slot.backend.capabilities
+        label = f"{slot.name} ({slot.backend.kind.value})"
+        names = self.config.command_names
+        if verb == "search" and caps.search is SearchKind.NONE:
+            return f"{label} has no search. Use /{names['enqueue']} with a magnet link or URL instead."
+        if verb == "enqueue" and not caps.enqueue:
+            return f"{label} cannot start downloads from here; add them in the daemon itself."
+        if verb == "pause" and not caps.pause:
+            return (
+                f"{label} cannot pause transfers. Use /{names['remove']} to cancel one, "
+                "or lower its speed limits in the daemon's own settings."
+            )
+        if verb == "resume" and not caps.resume:
+            return f"{label} cannot resume transfers. Search for the item again and enqueue it anew."
+        if verb == "remove" and not caps.remove:
+            return f"{label} cannot remove transfers; do it in the daemon itself."
+        return None
+
+    async def call(self, name: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run one backend operation under the configured timeout, with errors tagged by backend."""
+        timeout = self.config.limits.backend_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                return await operation()
+        except TimeoutError:
+            raise BackendError(name, PeerdeckTimeoutError(f"no answer within {timeout:g} s")) from None
+        except PeerdeckError as err:
+            raise BackendError(name, err) from err
+
+    # ------------------------------------------------------------------ status
+
+    async def reports(self, name: str | None) -> list[Report]:
+        """Status and transfers of one backend, or of all of them at once."""
+        names = [self.slot(name).name] if name else self.names
+        return list(await asyncio.gather(*(self._report(n) for n in names)))
+
+    async def _report(self, name: str) -> Report:
+        slot = self._slots[name]
+        kind = slot.backend.kind.value
+        try:
+            status = await self.call(name, slot.backend.status)
+            transfers = await self.call(name, slot.backend.transfers)
+        except BackendError as err:
+            return Report(name, kind, None, error=describe(err))
+        self._remember(slot, transfers)
+        return Report(name, kind, status, tuple(transfers))
+
+    # ------------------------------------------------------------------ search
+
+    def new_search(self, user_id: int, backend: str, query: str) -> SearchRecord:
+        """Register a search so its result menu can find it again, even after a restart."""
+        record = SearchRecord(secrets.token_hex(5), user_id, backend, query)
+        self.store.add_search(record)
+        return record
+
+    def search_record(self, search_id: str) -> SearchRecord:
+        """A remembered search."""
+        record = self.store.state.searches.get(search_id)
+        if record is None:
+            raise UserFacingError("These results have expired. Run the search again.")
+        return record
+
+    async def stream_search(self, record: SearchRecord) -> AsyncIterator[None]:
+        """Fill ``record.hits``; yield whenever new hits are worth showing, at most every ``edit_interval`` s."""
+        limits = self.config.limits
+        backend = self.slot(record.backend).backend
+        changed = asyncio.Event()
+
+        async def pump() -> None:
+            async with asyncio.timeout(limits.search_timeout + limits.backend_timeout):
+                async for hit in backend.search(record.query, timeout=limits.search_timeout, limit=limits.search_limit):
+                    record.hits.append(hit)
+                    changed.set()
+
+        task = asyncio.create_task(pump())
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=limits.edit_interval)
+                if changed.is_set() and not task.done():
+                    changed.clear()
+                    yield
+            task.result()
+        except TimeoutError:
+            if not record.hits:
+                raise BackendError(record.backend, PeerdeckTimeoutError("search timed out")) from None
+        except PeerdeckError as err:
+            raise BackendError(record.backend, err) from err
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            record.done = True
+            await self.store.save()
+
+    def hit_choices(self, user_id: int, current: str) -> list[tuple[str, str]]:
+        """Autocomplete entries for a user's recent search hits."""
+        text = current.casefold()
+        choices: list[tuple[str, str]] = []
+        for record in reversed(self.store.state.searches.values()):
+            if record.user_id != user_id:
+                continue
+            for index, hit in enumerate(record.hits):
+                if text in hit.title.casefold():
+                    choices.append((f"{hit.title} ({record.backend})", f"{HIT_PREFIX}{record.id}:{index}"))
+                if len(choices) >= MAX_CHOICES:
+                    return choices
+        return choices
+
+    def parse_target(self, text: str, backend: str | None) -> tuple[str, EnqueueTarget]:
+        """The backend and enqueue target a user typed or picked."""
+        text = text.strip()
+        if text.startswith(HIT_PREFIX):
+            search_id, _, index = text[len(HIT_PREFIX) :].rpartition(":")
+            record = self.search_record(search_id)
+            if not index.isdigit() or int(index) >= len(record.hits):
+                raise UserFacingError("That search result no longer exists. Run the search again.")
+            return record.backend, record.hits[int(index)]
+        name = self.pick(backend, "enqueue")
+        if text.startswith("magnet:"):
+            return name, Magnet(text)
+        if text.startswith(("http://", "https://")):
+            return name, TorrentUrl(text)
+        if not text:
+            raise UserFacingError("Give a magnet link, a URL, a search result or a .torrent file.")
+        return name, TextRequest(text)
+
+    # ------------------------------------------------------------------ acting
+
+    def notify_mode(self, user_id: int, chosen: NotifyMode | None) -> NotifyMode:
+        """The user's notice preference, remembering an explicit choice."""
+        if chosen is not None:
+            self.store.state.prefs[user_id] = chosen
+            return chosen
+        return self.store.state.prefs.get(user_id, self.config.default_notify)
+
+    async def enqueue(self, name: str, target: EnqueueTarget, user_id: int, mode: NotifyMode) -> list[str]:
+        """Start a download and remember who asked for it."""
+        slot = self.slot(name)
+        explanation = self._cannot(slot, "enqueue")
+        if explanation:
+            raise UserFacingError(explanation)
+        ids = await self.call(name, lambda: slot.backend.enqueue(target))
+        requests = self.store.state.requests.setdefault(name, {})
+        for transfer_id in ids:
+            requests[transfer_id] = Request(user_id, mode)
+        await self.store.save()
+        self.refresh_soon()
+        return ids
+
+    async def resolve(self, name: str | None, text: str, verb: Verb) -> tuple[str, TransferSelector, str]:
+        """The backend, transfer selector and a label for what the user typed or picked."""
+        text = text.strip()
+        prefix, sep, rest = text.partition(":")
+        if sep and prefix in self._slots and (not name or name == prefix):
+            name, text = prefix, rest
+        backend = self.pick(name, verb)
+        if text.casefold() == "all":
+            if verb == "remove":
+                raise UserFacingError("Remove transfers one at a time.")
+            return backend, ALL, f"all transfers on {backend}"
+        slot = self._slots[backend]
+        transfers = await self.call(backend, slot.backend.transfers)
+        self._remember(slot, transfers)
+        exact = [t for t in transfers if t.id == text]
+        matches = exact or [t for t in transfers if t.name.casefold() == text.casefold()]
+        matches = matches or [t for t in transfers if text.casefold() in t.name.casefold()]
+        if not matches:
+            raise UserFacingError(f"No transfer on {backend} matches {text!r}.")
+        if len(matches) > 1:
+            shown = ", ".join(t.name for t in matches[:3])
+            raise UserFacingError(
+                f"{text!r} matches {len(matches)} transfers on {backend} ({shown}…). Pick one from the suggestions."
+            )
+        return backend, [matches[0].id], matches[0].name
+
+    async def act(self, verb: Literal["pause", "resume"], name: str, selector: TransferSelector) -> None:
+        """Pause or resume transfers."""
+        backend = self._slots[name].backend
+        operation = backend.pause if verb == "pause" else backend.resume
+        await self.call(name, lambda: operation(selector))
+        self.refresh_soon()
+
+    async def remove(self, name: str, selector: TransferSelector, *, delete_data: bool) -> None:
+        """Remove transfers (and their data when asked)."""
+        backend = self._slots[name].backend
+        await self.call(name, lambda: backend.remove(selector, delete_data=delete_data))
+        self.refresh_soon()
+
+    # ------------------------------------------------------------------ cache for autocomplete
+
+    def transfer_choices(self, current: str, backend: str | None, *, offer_all: bool) -> list[tuple[str, str]]:
+        """Autocomplete entries from the cache; never waits on a daemon."""
+        self.refresh_soon(stale_only=True)
+        text = current.casefold()
+        choices: list[tuple[str, str]] = []
+        if offer_all and text in "all":
+            choices.append(("all transfers", "all"))
+        many = len(self._slots) > 1
+        for slot in self._slots.values():
+            if backend and slot.name != backend:
+                continue
+            for transfer in slot.transfers:
+                value = f"{slot.name}:{transfer.id}"
+                if text not in transfer.name.casefold() or len(value) > 100:
+                    continue
+                where = f" · {slot.name}" if many else ""
+                choices.append((f"{transfer.name} · {transfer.state.value} {transfer.progress:.0%}{where}", value))
+        return choices[:MAX_CHOICES]
+
+    def refresh_soon(self, *, stale_only: bool = False) -> None:
+        """Refresh the transfer cache in the background, unless a refresh is running."""
+        if self._refresh_task is not None and not self._refresh_task.done():
+            return
+        if stale_only:
+            now = self._clock()
+            interval = self.config.limits.poll_interval
+            if all(s.refreshed_at is not None and now - s.refreshed_at < interval for s in self._slots.values()):
+                return
+        self._refresh_task = asyncio.create_task(self.poll())
+
+    def _remember(self, slot: Slot, transfers: Sequence[Transfer]) -> None:
+        slot.transfers = list(transfers)
+        slot.refreshed_at = self._clock()
+
+    # ------------------------------------------------------------------ completion notices
+
+    async def poll(self) -> None:
+        """Refresh every backend once and queue the notices for what finished since the last look."""
+        async with self._poll_lock:
+            for slot in list(self._slots.values()):
+                try:
+                    transfers = await self.call(slot.name, slot.backend.transfers)
+                except BackendError as err:
+                    _LOGGER.debug("cannot refresh %s: %s", slot.name, describe(err))
+                    continue
+                self._remember(slot, transfers)
+                for event in slot.tracker.observe(transfers):
+                    self._on_event(slot.name, event)
+                self.store.state.trackers[slot.name] = slot.tracker.export_state()
+            await self.store.save()
+
+    def _on_event(self, backend: str, event: TransferEvent) -> None:
+        requests = self.store.state.requests.setdefault(backend, {})
+        tid = event.transfer.id
+        if event.kind is TransferEventKind.REMOVED:
+            requests.pop(tid, None)
+            return
+        if event.kind is TransferEventKind.COMPLETED:
+            request = requests.pop(tid, None)
+            outcome = "completed"
+        elif event.kind is TransferEventKind.FAILED:
+            request = requests.get(tid)
+            outcome = "failed"
+        else:
+            return
+        if request is None and not self.config.announce_all:
+            return
+        base = Delivery(backend, tid, event.transfer.name, outcome, "channel")
+        has_channel = self.config.notify_channel_id is not None
+        deliveries: list[Delivery] = []
+        if request is not None and (request.mode == "dm" or (request.mode == "channel" and not has_channel)):
+            deliveries.append(Delivery(backend, tid, base.name, outcome, "dm", request.user_id))
+        if has_channel:
+            mention = request is not None and request.mode == "channel"
+            user_id = request.user_id if request is not None else None
+            deliveries.append(Delivery(backend, tid, base.name, outcome, "channel", user_id, mention))
+        known = {d.key for d in self.store.state.outbox}
+        self.store.state.outbox.extend(d for d in deliveries if d.key not in known)
+
+    async def flush(self, deliver: Callable[[Sequence[Delivery]], Awaitable[set[str]]]) -> None:
+        """Hand pending notices to ``deliver``; what it reports sent is never handed over again."""
+        pending = list(self.store.state.outbox)
+        if not pending:
+            return
+        sent = await deliver(pending)
+        remaining: list[Delivery] = []
+        for delivery in pending:
+            if delivery.key in sent:
+                continue
+            attempts = delivery.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                _LOGGER.warning(
+                    "giving up on a %s notice for %s after %d attempts", delivery.target, delivery.key, attempts
+                )
+                continue
+            remaining.append(replace(delivery, attempts=attempts))
+        self.store.state.outbox = remaining
+        await self.store.save()
+
+
+def active_first(transfers: Sequence[Transfer]) -> list[Transfer]:
+    """Transfers ordered for display: active and queued first, fastest first."""
+    return sorted(transfers, key=lambda t: (t.state not in ACTIVE_STATES, -t.download_rate, t.name.casefold()))

@@ -1,0 +1,210 @@
+"""What the bot must remember across restarts, kept in one small JSON file written atomically."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peerdeck import SearchHit
+
+from .config import NOTIFY_MODES, NotifyMode
+
+_LOGGER = logging.getLogger(__name__)
+MAX_SEARCHES = 50
+VERSION = 1
+
+
+@dataclass(slots=True)
+class SearchRecord:
+    """One user's search and the hits found so far, so result menus outlive a restart."""
+
+    id: str
+    user_id: int
+    backend: str
+    query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Who enqueued a transfer and how they want to hear about it."""
+
+    user_id: int
+    mode: NotifyMode
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One notice to one place (a DM or the channel summary), sent exactly once."""
+
+    backend: str
+    transfer_id: str
+    name: str
+    outcome: str
+    """``completed`` or ``failed``."""
+    target: str
+    """``dm`` or ``channel``."""
+    user_id: int | None = None
+    mention: bool = False
+    attempts: int = 0
+
+    @property
+    def key(self) -> str:
+        """Identity of this delivery."""
+        return f"{self.backend}:{self.transfer_id}:{self.outcome}:{self.target}"
+
+
+@dataclass(slots=True)
+class BotState:
+    """The persisted state."""
+
+    trackers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: dict[str, dict[str, Request]] = field(default_factory=dict)
+    outbox: list[Delivery] = field(default_factory=list)
+    searches: dict[str, SearchRecord] = field(default_factory=dict)
+    prefs: dict[int, NotifyMode] = field(default_factory=dict)
+
+
+class StateStore:
+    """Loads and saves :class:`BotState`; saving replaces the file atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.state = BotState()
+        self._lock = asyncio.Lock()
+
+    async def load(self) -> None:
+        """Read the file if there is one; a damaged file is set aside and the bot starts afresh."""
+        self.state = await asyncio.to_thread(self._read)
+
+    async def save(self) -> None:
+        """Write the current state."""
+        async with self._lock:
+            text = json.dumps(_dump(self.state), separators=(",", ":"), default=str)
+            await asyncio.to_thread(_write_atomic, self.path, text)
+
+    def add_search(self, record: SearchRecord) -> None:
+        """Remember a search, forgetting the oldest beyond :data:`MAX_SEARCHES`."""
+        searches = self.state.searches
+        searches[record.id] = record
+        while len(searches) > MAX_SEARCHES:
+            del searches[next(iter(searches))]
+
+    def _read(self) -> BotState:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return BotState()
+        try:
+            return _parse(json.loads(text))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            aside = self.path.with_suffix(self.path.suffix + ".damaged")
+            _LOGGER.warning("state file %s is damaged; keeping it as %s and starting afresh", self.path, aside)
+            os.replace(self.path, aside)
+            return BotState()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _dump(state: BotState) -> dict[str, Any]:
+    return {
+        "version": VERSION,
+        "trackers": state.trackers,
+        "requests": {
+            b: {tid: {"user_id": r.user_id, "mode": r.mode} for tid, r in reqs.items()}
+            for b, reqs in state.requests.items()
+        },
+        "outbox": [
+            {
+                "backend": d.backend,
+                "transfer_id": d.transfer_id,
+                "name": d.name,
+                "outcome": d.outcome,
+                "target": d.target,
+                "user_id": d.user_id,
+                "mention": d.mention,
+                "attempts": d.attempts,
+            }
+            for d in state.outbox
+        ],
+        "searches": {
+            sid: {
+                "user_id": s.user_id,
+                "backend": s.backend,
+                "query": s.query,
+                "done": s.done,
+                "hits": [_dump_hit(h) for h in s.hits],
+            }
+            for sid, s in state.searches.items()
+        },
+        "prefs": {str(uid): mode for uid, mode in state.prefs.items()},
+    }
+
+
+def _dump_hit(hit: SearchHit) -> dict[str, Any]:
+    return {name: getattr(hit, name) for name in SearchHit.__slots__}
+
+
+def _parse(data: dict[str, Any]) -> BotState:
+    if data.get("version") != VERSION:
+        raise ValueError("unknown state version")
+    return BotState(
+        trackers={str(b): dict(t) for b, t in data["trackers"].items()},
+        requests={
+            str(b): {str(tid): Request(int(r["user_id"]), _mode(r["mode"])) for tid, r in reqs.items()}
+            for b, reqs in data["requests"].items()
+        },
+        outbox=[
+            Delivery(
+                backend=str(d["backend"]),
+                transfer_id=str(d["transfer_id"]),
+                name=str(d["name"]),
+                outcome=str(d["outcome"]),
+                target=str(d["target"]),
+                user_id=None if d["user_id"] is None else int(d["user_id"]),
+                mention=bool(d["mention"]),
+                attempts=int(d["attempts"]),
+            )
+            for d in data["outbox"]
+        ],
+        searches={
+            str(sid): SearchRecord(
+                id=str(sid),
+                user_id=int(s["user_id"]),
+                backend=str(s["backend"]),
+                query=str(s["query"]),
+                hits=[SearchHit(**h) for h in s["hits"]],
+                done=bool(s["done"]),
+            )
+            for sid, s in data["searches"].items()
+        },
+        prefs={int(uid): _mode(mode) for uid, mode in data["prefs"].items()},
+    )
+
+
+def _mode(value: Any) -> NotifyMode:
+    for mode in NOTIFY_MODES:
+        if value == mode:
+            return mode
+    raise ValueError(f"unknown notify mode {value!r}")

@@ -1,0 +1,68 @@
+"""The Peerdeck integration: qBittorrent, Syncthing, slskd, SoulSync and Tribler in Home Assistant."""
+
+from __future__ import annotations
+
+from aiohttp import CookieJar
+from homeassistant.const import CONF_VERIFY_SSL, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_create_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from peerdeck import PeerdeckInputError
+
+from .const import DEFAULT_VERIFY_SSL, DOMAIN
+from .coordinator import (
+    ISSUE_BANNED,
+    ISSUE_UNSUPPORTED_VERSION,
+    PeerdeckConfigEntry,
+    PeerdeckCoordinator,
+    PeerdeckData,
+    tracker_store,
+)
+from .helpers import build_backend
+from .services import async_setup_services
+
+PLATFORMS: list[Platform] = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> bool:
+    """Connect to the daemon, fetch a first refresh and set up the platforms."""
+    # A session of our own: qBittorrent's cookie must be kept for bare-IP hosts too.
+    session = async_create_clientsession(
+        hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL), cookie_jar=CookieJar(unsafe=True)
+    )
+    try:
+        backend = build_backend(entry.data, session)
+    except PeerdeckInputError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN, translation_key="invalid_config", translation_placeholders={"error": str(err)}
+        ) from err
+    entry.async_on_unload(backend.close)
+    coordinator = PeerdeckCoordinator(hass, entry, backend)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = PeerdeckData(backend=backend, coordinator=coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> bool:
+    """Unload the platforms; the session and backend are closed by the unload callbacks."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> None:
+    """Forget what the entry's event tracker persisted, and its repair issues."""
+    await tracker_store(hass, entry.entry_id).async_remove()
+    for issue in (ISSUE_BANNED, ISSUE_UNSUPPORTED_VERSION):
+        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")

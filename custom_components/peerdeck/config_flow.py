@@ -1,0 +1,274 @@
+"""Config flow of the Peerdeck integration: pick the daemon, connect, test; reauth, reconfigure, options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.const import CONF_PASSWORD, CONF_SCAN_INTERVAL, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from yarl import URL
+
+from peerdeck import (
+    BackendInfo,
+    BackendKind,
+    PeerdeckAuthenticationError,
+    PeerdeckBannedError,
+    PeerdeckConnectionError,
+    PeerdeckError,
+    PeerdeckForbiddenError,
+    PeerdeckInputError,
+    PeerdeckNotSupportedError,
+)
+
+from .const import (
+    CONF_ADVANCED,
+    CONF_API_KEY,
+    CONF_KIND,
+    CONF_TIMEOUT,
+    CREDENTIAL_FIELDS,
+    DEFAULT_SCAN_INTERVALS,
+    DEFAULT_TIMEOUT,
+    DEFAULT_URLS,
+    DEFAULT_VERIFY_SSL,
+    DOMAIN,
+    LOGGER,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+)
+from .coordinator import PeerdeckConfigEntry
+from .helpers import build_backend, daemon_name, normalize_url, public_url
+
+SECRETS = (CONF_PASSWORD, CONF_API_KEY)
+_TEXT = TextSelector()
+_SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+def _credentials_schema(kind: BackendKind, *, keep_secrets: bool = False) -> dict[vol.Marker, Any]:
+    """The credential fields of a daemon kind; with ``keep_secrets`` secrets may be left blank."""
+    fields: dict[vol.Marker, Any] = {}
+    for name, required in CREDENTIAL_FIELDS[kind]:
+        optional = not required or (keep_secrets and name in SECRETS)
+        marker = vol.Optional(name) if optional else vol.Required(name)
+        fields[marker] = _SECRET if name in SECRETS else _TEXT
+    return fields
+
+
+def _connection_schema(kind: BackendKind, *, keep_secrets: bool = False) -> vol.Schema:
+    """URL, credentials and the collapsed advanced section."""
+    advanced = vol.Schema(
+        {
+            vol.Required(CONF_VERIFY_SSL, default=DEFAULT_VERIFY_SSL): BooleanSelector(),
+            vol.Required(CONF_TIMEOUT, default=DEFAULT_TIMEOUT): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(min=1, max=120, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX)
+                ),
+                vol.Coerce(int),
+            ),
+        }
+    )
+    return vol.Schema(
+        {
+            vol.Required(CONF_URL): _URL,
+            **_credentials_schema(kind, keep_secrets=keep_secrets),
+            vol.Required(CONF_ADVANCED): section(advanced, {"collapsed": True}),
+        }
+    )
+
+
+def _entry_data(kind: BackendKind, user_input: Mapping[str, Any], keep: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten the form into entry data; secrets left blank keep the values in ``keep``."""
+    data: dict[str, Any] = {CONF_KIND: kind.value, CONF_URL: str(user_input[CONF_URL]).strip()}
+    for name, _ in CREDENTIAL_FIELDS[kind]:
+        value = user_input.get(name) or (keep.get(name) if name in SECRETS else None)
+        if value:
+            data[name] = value
+    data[CONF_VERIFY_SSL] = user_input[CONF_ADVANCED][CONF_VERIFY_SSL]
+    data[CONF_TIMEOUT] = user_input[CONF_ADVANCED][CONF_TIMEOUT]
+    return data
+
+
+async def _async_test(hass: HomeAssistant, data: Mapping[str, Any]) -> tuple[BackendInfo | None, dict[str, str]]:
+    """Connect with ``data``; returns the daemon's info, or the form errors."""
+    session = async_get_clientsession(hass, data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL))
+    try:
+        backend = build_backend(data, session)
+    except PeerdeckInputError:
+        return None, {CONF_URL: "invalid_url"}
+    try:
+        return await backend.info(), {}
+    except PeerdeckBannedError:
+        error = "banned"
+    except (PeerdeckAuthenticationError, PeerdeckForbiddenError):
+        error = "invalid_auth"
+    except PeerdeckNotSupportedError:
+        error = "unsupported_version"
+    except PeerdeckConnectionError:
+        error = "cannot_connect"
+    except PeerdeckError:
+        LOGGER.debug("The daemon answered the connection test unexpectedly", exc_info=True)
+        error = "cannot_connect"
+    except Exception:
+        LOGGER.exception("Unexpected error while testing the connection")
+        error = "unknown"
+    finally:
+        await backend.close()
+    return None, {"base": error}
+
+
+def _title(kind: BackendKind, url: str) -> str:
+    parsed = URL(public_url(url))
+    return f"{daemon_name(kind)} ({parsed.host}:{parsed.port})"
+
+
+def _unique_id(info: BackendInfo, url: str) -> str:
+    return info.identity or normalize_url(url)
+
+
+class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a daemon: its kind, then where it is and how to log in."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no daemon kind chosen."""
+        self._kind = BackendKind.QBITTORRENT
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: PeerdeckConfigEntry) -> PeerdeckOptionsFlow:
+        """The options flow (refresh interval)."""
+        return PeerdeckOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick the daemon kind."""
+        if user_input is not None:
+            self._kind = BackendKind(user_input[CONF_KIND])
+            return await self.async_step_connection()
+        selector = SelectSelector(
+            SelectSelectorConfig(
+                options=[kind.value for kind in BackendKind], translation_key=CONF_KIND, mode=SelectSelectorMode.LIST
+            )
+        )
+        return self.async_show_form(step_id="user", data_schema=vol.Schema({vol.Required(CONF_KIND): selector}))
+
+    async def async_step_connection(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the URL and credentials, and test them."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _entry_data(self._kind, user_input, {})
+            info, errors = await _async_test(self.hass, data)
+            if info is not None:
+                await self.async_set_unique_id(_unique_id(info, data[CONF_URL]))
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=_title(self._kind, data[CONF_URL]), data=data)
+        suggested = user_input or {CONF_URL: DEFAULT_URLS[self._kind]}
+        return self.async_show_form(
+            step_id="connection",
+            data_schema=self.add_suggested_values_to_schema(_connection_schema(self._kind), suggested),
+            errors=errors,
+            description_placeholders={"daemon": daemon_name(self._kind)},
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The daemon rejected the credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for new credentials."""
+        entry = self._get_reauth_entry()
+        kind = BackendKind(entry.data[CONF_KIND])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            credentials = {name: user_input.get(name, "") for name, _ in CREDENTIAL_FIELDS[kind]}
+            data = {**entry.data, **credentials}
+            info, errors = await _async_test(self.hass, data)
+            if info is not None:
+                await self.async_set_unique_id(_unique_id(info, data[CONF_URL]))
+                self._abort_if_unique_id_mismatch(reason="wrong_daemon")
+                return self.async_update_reload_and_abort(entry, data_updates=credentials)
+        suggested = {CONF_USERNAME: entry.data[CONF_USERNAME]} if CONF_USERNAME in entry.data else {}
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(_credentials_schema(kind)), suggested),
+            errors=errors,
+            description_placeholders={"daemon": daemon_name(kind), "title": entry.title},
+        )
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change the URL, credentials or advanced settings of an entry."""
+        entry = self._get_reconfigure_entry()
+        kind = BackendKind(entry.data[CONF_KIND])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _entry_data(kind, user_input, entry.data)
+            info, errors = await _async_test(self.hass, data)
+            if info is not None:
+                unique_id = _unique_id(info, data[CONF_URL])
+                await self.async_set_unique_id(unique_id)
+                if info.identity is not None:
+                    self._abort_if_unique_id_mismatch(reason="wrong_daemon")
+                elif unique_id != entry.unique_id:
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry, unique_id=unique_id, title=_title(kind, data[CONF_URL]), data=data
+                )
+        suggested = user_input or {
+            **{key: value for key, value in entry.data.items() if key not in SECRETS},
+            CONF_ADVANCED: {
+                CONF_VERIFY_SSL: entry.data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL),
+                CONF_TIMEOUT: entry.data.get(CONF_TIMEOUT, DEFAULT_TIMEOUT),
+            },
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(_connection_schema(kind, keep_secrets=True), suggested),
+            errors=errors,
+            description_placeholders={"daemon": daemon_name(kind)},
+        )
+
+
+class PeerdeckOptionsFlow(OptionsFlowWithReload):
+    """Options: how often to refresh."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the options; the entry reloads with them."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        kind = BackendKind(self.config_entry.data[CONF_KIND])
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVALS[kind]): vol.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_SCAN_INTERVAL,
+                            max=MAX_SCAN_INTERVAL,
+                            step=1,
+                            unit_of_measurement="s",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    ),
+                    vol.Coerce(int),
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init", data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options)
+        )

@@ -1,0 +1,63 @@
+"""Constants of the Peerdeck integration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from peerdeck import BackendKind
+
+DOMAIN: Final = "peerdeck"
+LOGGER = logging.getLogger(__package__)
+
+CONF_KIND: Final = "kind"
+CONF_API_KEY: Final = "api_key"
+CONF_TIMEOUT: Final = "timeout"
+CONF_ADVANCED: Final = "advanced"
+
+DEFAULT_TIMEOUT: Final = 10
+DEFAULT_VERIFY_SSL: Final = True
+MIN_SCAN_INTERVAL: Final = 5
+MAX_SCAN_INTERVAL: Final = 3600
+
+DEFAULT_URLS: Final[dict[BackendKind, str]] = {
+    BackendKind.QBITTORRENT: "http://127.0.0.1:8080",
+    BackendKind.SYNCTHING: "http://127.0.0.1:8384",
+    BackendKind.SLSKD: "http://127.0.0.1:5030",
+    BackendKind.SOULSYNC: "http://127.0.0.1:8008",
+    BackendKind.TRIBLER: "http://127.0.0.1:20100",
+}
+"""Each daemon's usual web address, suggested in the config flow."""
+
+DEFAULT_SCAN_INTERVALS: Final[dict[BackendKind, int]] = {
+    BackendKind.QBITTORRENT: 10,
+    BackendKind.SYNCTHING: 30,
+    BackendKind.SLSKD: 15,
+    BackendKind.SOULSYNC: 30,
+    BackendKind.TRIBLER: 15,
+}
+"""Seconds between refreshes, by daemon (qBittorrent's update path is cheap enough for 10 s)."""
+
+CREDENTIAL_FIELDS: Final[dict[BackendKind, tuple[tuple[str, bool], ...]]] = {
+    BackendKind.QBITTORRENT: (("username", False), ("password", False), (CONF_API_KEY, False)),
+    BackendKind.SYNCTHING: ((CONF_API_KEY, True),),
+    BackendKind.SLSKD: ((CONF_API_KEY, False), ("username", False), ("password", False)),
+    BackendKind.SOULSYNC: ((CONF_API_KEY, False),),
+    BackendKind.TRIBLER: ((CONF_API_KEY, True),),
+}
+"""The credential fields each daemon asks for, and whether each is required."""
+
+DAEMON_NAMES: Final[dict[BackendKind, str]] = {
+    BackendKind.QBITTORRENT: "qBittorrent",
+    BackendKind.SYNCTHING: "Syncthing",
+    BackendKind.SLSKD: "slskd",
+    BackendKind.SOULSYNC: "SoulSync",
+    BackendKind.TRIBLER: "Tribler",
+}
+
+EVENT_TRANSFER_ADDED: Final = "peerdeck_transfer_added"
+EVENT_TRANSFER_COMPLETED: Final = "peerdeck_transfer_completed"
+EVENT_TRANSFER_FAILED: Final = "peerdeck_transfer_failed"
+EVENT_TRANSFER_REMOVED: Final = "peerdeck_transfer_removed"
+
+STORAGE_VERSION: Final = 1

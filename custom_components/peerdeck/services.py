@@ -1,0 +1,299 @@
+"""Actions of the Peerdeck integration, registered once and targeted at a config entry."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util.json import JsonValueType
+
+from peerdeck import (
+    ALL,
+    EnqueueOptions,
+    EnqueueTarget,
+    Magnet,
+    PeerdeckAuthenticationError,
+    PeerdeckError,
+    PeerdeckInputError,
+    PeerdeckNotSupportedError,
+    SearchHit,
+    SearchKind,
+    TextRequest,
+    TorrentFile,
+    TorrentUrl,
+    TransferSelector,
+    TransferState,
+)
+
+from .const import DOMAIN
+from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, transfer_payload
+
+SERVICE_SEARCH = "search"
+SERVICE_ENQUEUE = "enqueue"
+SERVICE_PAUSE = "pause"
+SERVICE_RESUME = "resume"
+SERVICE_REMOVE = "remove"
+SERVICE_GET_TRANSFERS = "get_transfers"
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_QUERY = "query"
+ATTR_TIMEOUT = "timeout"
+ATTR_LIMIT = "limit"
+ATTR_MAGNET = "magnet"
+ATTR_URL = "url"
+ATTR_TORRENT_FILE = "torrent_file"
+ATTR_HIT = "hit"
+ATTR_TEXT = "text"
+ATTR_SAVE_PATH = "save_path"
+ATTR_CATEGORY = "category"
+ATTR_TAGS = "tags"
+ATTR_START_PAUSED = "start_paused"
+ATTR_IDS = "ids"
+ATTR_DELETE_DATA = "delete_data"
+ATTR_STATES = "states"
+
+TARGETS = (ATTR_MAGNET, ATTR_URL, ATTR_TORRENT_FILE, ATTR_HIT, ATTR_TEXT)
+
+_ENTRY: dict[vol.Marker, Any] = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
+_TARGET_FIELDS: dict[vol.Marker, Any] = {vol.Exclusive(target, "target"): cv.string for target in TARGETS}
+_IDS = vol.All(cv.ensure_list, [cv.string], vol.Length(min=1))
+
+SEARCH_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_QUERY): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Optional(ATTR_TIMEOUT, default=30): vol.All(vol.Coerce(float), vol.Range(min=1, max=300)),
+        vol.Optional(ATTR_LIMIT, default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+    }
+)
+ENQUEUE_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        **_TARGET_FIELDS,
+        vol.Optional(ATTR_SAVE_PATH): cv.string,
+        vol.Optional(ATTR_CATEGORY): cv.string,
+        vol.Optional(ATTR_TAGS, default=list): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional(ATTR_START_PAUSED, default=False): cv.boolean,
+    }
+)
+PAUSE_RESUME_SCHEMA = vol.Schema({**_ENTRY, vol.Optional(ATTR_IDS): _IDS})
+REMOVE_SCHEMA = vol.Schema(
+    {**_ENTRY, vol.Required(ATTR_IDS): _IDS, vol.Optional(ATTR_DELETE_DATA, default=False): cv.boolean}
+)
+GET_TRANSFERS_SCHEMA = vol.Schema(
+    {**_ENTRY, vol.Optional(ATTR_STATES): vol.All(cv.ensure_list, [vol.Coerce(TransferState)])}
+)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once, from ``async_setup``)."""
+    hass.services.async_register(
+        DOMAIN, SERVICE_SEARCH, _async_search, schema=SEARCH_SCHEMA, supports_response=SupportsResponse.ONLY
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_ENQUEUE, _async_enqueue, schema=ENQUEUE_SCHEMA, supports_response=SupportsResponse.OPTIONAL
+    )
+    hass.services.async_register(DOMAIN, SERVICE_PAUSE, _async_pause, schema=PAUSE_RESUME_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_RESUME, _async_resume, schema=PAUSE_RESUME_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_REMOVE, _async_remove, schema=REMOVE_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_TRANSFERS,
+        _async_get_transfers,
+        schema=GET_TRANSFERS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+
+
+async def run_action[T](coordinator: PeerdeckCoordinator, action: Awaitable[T]) -> T:
+    """Await a daemon call, turning library errors into translated Home Assistant errors."""
+    placeholders = {"daemon": coordinator.daemon_name}
+    try:
+        return await action
+    except PeerdeckNotSupportedError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_supported",
+            translation_placeholders={**placeholders, "error": str(err)},
+        ) from err
+    except PeerdeckInputError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_input",
+            translation_placeholders={**placeholders, "error": str(err)},
+        ) from err
+    except PeerdeckAuthenticationError as err:
+        coordinator.config_entry.async_start_reauth(coordinator.hass)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
+            translation_placeholders={**placeholders, "error": str(err)},
+        ) from err
+    except PeerdeckError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="action_failed",
+            translation_placeholders={**placeholders, "error": str(err)},
+        ) from err
+
+
+def _loaded_entry(call: ServiceCall) -> PeerdeckConfigEntry:
+    """The config entry an action targets; it must be a loaded Peerdeck entry."""
+    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry: PeerdeckConfigEntry | None = call.hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
+
+
+def _require(coordinator: PeerdeckCoordinator, supported: bool, action: str) -> None:
+    """Refuse an action the daemon cannot do, naming the daemon."""
+    if not supported:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_not_supported",
+            translation_placeholders={"daemon": coordinator.daemon_name, "action": action},
+        )
+
+
+def _hit_data(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "size": hit.size,
+        "source": hit.source,
+        "seeders": hit.seeders,
+        "leechers": hit.leechers,
+        "bitrate": hit.bitrate,
+        "queue_length": hit.queue_length,
+        "free_slot": hit.free_slot,
+        "link": hit.link,
+    }
+
+
+async def _async_search(call: ServiceCall) -> ServiceResponse:
+    """Search through the daemon and return the hits (kept for ``enqueue``)."""
+    entry = _loaded_entry(call)
+    data = entry.runtime_data
+    coordinator = data.coordinator
+    _require(coordinator, data.backend.capabilities.search is not SearchKind.NONE, SERVICE_SEARCH)
+
+    async def collect() -> list[SearchHit]:
+        search = data.backend.search(
+            call.data[ATTR_QUERY], timeout=call.data[ATTR_TIMEOUT], limit=call.data[ATTR_LIMIT]
+        )
+        return [hit async for hit in search]
+
+    hits = await run_action(coordinator, collect())
+    data.search_hits = {hit.id: hit for hit in hits}
+    return {"hits": [_hit_data(hit) for hit in hits]}
+
+
+async def _enqueue_target(call: ServiceCall, entry: PeerdeckConfigEntry) -> EnqueueTarget:
+    """The one thing to download the call names."""
+    given = [target for target in TARGETS if target in call.data]
+    if not given:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_target")
+    value: str = call.data[given[0]]
+    if given[0] == ATTR_MAGNET:
+        return Magnet(value)
+    if given[0] == ATTR_URL:
+        return TorrentUrl(value)
+    if given[0] == ATTR_TEXT:
+        return TextRequest(value)
+    if given[0] == ATTR_HIT:
+        if (hit := entry.runtime_data.search_hits.get(value)) is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="hit_not_found")
+        return hit
+    if not call.hass.config.is_allowed_path(value):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="path_not_allowed", translation_placeholders={"path": value}
+        )
+    path = Path(value)
+    try:
+        content = await call.hass.async_add_executor_job(path.read_bytes)
+    except OSError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="file_unreadable",
+            translation_placeholders={"path": value, "error": err.strerror or str(err)},
+        ) from err
+    return TorrentFile(content, filename=path.name)
+
+
+async def _async_enqueue(call: ServiceCall) -> ServiceResponse:
+    """Start a download; answers with the new transfers' ids where the daemon tells them."""
+    entry = _loaded_entry(call)
+    coordinator = entry.runtime_data.coordinator
+    _require(coordinator, coordinator.backend.capabilities.enqueue, SERVICE_ENQUEUE)
+    target = await _enqueue_target(call, entry)
+    options = EnqueueOptions(
+        save_path=call.data.get(ATTR_SAVE_PATH),
+        category=call.data.get(ATTR_CATEGORY),
+        tags=tuple(call.data[ATTR_TAGS]),
+        start_paused=call.data[ATTR_START_PAUSED],
+    )
+    ids = await run_action(coordinator, coordinator.backend.enqueue(target, options))
+    await coordinator.async_request_refresh()
+    response: list[JsonValueType] = list(ids)
+    return {"ids": response} if call.return_response else None
+
+
+def _selection(call: ServiceCall) -> TransferSelector:
+    ids: list[str] | None = call.data.get(ATTR_IDS)
+    return ALL if ids is None else ids
+
+
+async def _async_pause(call: ServiceCall) -> None:
+    """Pause the given transfers, or all of them."""
+    coordinator = _loaded_entry(call).runtime_data.coordinator
+    _require(coordinator, coordinator.backend.capabilities.pause, SERVICE_PAUSE)
+    await run_action(coordinator, coordinator.backend.pause(_selection(call)))
+    await coordinator.async_request_refresh()
+
+
+async def _async_resume(call: ServiceCall) -> None:
+    """Resume the given transfers, or all of them."""
+    coordinator = _loaded_entry(call).runtime_data.coordinator
+    _require(coordinator, coordinator.backend.capabilities.resume, SERVICE_RESUME)
+    await run_action(coordinator, coordinator.backend.resume(_selection(call)))
+    await coordinator.async_request_refresh()
+
+
+async def _async_remove(call: ServiceCall) -> None:
+    """Remove transfers, and their data when asked."""
+    coordinator = _loaded_entry(call).runtime_data.coordinator
+    capabilities = coordinator.backend.capabilities
+    delete_data: bool = call.data[ATTR_DELETE_DATA]
+    _require(coordinator, capabilities.remove and (capabilities.delete_data or not delete_data), SERVICE_REMOVE)
+    await run_action(coordinator, coordinator.backend.remove(call.data[ATTR_IDS], delete_data=delete_data))
+    await coordinator.async_request_refresh()
+
+
+async def _async_get_transfers(call: ServiceCall) -> ServiceResponse:
+    """The transfers seen at the last refresh, optionally only those in some states."""
+    coordinator = _loaded_entry(call).runtime_data.coordinator
+    states: list[TransferState] | None = call.data.get(ATTR_STATES)
+    transfers = coordinator.data.transfers.values()
+    return {
+        "transfers": [
+            transfer_payload(transfer) for transfer in transfers if states is None or transfer.state in states
+        ]
+    }

@@ -1,0 +1,484 @@
+"""slskd behind Peerdeck's unified :class:`~peerdeck.backend.Backend`.
+
+What slskd cannot do is said, not faked: it has no pause or resume, so those raise
+:class:`PeerdeckNotSupportedError` naming the alternatives (cancel, then enqueue the same
+file again). Transfers are polled (slskd has no push channel for them); the ``/events``
+log (0.22+) fills in downloads that completed and were cleared between two polls, so a
+completion is still announced, once.
+
+Transfer ids are ``"<username>/<transfer uuid>"``. Usernames may contain ``/``, so ids
+are split on the *last* ``/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import aiohttp
+
+from ..backend import poll_events
+from ..client import DEFAULT_TIMEOUT
+from ..exceptions import (
+    PeerdeckError,
+    PeerdeckInputError,
+    PeerdeckNotFoundError,
+    PeerdeckNotSupportedError,
+    PeerdeckResponseError,
+)
+from ..models import (
+    ALL,
+    BackendInfo,
+    BackendKind,
+    Capabilities,
+    Credentials,
+    EnqueueOptions,
+    EnqueueTarget,
+    RemoteFiles,
+    SearchHit,
+    SearchKind,
+    Status,
+    Transfer,
+    TransferEvent,
+    TransferEventKind,
+    TransferSelector,
+    TransferState,
+    Update,
+)
+from ..tracker import TransferTracker
+from .client import EnqueueResult, JsonObject, SlskdClient, event_data
+from .states import search_is_complete, server_is_online, transfer_state
+
+_SEARCH_POLL = 0.5
+_EVENT_PAGE = 50
+_EVENT_PAGES = 10
+_NO_PAUSE = (
+    "slskd cannot pause or resume downloads; cancel them (remove) and enqueue the same files again "
+    "(the search hit, or RemoteFiles with the user, path and size) to start over"
+)
+_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$")
+
+
+def make_id(username: str, transfer_id: str) -> str:
+    """The backend's transfer id: ``"<username>/<uuid>"``."""
+    return f"{username}/{transfer_id}"
+
+
+def split_id(value: str) -> tuple[str, str]:
+    """``"us/er/uuid"`` → ``("us/er", "uuid")``: usernames may contain ``/``, uuids cannot."""
+    username, sep, transfer_id = value.rpartition("/")
+    if not sep or not username or not transfer_id:
+        raise PeerdeckInputError(f"{value!r} is not a slskd transfer id (<username>/<id>)")
+    return username, transfer_id
+
+
+def to_transfer(record: Mapping[str, Any]) -> Transfer:
+    """Map one slskd Transfer record onto a :class:`Transfer`."""
+    username = str(record.get("username", ""))
+    filename = str(record.get("filename", ""))
+    state = transfer_state(record.get("state"))
+    percent = record.get("percentComplete")
+    speed = record.get("averageSpeed")
+    return Transfer(
+        id=make_id(username, str(record.get("id", ""))),
+        name=basename(filename),
+        state=state,
+        progress=min(1.0, max(0.0, float(percent) / 100.0)) if isinstance(percent, int | float) else 0.0,
+        size=_opt_int(record.get("size")),
+        done_bytes=_opt_int(record.get("bytesTransferred")),
+        download_rate=int(speed) if state is TransferState.ACTIVE and isinstance(speed, int | float) else 0,
+        eta=parse_timespan(record.get("remainingTime")) if state is TransferState.ACTIVE else None,
+        category=username or None,
+        added_at=parse_time(record.get("requestedAt") or record.get("enqueuedAt")),
+        completed_at=parse_time(record.get("endedAt")),
+        raw=dict(record),
+    )
+
+
+def flatten(groups: Iterable[Mapping[str, Any]]) -> list[JsonObject]:
+    """``[{username, directories: [{files: [Transfer]}]}]`` → the Transfer records."""
+    return [
+        dict(item)
+        for group in groups
+        for directory in group.get("directories") or []
+        for item in directory.get("files") or []
+        if isinstance(item, Mapping)
+    ]
+
+
+def basename(path: str) -> str:
+    """Soulseek paths use ``\\`` (Windows peers) or ``/``; the name is what follows the last one."""
+    return re.split(r"[\\/]", path)[-1] or path
+
+
+def parse_timespan(value: Any) -> float | None:
+    """A .NET TimeSpan (``"1.02:03:04.5"``) in seconds."""
+    if not isinstance(value, str):
+        return None
+    match = _TIMESPAN.match(value.strip())
+    if match is None:
+        return None
+    days, hours, minutes, seconds = match.groups()
+    return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO timestamps from slskd (UTC, 7 fractional digits, sometimes without an offset)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = re.match(r"\d*", rest)
+        fraction = digits.group(0) if digits else ""
+        text = f"{head}.{fraction[:6]}{rest[len(fraction) :]}" if fraction else head + rest
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+class SlskdBackend:
+    """slskd through the unified verbs."""
+
+    kind = BackendKind.SLSKD
+    capabilities = Capabilities(search=SearchKind.P2P, pause=False, resume=False, delete_data=False)
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        verify_ssl: bool = True,
+        request_timeout: float = DEFAULT_TIMEOUT,
+        search_poll_interval: float = _SEARCH_POLL,
+    ) -> None:
+        self.client = SlskdClient(
+            url,
+            api_key=credentials.api_key,
+            username=credentials.username,
+            password=credentials.password,
+            session=session,
+            verify_ssl=verify_ssl,
+            request_timeout=request_timeout,
+        )
+        self.search_poll_interval = search_poll_interval
+        self._tracker = TransferTracker()
+        self._pending: list[TransferEvent] = []
+        self._lock = asyncio.Lock()
+        self._events_supported = True
+        self._last_event_id: str | None = None
+        self._log_read = False
+        self._event_completed: set[str] = set()
+
+    @property
+    def tracker(self) -> TransferTracker:
+        """The event tracker (exported and restored by callers that persist it)."""
+        return self._tracker
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the client's session if it owns one."""
+        await self.client.close()
+
+    # ------------------------------------------------------------------ reading
+
+    async def info(self) -> BackendInfo:
+        """slskd's version and the Soulseek user it is logged in as."""
+        state = await self.client.application_state()
+        version = _sub(state, "version")
+        text = version.get("current") or version.get("full") or await self.client.application_version()
+        return BackendInfo(
+            kind=self.kind,
+            version=str(text),
+            api_version="v0",
+            identity=_opt_str(_sub(state, "user").get("username")),
+            name="slskd",
+        )
+
+    async def status(self) -> Status:
+        """Server connection from ``/application``, rates and counts from the transfers."""
+        status, _ = await self._refresh()
+        return status
+
+    async def transfers(self) -> list[Transfer]:
+        """Every download slskd holds (uploads count only towards the upload rate)."""
+        _, transfers = await self._refresh()
+        return list(transfers.values())
+
+    async def update(self) -> Update:
+        """Status, downloads and the events since the last call."""
+        status, transfers = await self._refresh()
+        events, self._pending = tuple(self._pending), []
+        return Update(status=status, transfers=transfers, events=events)
+
+    def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
+        """Events from polling ``update`` (slskd has no push channel for transfers)."""
+        return poll_events(self, interval)
+
+    async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
+        async with self._lock:
+            state = await self.client.application_state()
+            downloads = flatten(await self.client.transfers_downloads())
+            uploads = flatten(await self.client.transfers_uploads())
+            transfers = {t.id: t for t in map(to_transfer, downloads)}
+            primed = self._tracker.primed
+            self._pending.extend(self._tracker.observe(transfers))
+            self._pending.extend(await self._completions_from_log(transfers, primed))
+            return self._build_status(state, transfers, uploads), transfers
+
+    async def _completions_from_log(self, transfers: Mapping[str, Transfer], primed: bool) -> list[TransferEvent]:
+        """COMPLETED events for downloads slskd logged as complete but no longer lists."""
+        if not self._events_supported:
+            return []
+        records = await self._new_log_events()
+        if not primed or records is None:
+            return []
+        events: list[TransferEvent] = []
+        for record in reversed(records):
+            if record.get("type") != "DownloadFileComplete":
+                continue
+            data = event_data(record)
+            raw = data.get("transfer")
+            if not isinstance(raw, dict):
+                continue
+            transfer = to_transfer(raw)
+            if transfer.id in transfers or transfer.id in self._event_completed:
+                continue
+            if transfer.state is not TransferState.COMPLETED:
+                transfer = replace(transfer, state=TransferState.COMPLETED, progress=1.0)
+            self._event_completed.add(transfer.id)
+            events.append(
+                TransferEvent(TransferEventKind.COMPLETED, transfer, None, parse_time(record.get("timestamp")))
+            )
+        return events
+
+    async def _new_log_events(self) -> list[JsonObject] | None:
+        """Events newer than the last seen one (newest first); None on the first read, which only sets the mark."""
+        fresh: list[JsonObject] = []
+        try:
+            for page in range(_EVENT_PAGES):
+                batch = (await self.client.events(offset=page * _EVENT_PAGE, limit=_EVENT_PAGE)).events
+                known = [str(r.get("id")) for r in batch]
+                if self._last_event_id in known:
+                    fresh.extend(batch[: known.index(self._last_event_id)])
+                    break
+                fresh.extend(batch)
+                if not self._log_read or len(batch) < _EVENT_PAGE:
+                    break
+        except PeerdeckNotFoundError:
+            # slskd before 0.22 has no event log.
+            self._events_supported = False
+            return None
+        if fresh:
+            self._last_event_id = str(fresh[0].get("id"))
+        first_read, self._log_read = not self._log_read, True
+        return None if first_read else fresh
+
+    def _build_status(
+        self, state: Mapping[str, Any], transfers: Mapping[str, Transfer], uploads: list[JsonObject]
+    ) -> Status:
+        counts = dict.fromkeys(TransferState, 0)
+        for transfer in transfers.values():
+            counts[transfer.state] += 1
+        server, version, shares = _sub(state, "server"), _sub(state, "version"), _sub(state, "shares")
+        if "state" in server:
+            connected = server_is_online(server.get("state"))
+        else:
+            connected = bool(server.get("isConnected")) and bool(server.get("isLoggedIn"))
+        upload_rate = sum(
+            int(u.get("averageSpeed", 0))
+            for u in uploads
+            if transfer_state(u.get("state")) is TransferState.ACTIVE and isinstance(u.get("averageSpeed"), int | float)
+        )
+        return Status(
+            connected=connected,
+            download_rate=sum(t.download_rate for t in transfers.values()),
+            upload_rate=upload_rate,
+            counts=counts,
+            extra={
+                "server_state": server.get("state"),
+                "server_address": server.get("address"),
+                "version": version.get("current") or version.get("full"),
+                "update_available": version.get("isUpdateAvailable"),
+                "pending_restart": state.get("pendingRestart"),
+                "pending_reconnect": state.get("pendingReconnect"),
+                "shares_ready": shares.get("ready"),
+                "shared_files": shares.get("files"),
+                "uploads": len(uploads),
+            },
+        )
+
+    # ------------------------------------------------------------------ acting
+
+    async def enqueue(self, target: EnqueueTarget, options: EnqueueOptions | None = None) -> list[str]:
+        """Download a search hit or a user's files; returns ``"<username>/<id>"`` of the new transfers."""
+        opts = options or EnqueueOptions()
+        search_id: str | None = None
+        if isinstance(target, SearchHit):
+            username = str(target.raw.get("username") or target.source or "")
+            filename = str(target.raw.get("filename") or "")
+            size = target.raw.get("size", target.size)
+            if not username or not filename or not isinstance(size, int):
+                raise PeerdeckInputError("this search hit does not name a Soulseek user, file and size")
+            files: tuple[tuple[str, int], ...] = ((filename, size),)
+            search_id = _opt_str(target.raw.get("searchId"))
+        elif isinstance(target, RemoteFiles):
+            username, files = target.source, tuple(target.files)
+        else:
+            raise PeerdeckNotSupportedError(
+                f"slskd cannot enqueue a {type(target).__name__}; give a search hit or RemoteFiles (user + files)"
+            )
+        result = await self.client.transfers_enqueue(username, files, destination=opts.save_path, search_id=search_id)
+        if result.failed and not result.enqueued and result.raw is not None:
+            reasons = "; ".join(f"{f.filename}: {f.message or 'refused'}" for f in result.failed)
+            raise PeerdeckResponseError(f"slskd enqueued none of the files ({reasons})", 200)
+        return await self._new_ids(result, files)
+
+    async def _new_ids(self, result: EnqueueResult, files: Iterable[tuple[str, int]]) -> list[str]:
+        """Ids of the new transfers; slskd ≤0.23 does not return them, so they are looked up by filename."""
+        if result.enqueued:
+            return [make_id(str(t.get("username", result.username)), str(t.get("id"))) for t in result.enqueued]
+        wanted = {name for name, _ in files} - {f.filename for f in result.failed}
+        records = flatten([await self.client.transfers_user_downloads(result.username)])
+        newest: dict[str, JsonObject] = {}
+        for record in records:
+            name = str(record.get("filename"))
+            if name in wanted and str(record.get("requestedAt", "")) >= str(
+                newest.get(name, {}).get("requestedAt", "")
+            ):
+                newest[name] = record
+        return [make_id(result.username, str(r.get("id"))) for r in newest.values()]
+
+    async def pause(self, ids: TransferSelector) -> None:
+        """Not supported: slskd has no pause."""
+        raise PeerdeckNotSupportedError(_NO_PAUSE)
+
+    async def resume(self, ids: TransferSelector) -> None:
+        """Not supported: slskd has no resume (enqueue the file again instead)."""
+        raise PeerdeckNotSupportedError(_NO_PAUSE)
+
+    async def cancel(self, ids: TransferSelector) -> None:
+        """Cancel downloads but keep their records (state ``Completed, Cancelled``), so they can be retried."""
+        for username, transfer_id in await self._select(ids):
+            await self.client.transfers_cancel_download(username, transfer_id, remove=False)
+
+    async def remove(self, ids: TransferSelector, *, delete_data: bool = False) -> None:
+        """Cancel downloads and drop their records; slskd cannot delete a download's data by transfer."""
+        if delete_data:
+            raise PeerdeckNotSupportedError(
+                "slskd does not say where a download was saved, so its data cannot be deleted with it; "
+                "delete the file through the files API (remote_file_management) instead"
+            )
+        for username, transfer_id in await self._select(ids):
+            await self.client.transfers_cancel_download(username, transfer_id, remove=True)
+
+    async def _select(self, ids: TransferSelector) -> list[tuple[str, str]]:
+        if ids is ALL:
+            records = flatten(await self.client.transfers_downloads())
+            return [(str(r.get("username")), str(r.get("id"))) for r in records]
+        selected = [split_id(i) for i in ids]
+        if not selected:
+            raise PeerdeckInputError("no transfers given")
+        return selected
+
+    # ------------------------------------------------------------------ search
+
+    async def search(
+        self,
+        query: str,
+        *,
+        timeout: float = 30.0,
+        limit: int | None = None,
+    ) -> AsyncGenerator[SearchHit]:
+        """Stream files from Soulseek peers as their responses arrive; the search is stopped and deleted after."""
+        search = await self.client.searches_create(query, search_timeout=max(1000, int(timeout * 1000)))
+        search_id = str(search.get("id"))
+        seen: set[tuple[str, Any]] = set()
+        sent = 0
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                state = await self.client.search(search_id)
+                finished = search_is_complete(state.get("state")) or bool(state.get("isComplete"))
+                if int(state.get("responseCount") or 0) > len(seen) or finished:
+                    for response in await self.client.search_responses(search_id):
+                        key = (str(response.get("username")), response.get("token"))
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        for hit in _hits(search_id, response):
+                            yield hit
+                            sent += 1
+                            if limit is not None and sent >= limit:
+                                return
+                if finished or time.monotonic() >= deadline:
+                    return
+                await asyncio.sleep(self.search_poll_interval)
+        finally:
+            await asyncio.shield(self._end_search(search_id))
+
+    async def _end_search(self, search_id: str) -> None:
+        try:
+            await self.client.search_stop(search_id)
+            await self.client.search_delete(search_id)
+        except PeerdeckError:
+            # Best effort: a failed clean-up must not mask the search's outcome (slskd prunes old searches).
+            return
+
+
+def _hits(search_id: str, response: Mapping[str, Any]) -> list[SearchHit]:
+    """One hit per unlocked file of a peer's response (locked files cannot be downloaded)."""
+    username = str(response.get("username", ""))
+    hits: list[SearchHit] = []
+    for file in response.get("files") or []:
+        if not isinstance(file, Mapping) or file.get("isLocked"):
+            continue
+        filename = str(file.get("filename", ""))
+        size = _opt_int(file.get("size"))
+        hits.append(
+            SearchHit(
+                id=f"{username}/{filename}",
+                title=basename(filename),
+                size=size,
+                source=username,
+                bitrate=_opt_int(file.get("bitRate")),
+                queue_length=_opt_int(response.get("queueLength")),
+                free_slot=bool(response.get("hasFreeUploadSlot")),
+                raw={
+                    **dict(file),
+                    "username": username,
+                    "filename": filename,
+                    "size": size,
+                    "searchId": search_id,
+                    "uploadSpeed": response.get("uploadSpeed"),
+                },
+            )
+        )
+    return hits
+
+
+def _sub(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A nested object of the application state, or an empty one (keys vary between versions)."""
+    value = record.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _opt_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _opt_str(value: Any) -> str | None:
+    return str(value) if value is not None and value != "" else None

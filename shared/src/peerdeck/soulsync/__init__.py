@@ -1,0 +1,39 @@
+"""SoulSync (REST API v1, 3.1.x): the full client, its rate limiter and the unified backend."""
+
+from .backend import SoulSyncBackend, search_hits, to_transfer
+from .client import SoulSyncAuthenticationError, SoulSyncClient, SoulSyncForbiddenError
+from .models import (
+    ApiKeyInfo,
+    ApiResult,
+    DownloadList,
+    DownloadTask,
+    MetadataResults,
+    MusicRequest,
+    NewApiKey,
+    Page,
+    Pagination,
+    SystemStats,
+    SystemStatus,
+)
+from .ratelimit import RateLimiter
+
+__all__ = [
+    "ApiKeyInfo",
+    "ApiResult",
+    "DownloadList",
+    "DownloadTask",
+    "MetadataResults",
+    "MusicRequest",
+    "NewApiKey",
+    "Page",
+    "Pagination",
+    "RateLimiter",
+    "SoulSyncAuthenticationError",
+    "SoulSyncBackend",
+    "SoulSyncClient",
+    "SoulSyncForbiddenError",
+    "SystemStats",
+    "SystemStatus",
+    "search_hits",
+    "to_transfer",
+]

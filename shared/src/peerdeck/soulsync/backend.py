@@ -1,0 +1,425 @@
+"""SoulSync behind Peerdeck's unified :class:`~peerdeck.backend.Backend`.
+
+SoulSync is an automation layer over slskd, so the verbs mean something slightly different:
+
+* search looks through metadata catalogues (Deezer, iTunes, Spotify), not Soulseek: it
+  yields tracks, albums and artists, and a track hit can be enqueued;
+* enqueue asks SoulSync to find and download a track (``POST /request``), or adds it to the
+  wishlist and starts the wishlist run. SoulSync 3.1.9 answers ``POST /request`` with a
+  500 ``INTERNAL_ERROR`` although it queued the job, so the backend snapshots
+  ``/downloads`` first and, on that answer, waits (boundedly) for the new task;
+* there is no pause; cancelling single tasks through SoulSync 3.1.x does not work (its
+  cancel wants slskd's transfer id, which SoulSync does not list), cancelling all does;
+* status comes from ``/system/status`` and ``/system/stats``; their ``services`` flags are
+  not health checks (``spotify`` and ``soulseek`` are always true), so they are only
+  passed on in ``extra``.
+
+Every call counts against SoulSync's 60 requests a minute: one refresh costs three.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import aiohttp
+
+from ..backend import poll_events
+from ..client import DEFAULT_TIMEOUT
+from ..exceptions import (
+    PeerdeckConflictError,
+    PeerdeckInputError,
+    PeerdeckNotFoundError,
+    PeerdeckNotSupportedError,
+    PeerdeckServerError,
+)
+from ..models import (
+    ALL,
+    BackendInfo,
+    BackendKind,
+    Capabilities,
+    Credentials,
+    EnqueueOptions,
+    EnqueueTarget,
+    SearchHit,
+    SearchKind,
+    Status,
+    TextRequest,
+    Transfer,
+    TransferEvent,
+    TransferSelector,
+    TransferState,
+    Update,
+)
+from ..tracker import TransferTracker
+from .client import SoulSyncClient
+from .models import DownloadTask, MetadataResults
+from .ratelimit import RateLimiter
+
+_LOGGER = logging.getLogger(__name__)
+
+STATE_MAP: dict[str, TransferState] = {
+    "queued": TransferState.QUEUED,
+    "pending": TransferState.QUEUED,
+    "searching": TransferState.QUEUED,
+    "downloading": TransferState.ACTIVE,
+    "post_processing": TransferState.ACTIVE,
+    "completed": TransferState.COMPLETED,
+    "failed": TransferState.FAILED,
+    "not_found": TransferState.FAILED,
+    "cancelled": TransferState.CANCELLED,
+}
+"""SoulSync task statuses; an unknown one is taken as active (work in progress)."""
+
+_UNFINISHED = 0.99
+_SEARCH_KINDS = ("tracks", "albums", "artists")
+_SEARCH_MAX = 50
+_SEARCH_DEFAULT = 20
+
+PAUSE_UNSUPPORTED = (
+    "SoulSync has no pause or resume; cancel with remove(ALL) (single tasks are cancelled in slskd) "
+    "and enqueue the request again later"
+)
+
+
+def to_transfer(task: DownloadTask) -> Transfer:
+    """Map one SoulSync download task onto a :class:`Transfer` (progress from percent to a fraction).
+
+    A task is done only once SoulSync has also tagged and moved the file ("completed"), so
+    progress stays below 1 until then: a 100 % download still in post-processing is not done.
+    """
+    state = STATE_MAP.get(task.status, TransferState.ACTIVE)
+    fraction = min(max(task.progress / 100.0, 0.0), 1.0)
+    progress = 1.0 if state is TransferState.COMPLETED else min(fraction, _UNFINISHED)
+    changed = _timestamp(task.status_change_time)
+    return Transfer(
+        id=task.id,
+        name=_task_name(task),
+        state=state,
+        progress=progress,
+        size=task.size,
+        done_bytes=int(task.size * fraction) if task.size is not None else None,
+        completed_at=changed if state is TransferState.COMPLETED else None,
+        raw=task.raw,
+    )
+
+
+def search_hits(kind: str, results: MetadataResults) -> list[SearchHit]:
+    """Catalogue results as hits whose id says what they are (``track:…``, ``album:…``, ``artist:…``)."""
+    singular = kind.removesuffix("s")
+    hits: list[SearchHit] = []
+    for item in results.items:
+        name = str(item.get("name") or "")
+        artists = _artist_names(item.get("artists"))
+        title = f"{artists} - {name}" if artists else name
+        hit_id = f"{singular}:{item.get('id', '')}"
+        hits.append(SearchHit(id=hit_id, title=title, source=results.source or None, raw=item))
+    return hits
+
+
+class SoulSyncBackend:
+    """SoulSync through the unified verbs, honest about what it cannot do."""
+
+    kind = BackendKind.SOULSYNC
+    capabilities = Capabilities(search=SearchKind.METADATA, pause=False, resume=False, delete_data=False)
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        verify_ssl: bool = True,
+        request_timeout: float = DEFAULT_TIMEOUT,
+        profile_id: int | None = None,
+        key_in_query: bool = False,
+        rate_limiter: RateLimiter | None = None,
+        track_enqueue: Literal["request", "wishlist"] = "request",
+        confirm_timeout: float = 20.0,
+        confirm_interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """``track_enqueue`` picks how a track hit is downloaded (a request, or the wishlist);
+        ``confirm_timeout`` bounds the wait for the task of a request SoulSync answered 500.
+        """
+        self.client = SoulSyncClient(
+            url,
+            api_key=credentials.api_key,
+            key_in_query=key_in_query,
+            profile_id=profile_id,
+            rate_limiter=rate_limiter,
+            session=session,
+            verify_ssl=verify_ssl,
+            request_timeout=request_timeout,
+        )
+        self.track_enqueue = track_enqueue
+        self.confirm_timeout = confirm_timeout
+        self.confirm_interval = confirm_interval
+        self._clock = clock
+        self._sleep = sleep
+        self._tracker = TransferTracker()
+        self._pending: list[TransferEvent] = []
+        self._tasks: dict[str, DownloadTask] = {}
+        self._request_route_fixed = False
+        self._lock = asyncio.Lock()
+
+    @property
+    def tracker(self) -> TransferTracker:
+        """The event tracker (exported and restored by callers that persist it)."""
+        return self._tracker
+
+    async def close(self) -> None:
+        """Close the client's session if it owns one."""
+        await self.client.close()
+
+    # ------------------------------------------------------------------ reading
+
+    async def info(self) -> BackendInfo:
+        """SoulSync's API reports no version; this call is a connection and key test."""
+        await self.client.system_status()
+        return BackendInfo(kind=self.kind, version="unknown", api_version="v1", name="SoulSync")
+
+    async def status(self) -> Status:
+        """Uptime, library and download counts; ``connected`` means SoulSync answered."""
+        status, _ = await self._refresh()
+        return status
+
+    async def transfers(self) -> list[Transfer]:
+        """Every download task SoulSync lists."""
+        _, transfers = await self._refresh()
+        return list(transfers.values())
+
+    async def update(self) -> Update:
+        """Status, tasks and the events since the last call (three requests)."""
+        status, transfers = await self._refresh()
+        events, self._pending = tuple(self._pending), []
+        return Update(status=status, transfers=transfers, events=events)
+
+    def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
+        """Events from polling ``update`` (SoulSync's Socket.IO feed is internal to its UI)."""
+        return poll_events(self, interval)
+
+    async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
+        async with self._lock:
+            system = await self.client.system_status()
+            stats = await self.client.system_stats()
+            self._remember(await self.client.all_downloads(), replace=True)
+            transfers = {tid: to_transfer(task) for tid, task in self._tasks.items()}
+            self._pending.extend(self._tracker.observe(transfers))
+            counts = dict.fromkeys(TransferState, 0)
+            for transfer in transfers.values():
+                counts[transfer.state] += 1
+            status = Status(
+                connected=True,
+                counts=counts,
+                extra={
+                    "uptime": system.uptime,
+                    "uptime_seconds": system.uptime_seconds,
+                    "library_artists": stats.artists,
+                    "library_albums": stats.albums,
+                    "library_tracks": stats.tracks,
+                    "database_size_mb": stats.database_size_mb,
+                    "active_downloads": stats.active_downloads,
+                    # Passed on for display only: spotify and soulseek are always true.
+                    "reported_services": dict(system.services),
+                },
+            )
+            return status, transfers
+
+    def _remember(self, tasks: Iterable[DownloadTask], *, replace: bool = False) -> None:
+        fresh = {task.id: task for task in tasks}
+        self._tasks = fresh if replace else {**self._tasks, **fresh}
+
+    # ------------------------------------------------------------------ search
+
+    async def search(self, query: str, *, timeout: float = 30.0, limit: int | None = None) -> AsyncIterator[SearchHit]:
+        """Tracks, then albums, then artists from SoulSync's metadata catalogues (three requests)."""
+        text = query.strip()
+        if not text:
+            raise PeerdeckInputError("the search text is empty")
+        searches = {
+            "tracks": self.client.search_tracks,
+            "albums": self.client.search_albums,
+            "artists": self.client.search_artists,
+        }
+        deadline = self._clock() + timeout
+        sent = 0
+        for kind in _SEARCH_KINDS:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                return
+            wanted = _SEARCH_DEFAULT if limit is None else min(_SEARCH_MAX, limit - sent)
+            try:
+                async with asyncio.timeout(remaining):
+                    results = await searches[kind](text, limit=wanted)
+            except TimeoutError:
+                return  # the caller's deadline ran out (a silent daemon raises PeerdeckTimeoutError)
+            for hit in search_hits(kind, results):
+                yield hit
+                sent += 1
+                if limit is not None and sent >= limit:
+                    return
+
+    # ------------------------------------------------------------------ acting
+
+    async def enqueue(self, target: EnqueueTarget, options: EnqueueOptions | None = None) -> list[str]:
+        """Request a download (free text or a track hit); returns the new task ids it could see.
+
+        Save path, category and tags are SoulSync's to decide and are ignored.
+        """
+        if options is not None and options.start_paused:
+            raise PeerdeckNotSupportedError("SoulSync cannot add a download paused; it has no pause")
+        if isinstance(target, TextRequest):
+            return await self._request_download(target.query)
+        if isinstance(target, SearchHit):
+            kind, _, _ = target.id.partition(":")
+            if kind == "track":
+                if self.track_enqueue == "wishlist":
+                    return await self._wishlist_download(target)
+                return await self._request_download(target.title)
+            if kind == "album":
+                raise PeerdeckNotSupportedError(
+                    "SoulSync downloads single tracks from a request; enqueue the album's tracks, "
+                    "or watch its artist (client.add_to_watchlist) to get new releases"
+                )
+            if kind == "artist":
+                raise PeerdeckNotSupportedError(
+                    "an artist cannot be downloaded; watch it with client.add_to_watchlist to get its releases"
+                )
+            raise PeerdeckInputError(f"{target.id!r} is not a SoulSync search hit")
+        raise PeerdeckNotSupportedError(
+            f"SoulSync cannot enqueue a {type(target).__name__}; give a TextRequest or a track search hit"
+        )
+
+    async def _request_download(self, query: str) -> list[str]:
+        """``POST /request``, working around 3.1.9's 500-although-queued answer."""
+        if not query.strip():
+            raise PeerdeckInputError("the request text is empty")
+        before: set[str] | None = None
+        if not self._request_route_fixed:
+            before = {task.id for task in await self.client.all_downloads()}
+        try:
+            await self.client.request(query)
+        except PeerdeckServerError as err:
+            if err.code != "INTERNAL_ERROR" or before is None:
+                raise
+            # 3.1.9: the job is queued, the answer (and its request id) lost. Look for its task.
+            return await self._find_new_tasks(before, query)
+        self._request_route_fixed = True
+        return []
+
+    async def _find_new_tasks(self, before: set[str], query: str) -> list[str]:
+        deadline = self._clock() + self.confirm_timeout
+        while True:
+            tasks = await self.client.all_downloads()
+            new = [task for task in tasks if task.id not in before]
+            if new:
+                self._remember(new)
+                return [task.id for task in new]
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                _LOGGER.warning(
+                    "SoulSync answered 500 to the request %r (its 3.1.9 bug) and no new download task "
+                    "appeared within %.0f s; it is probably still searching",
+                    query,
+                    self.confirm_timeout,
+                )
+                return []
+            await self._sleep(min(self.confirm_interval, remaining))
+
+    async def _wishlist_download(self, hit: SearchHit) -> list[str]:
+        """Add the hit's track to the wishlist and start the wishlist run."""
+        if not hit.raw:
+            raise PeerdeckInputError("this search hit carries no track data for the wishlist")
+        try:
+            await self.client.add_to_wishlist(hit.raw, failure_reason="Requested through Peerdeck")
+        except PeerdeckConflictError:
+            _LOGGER.debug("%s is already on the wishlist", hit.title)
+        try:
+            await self.client.process_wishlist()
+        except PeerdeckConflictError:
+            _LOGGER.debug("the wishlist run is already going; it will pick up %s", hit.title)
+        return []
+
+    async def pause(self, ids: TransferSelector) -> None:
+        """Not supported: SoulSync has no pause."""
+        raise PeerdeckNotSupportedError(PAUSE_UNSUPPORTED)
+
+    async def resume(self, ids: TransferSelector) -> None:
+        """Not supported: SoulSync has no pause, so nothing to resume."""
+        raise PeerdeckNotSupportedError(PAUSE_UNSUPPORTED)
+
+    async def remove(self, ids: TransferSelector, *, delete_data: bool = False) -> None:
+        """Cancel downloads. ``ALL`` works; single tasks only where SoulSync can route the id.
+
+        SoulSync 3.1.x forwards the id to slskd as a transfer id, and its task ids are not
+        slskd's, so a single cancel is answered 500 ``CANCEL_FAILED``; that becomes a
+        :class:`PeerdeckNotSupportedError` naming the slskd user and file to cancel there.
+        """
+        if delete_data:
+            raise PeerdeckNotSupportedError("SoulSync's cancel keeps downloaded files; delete them on disk")
+        if ids is ALL:
+            await self.client.cancel_all_downloads()
+            return
+        wanted = list(ids)
+        if not wanted:
+            raise PeerdeckInputError("no downloads given")
+        if any(task_id not in self._tasks for task_id in wanted):
+            self._remember(await self.client.all_downloads())
+        for task_id in wanted:
+            await self._cancel_one(task_id)
+
+    async def _cancel_one(self, task_id: str) -> None:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise PeerdeckNotFoundError(f"SoulSync has no download task {task_id!r}", 404)
+        if not task.username:
+            raise PeerdeckNotSupportedError(
+                f"the task {_task_name(task)!r} has no Soulseek source yet, and SoulSync can only cancel "
+                "at the source; use remove(ALL) or wait until it is downloading"
+            )
+        try:
+            await self.client.cancel_download(task.id, task.username)
+        except PeerdeckServerError as err:
+            if err.code != "CANCEL_FAILED":
+                raise
+            raise PeerdeckNotSupportedError(
+                f"SoulSync 3.1.x cancels by slskd transfer id, which its download list does not show; cancel "
+                f"{task.filename or _task_name(task)!r} from user {task.username!r} in slskd, or use remove(ALL)"
+            ) from err
+
+
+def _task_name(task: DownloadTask) -> str:
+    if task.track_name:
+        return f"{task.artist_name} - {task.track_name}" if task.artist_name else task.track_name
+    if task.filename:
+        return task.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return task.id
+
+
+def _artist_names(value: Any) -> str:
+    """Catalogue artists come as names or as ``{"name": …}`` objects."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        return ""
+    names = [str(a.get("name", "")) if isinstance(a, Mapping) else str(a) for a in value]
+    return ", ".join(n for n in names if n)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """SoulSync's ``status_change_time``: epoch seconds, or an ISO text from other code paths."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return None

@@ -1,0 +1,837 @@
+"""Syncthing behind Peerdeck's unified :class:`~peerdeck.backend.Backend`.
+
+Transfers are sync jobs: ``folder:<id>`` is this device's side of a shared folder (progress
+= local completion), ``device:<id>`` is a peer (progress = how much of our shared folders it
+has). Their state is kept current by the event stream, not by polling: after one snapshot
+(config, connections, ``db/completion`` per folder and per folder and peer), events move it —
+``StateChanged``, ``FolderSummary`` (which carries what ``db/status`` would), ``FolderCompletion``,
+device and folder pause/connection events and ``ConfigSaved``. The only extra request in
+steady state is one ``db/completion`` when a folder finishes a sync, to confirm it needs
+nothing more. ``db/status`` (expensive for the daemon) is never called. An idle daemon
+therefore costs one long poll per ``event_timeout`` s.
+
+Completion is announced once per sync cycle: when a job goes from active to done, or when
+it is done with content it was not done with before (a new ``sequence``), which also covers
+syncs that happened while the stream was down — those are caught by the resync after it
+reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from ..client import DEFAULT_TIMEOUT
+from ..exceptions import PeerdeckError, PeerdeckInputError, PeerdeckNotSupportedError
+from ..models import (
+    ALL,
+    BackendInfo,
+    BackendKind,
+    Capabilities,
+    Credentials,
+    EnqueueOptions,
+    EnqueueTarget,
+    RemoteFiles,
+    SearchHit,
+    SearchKind,
+    Status,
+    Transfer,
+    TransferEvent,
+    TransferEventKind,
+    TransferSelector,
+    TransferState,
+    Update,
+)
+from .client import JsonObject, SyncthingClient, normalize_device_id
+from .events import EventBatch, EventStream, SyncthingEvent, parse_time
+
+_LOGGER = logging.getLogger(__name__)
+
+EVENT_MASK = (
+    "StateChanged",
+    "FolderSummary",
+    "FolderCompletion",
+    "FolderErrors",
+    "ItemFinished",
+    "DeviceConnected",
+    "DeviceDisconnected",
+    "DevicePaused",
+    "DeviceResumed",
+    "FolderPaused",
+    "FolderResumed",
+    "ConfigSaved",
+)
+"""The events the backend listens to (one server-side subscription)."""
+
+ACTIVE_STATES = frozenset({"syncing", "sync-preparing"})
+QUEUED_STATES = frozenset({"sync-waiting"})
+FAILED_STATES = frozenset({"error"})
+
+FOLDER_PREFIX = "folder:"
+DEVICE_PREFIX = "device:"
+FILE_PREFIX = "file:"
+
+_RATE_MIN_INTERVAL = 5.0
+_MAX_PENDING = 10_000
+_SNAPSHOT_CONCURRENCY = 4
+
+
+class InvalidSyncthingIdError(PeerdeckInputError):
+    """A transfer or search-hit id that does not name a Syncthing folder, device or file."""
+
+
+def parse_transfer_id(value: str) -> tuple[str, str]:
+    """Split ``folder:<id>`` / ``device:<id>`` into kind and id (device ids normalised)."""
+    if not isinstance(value, str):
+        raise InvalidSyncthingIdError(f"{value!r} is not a Syncthing transfer id")
+    if value.startswith(FOLDER_PREFIX) and len(value) > len(FOLDER_PREFIX):
+        return "folder", value[len(FOLDER_PREFIX) :]
+    if value.startswith(DEVICE_PREFIX):
+        try:
+            return "device", normalize_device_id(value[len(DEVICE_PREFIX) :])
+        except PeerdeckInputError as err:
+            raise InvalidSyncthingIdError(str(err)) from err
+    shown = value if len(value) <= 80 else value[:79] + "…"
+    raise InvalidSyncthingIdError(
+        f"{shown!r} is not a Syncthing transfer id; expected 'folder:<folder id>' or 'device:<device id>'"
+    )
+
+
+def file_id(folder: str, path: str) -> str:
+    """The id of one file of a folder, as used by search hits and file events."""
+    return f"{FILE_PREFIX}{folder}:{path}"
+
+
+def parse_file_id(value: str) -> tuple[str, str]:
+    """Split ``file:<folder>:<path>`` (a folder id holds no ``:`` in this form; paths may)."""
+    folder, sep, path = value[len(FILE_PREFIX) :].partition(":")
+    if not value.startswith(FILE_PREFIX) or not sep or not folder or not path:
+        shown = value if len(value) <= 80 else value[:79] + "…"
+        raise InvalidSyncthingIdError(f"{shown!r} is not a Syncthing file id; expected 'file:<folder id>:<path>'")
+    return folder, path
+
+
+@dataclass
+class _Folder:
+    """What we know of one folder, kept current by events."""
+
+    id: str
+    label: str = ""
+    path: str = ""
+    type: str = "sendreceive"
+    paused: bool = False
+    devices: tuple[str, ...] = ()
+    state: str = "unknown"
+    error: str | None = None
+    global_bytes: int = 0
+    global_items: int = 0
+    need_bytes: int = 0
+    need_items: int = 0
+    completion: float = 100.0
+    sequence: int = 0
+    changed_at: datetime | None = None
+    synced: bool = False
+    """Set when a sync (pull) ran since completion was last judged: the next "done" is a completion."""
+    peers: dict[str, JsonObject] = field(default_factory=dict)
+    """Device id → that device's completion of this folder (``FolderCompletion`` data)."""
+
+
+@dataclass
+class _Device:
+    """What we know of one peer."""
+
+    id: str
+    name: str = ""
+    paused: bool = False
+    connected: bool = False
+    address: str = ""
+    client_version: str = ""
+    synced: bool = False
+    """Set when the peer was seen needing data since completion was last judged."""
+
+
+class SyncthingBackend:
+    """Syncthing through the unified verbs, driven by its event stream."""
+
+    kind = BackendKind.SYNCTHING
+    capabilities = Capabilities(
+        search=SearchKind.FILENAME,
+        enqueue=True,
+        pause=True,
+        resume=True,
+        remove=True,
+        delete_data=False,
+        events_pushed=True,
+    )
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        verify_ssl: bool = True,
+        request_timeout: float = DEFAULT_TIMEOUT,
+        event_timeout: int = 60,
+        use_bearer: bool = False,
+        search_levels: int = 16,
+        search_max_entries: int = 200_000,
+    ) -> None:
+        if credentials.api_key is None:
+            raise PeerdeckInputError("Syncthing needs its API key (Actions → Settings → GUI → API Key)")
+        self.client = SyncthingClient(
+            url,
+            api_key=credentials.api_key,
+            use_bearer=use_bearer,
+            session=session,
+            verify_ssl=verify_ssl,
+            request_timeout=request_timeout,
+        )
+        self.stream = EventStream(self.client, events=EVENT_MASK, timeout=event_timeout)
+        self.search_levels = search_levels
+        self.search_max_entries = search_max_entries
+        self._my_id: str | None = None
+        self._folders: dict[str, _Folder] = {}
+        self._devices: dict[str, _Device] = {}
+        self._last: dict[str, Transfer] = {}
+        self._announced: dict[str, int] = {}
+        self._pending: deque[TransferEvent] = deque(maxlen=_MAX_PENDING)
+        self._listeners: set[asyncio.Queue[TransferEvent | PeerdeckError]] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._failure: PeerdeckError | None = None
+        self._start_lock = asyncio.Lock()
+        self._primed = False
+        self._resync_needed = False
+        self._totals: tuple[float, int, int] | None = None
+        self._rates = (0, 0)
+        self.resyncs = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def close(self) -> None:
+        """Stop following events and close the client's session if it owns one."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        await self.client.close()
+
+    async def _ensure_started(self) -> None:
+        """Subscribe, take the first snapshot, then follow events in the background."""
+        if self._failure is not None:
+            raise self._failure
+        if self._watcher is not None and not self._watcher.done():
+            return
+        async with self._start_lock:
+            if self._watcher is not None and not self._watcher.done():
+                return
+            await self.stream.subscribe()
+            await self._snapshot()
+            self._watcher = asyncio.create_task(self._watch(), name="peerdeck-syncthing-events")
+
+    async def _watch(self) -> None:
+        try:
+            async for batch in self.stream:
+                await self._handle(batch)
+        except PeerdeckError as err:
+            _LOGGER.warning("Syncthing event stream stopped: %s", err)
+            self._failure = err
+            for queue in self._listeners:
+                queue.put_nowait(err)
+
+    async def _handle(self, batch: EventBatch) -> None:
+        refresh: set[str] = set()
+        if batch.resync:
+            self._resync_needed = True
+        if self._resync_needed:
+            try:
+                await self._snapshot()
+            except PeerdeckError as err:
+                # The next poll fails too and brings another resync; keep what we have meanwhile.
+                _LOGGER.debug("Syncthing resync failed: %s", err)
+                return
+        for event in batch.events:
+            refresh |= self._apply(event)
+        await self._refresh_folders(refresh)
+        self._publish(self._diff())
+
+    # ------------------------------------------------------------------ snapshot
+
+    async def _snapshot(self) -> None:
+        """Read the whole state: config, connections, local and per-peer completion."""
+        if self._my_id is None:
+            self._my_id = str((await self.client.system_status()).get("myID", ""))
+        config = await self.client.config()
+        self._load_config(config)
+        connections = (await self.client.system_connections()).get("connections") or {}
+        for device_id, device in self._devices.items():
+            record = connections.get(device_id) or {}
+            device.connected = bool(record.get("connected"))
+            device.paused = bool(record.get("paused", device.paused))
+            device.address = str(record.get("address") or "")
+            device.client_version = str(record.get("clientVersion") or "")
+        semaphore = asyncio.Semaphore(_SNAPSHOT_CONCURRENCY)
+
+        async def local(folder: _Folder) -> None:
+            async with semaphore:
+                self._set_local(folder, await self.client.db_completion(folder.id))
+
+        async def remote(folder: _Folder, device_id: str) -> None:
+            async with semaphore:
+                folder.peers[device_id] = await self.client.db_completion(folder.id, device_id)
+
+        jobs = []
+        for folder in self._folders.values():
+            if folder.paused:
+                continue
+            jobs.append(local(folder))
+            jobs.extend(remote(folder, d) for d in folder.devices if d in self._devices)
+        await asyncio.gather(*jobs)
+        self._resync_needed = False
+        self.resyncs += 1
+        self._publish(self._diff(resync=True))
+
+    def _load_config(self, config: Mapping[str, Any]) -> None:
+        """Folders and devices from a config object (``GET /rest/config`` or ``ConfigSaved``)."""
+        folders: dict[str, _Folder] = {}
+        for record in config.get("folders") or []:
+            folder_id = str(record.get("id", ""))
+            if not folder_id:
+                continue
+            folder = self._folders.get(folder_id) or _Folder(folder_id)
+            folder.label = str(record.get("label") or folder_id)
+            folder.path = str(record.get("path") or "")
+            folder.type = str(record.get("type") or "sendreceive")
+            folder.paused = bool(record.get("paused", False))
+            folder.devices = tuple(
+                str(d.get("deviceID")) for d in record.get("devices") or [] if d.get("deviceID") != self._my_id
+            )
+            folders[folder_id] = folder
+        devices: dict[str, _Device] = {}
+        for record in config.get("devices") or []:
+            device_id = str(record.get("deviceID", ""))
+            if not device_id or device_id == self._my_id:
+                continue
+            device = self._devices.get(device_id) or _Device(device_id)
+            device.name = str(record.get("name") or device_id[:7])
+            device.paused = bool(record.get("paused", False))
+            devices[device_id] = device
+        self._folders = folders
+        self._devices = devices
+
+    @staticmethod
+    def _set_local(folder: _Folder, completion: Mapping[str, Any]) -> None:
+        folder.global_bytes = _int(completion.get("globalBytes"))
+        folder.global_items = _int(completion.get("globalItems"))
+        folder.need_bytes = _int(completion.get("needBytes"))
+        folder.need_items = _int(completion.get("needItems")) + _int(completion.get("needDeletes"))
+        folder.completion = float(completion.get("completion", 100.0))
+        folder.sequence = _int(completion.get("sequence")) or folder.sequence
+        if folder.state == "unknown":
+            folder.state = "idle" if folder.need_items == 0 and folder.need_bytes == 0 else "sync-waiting"
+
+    async def _refresh_folders(self, folder_ids: Iterable[str]) -> None:
+        for folder_id in folder_ids:
+            folder = self._folders.get(folder_id)
+            if folder is None or folder.paused:
+                continue
+            try:
+                self._set_local(folder, await self.client.db_completion(folder_id))
+            except PeerdeckError as err:
+                _LOGGER.debug("Syncthing completion of %s failed: %s", folder_id, err)
+
+    # ------------------------------------------------------------------ events
+
+    def _apply(self, event: SyncthingEvent) -> set[str]:
+        """Fold one event into the model; returns folders whose completion must be re-read."""
+        data = event.data
+        kind = event.type
+        if kind == "StateChanged":
+            folder = self._folders.get(str(data.get("folder")))
+            if folder is not None:
+                before, folder.state = folder.state, str(data.get("to") or folder.state)
+                folder.changed_at = event.time
+                folder.synced = folder.synced or folder.state in ACTIVE_STATES
+                if folder.state != "error":
+                    folder.error = None
+                if folder.state == "idle" and before in ACTIVE_STATES | QUEUED_STATES:
+                    return {folder.id}
+        elif kind == "FolderSummary":
+            folder = self._folders.get(str(data.get("folder")))
+            summary = data.get("summary")
+            if folder is not None and isinstance(summary, dict):
+                self._apply_summary(folder, summary)
+        elif kind == "FolderCompletion":
+            folder = self._folders.get(str(data.get("folder")))
+            peer = str(data.get("device", ""))
+            if folder is not None and peer in self._devices:
+                folder.peers[peer] = dict(data)
+                if _int(data.get("needItems")) + _int(data.get("needDeletes")) + _int(data.get("needBytes")) > 0:
+                    self._devices[peer].synced = True
+        elif kind == "FolderErrors":
+            folder = self._folders.get(str(data.get("folder")))
+            errors = data.get("errors") or []
+            if folder is not None and errors:
+                folder.error = str(errors[0].get("error") or errors[0])
+        elif kind == "ItemFinished":
+            folder = self._folders.get(str(data.get("folder")))
+            if folder is not None:
+                folder.synced = True
+            if data.get("type", "file") == "file":
+                self._publish([_file_event(data, event.time)])
+        elif kind in ("DeviceConnected", "DeviceDisconnected"):
+            device = self._devices.get(str(data.get("id")))
+            if device is not None:
+                device.connected = kind == "DeviceConnected"
+                device.address = str(data.get("addr") or device.address)
+                device.client_version = str(data.get("clientVersion") or device.client_version)
+        elif kind in ("DevicePaused", "DeviceResumed"):
+            device = self._devices.get(str(data.get("device")))
+            if device is not None:
+                device.paused = kind == "DevicePaused"
+                device.connected = device.connected and not device.paused
+        elif kind in ("FolderPaused", "FolderResumed"):
+            folder = self._folders.get(str(data.get("id")))
+            if folder is not None:
+                folder.paused = kind == "FolderPaused"
+                if not folder.paused:
+                    return {folder.id}
+        elif kind == "ConfigSaved" and "folders" in data and "devices" in data:
+            known = set(self._folders)
+            self._load_config(data)
+            return set(self._folders) - known
+        return set()
+
+    @staticmethod
+    def _apply_summary(folder: _Folder, summary: Mapping[str, Any]) -> None:
+        """``FolderSummary`` carries what ``db/status`` would answer, for free."""
+        folder.global_bytes = _int(summary.get("globalBytes"))
+        folder.global_items = _int(summary.get("globalTotalItems", summary.get("globalFiles")))
+        folder.need_bytes = _int(summary.get("needBytes"))
+        folder.need_items = _int(summary.get("needTotalItems", summary.get("needFiles")))
+        folder.sequence = _int(summary.get("sequence")) or folder.sequence
+        state = summary.get("state")
+        if isinstance(state, str) and state:
+            folder.state = state
+        folder.error = str(summary.get("error") or summary.get("invalid") or "") or None
+        total = folder.global_bytes
+        folder.completion = 100.0 if total <= 0 else 100.0 * (total - min(folder.need_bytes, total)) / total
+
+    # ------------------------------------------------------------------ transfers and diffs
+
+    def _transfers(self) -> dict[str, Transfer]:
+        transfers = {f"{FOLDER_PREFIX}{f.id}": self._folder_transfer(f) for f in self._folders.values()}
+        transfers.update({f"{DEVICE_PREFIX}{d.id}": self._device_transfer(d) for d in self._devices.values()})
+        return transfers
+
+    @staticmethod
+    def _folder_transfer(folder: _Folder) -> Transfer:
+        if folder.paused:
+            state = TransferState.PAUSED
+        elif folder.state in FAILED_STATES:
+            state = TransferState.FAILED
+        elif folder.state in ACTIVE_STATES:
+            state = TransferState.ACTIVE
+        elif folder.state in QUEUED_STATES or folder.need_items > 0 or folder.need_bytes > 0:
+            state = TransferState.QUEUED
+        else:
+            state = TransferState.COMPLETED
+        done = max(0, folder.global_bytes - folder.need_bytes)
+        return Transfer(
+            id=f"{FOLDER_PREFIX}{folder.id}",
+            name=folder.label or folder.id,
+            state=state,
+            progress=max(0.0, min(1.0, folder.completion / 100.0)),
+            size=folder.global_bytes,
+            done_bytes=done,
+            save_path=folder.path or None,
+            category="folder",
+            tags=tuple(f"{DEVICE_PREFIX}{d}" for d in folder.devices),
+            raw={
+                "kind": "folder",
+                "folder": folder.id,
+                "state": folder.state,
+                "type": folder.type,
+                "error": folder.error,
+                "need_items": folder.need_items,
+                "need_bytes": folder.need_bytes,
+                "global_items": folder.global_items,
+                "sequence": folder.sequence,
+                "state_changed": folder.changed_at.isoformat() if folder.changed_at else None,
+            },
+        )
+
+    def _device_transfer(self, device: _Device) -> Transfer:
+        """A peer's progress over every unpaused folder shared with it, weighted by bytes."""
+        global_bytes = need_bytes = need_items = 0
+        folders: list[str] = []
+        for folder in self._folders.values():
+            record = folder.peers.get(device.id)
+            if folder.paused or device.id not in folder.devices or record is None:
+                continue
+            folders.append(folder.id)
+            global_bytes += _int(record.get("globalBytes"))
+            need_bytes += _int(record.get("needBytes"))
+            need_items += _int(record.get("needItems")) + _int(record.get("needDeletes"))
+        progress = 1.0 if global_bytes <= 0 else (global_bytes - min(need_bytes, global_bytes)) / global_bytes
+        if need_items > 0 and progress >= 1.0:
+            progress = 0.999
+        if device.paused:
+            state = TransferState.PAUSED
+        elif not device.connected:
+            state = TransferState.QUEUED
+        elif need_items > 0 or need_bytes > 0:
+            state = TransferState.ACTIVE
+        else:
+            state = TransferState.COMPLETED
+        return Transfer(
+            id=f"{DEVICE_PREFIX}{device.id}",
+            name=device.name or device.id[:7],
+            state=state,
+            progress=progress,
+            size=global_bytes,
+            done_bytes=global_bytes - min(need_bytes, global_bytes),
+            category="device",
+            tags=tuple(f"{FOLDER_PREFIX}{f}" for f in folders),
+            raw={
+                "kind": "device",
+                "device": device.id,
+                "connected": device.connected,
+                "paused": device.paused,
+                "address": device.address,
+                "client_version": device.client_version,
+                "need_items": need_items,
+                "need_bytes": need_bytes,
+            },
+        )
+
+    def _diff(self, *, resync: bool = False) -> list[TransferEvent]:
+        """Events between the last published transfers and the current ones.
+
+        A folder is announced complete when it is done after pulling (or, on a resync, when
+        its content changed while we were not watching); a peer when it is done after it was
+        seen needing data.
+        """
+        current = self._transfers()
+        now = datetime.now(UTC)
+        if not self._primed:
+            self._primed = True
+            self._last = current
+            self._announced = {f.id: f.sequence for f in self._folders.values()}
+            return []
+        events: list[TransferEvent] = []
+        for tid, transfer in current.items():
+            before = self._last.get(tid)
+            previous = before.state if before is not None else None
+            if before is None:
+                events.append(TransferEvent(TransferEventKind.ADDED, transfer, None, now))
+            if transfer.state is TransferState.COMPLETED and self._completes(tid, previous, resync=resync):
+                events.append(TransferEvent(TransferEventKind.COMPLETED, transfer, previous, now))
+            elif previous is not None and previous != transfer.state:
+                kind = TransferEventKind.FAILED if transfer.state is TransferState.FAILED else None
+                events.append(TransferEvent(kind or TransferEventKind.STATE_CHANGED, transfer, previous, now))
+        for tid, transfer in self._last.items():
+            if tid not in current:
+                self._announced.pop(tid.removeprefix(FOLDER_PREFIX), None)
+                events.append(TransferEvent(TransferEventKind.REMOVED, transfer, transfer.state, now))
+        self._last = current
+        return events
+
+    def _completes(self, transfer_id: str, previous: TransferState | None, *, resync: bool) -> bool:
+        """Whether a job now done is a new completion (each sync cycle once); resets the cycle."""
+        if transfer_id.startswith(DEVICE_PREFIX):
+            device = self._devices[transfer_id[len(DEVICE_PREFIX) :]]
+            synced, device.synced = device.synced, False
+            return synced or previous is TransferState.ACTIVE
+        folder = self._folders[transfer_id[len(FOLDER_PREFIX) :]]
+        changed = folder.sequence != self._announced.get(folder.id)
+        self._announced[folder.id] = folder.sequence
+        synced, folder.synced = folder.synced, False
+        return synced or previous is TransferState.ACTIVE or (changed and (resync or previous is None))
+
+    def _publish(self, events: Sequence[TransferEvent]) -> None:
+        for event in events:
+            self._pending.append(event)
+            for queue in self._listeners:
+                queue.put_nowait(event)
+
+    # ------------------------------------------------------------------ reading
+
+    async def info(self) -> BackendInfo:
+        """Version, and this device's id as the identity."""
+        version = await self.client.system_version()
+        status = await self.client.system_status()
+        self._my_id = str(status.get("myID", "")) or self._my_id
+        name = next(
+            (str(d.get("name")) for d in await self.client.config_devices() if d.get("deviceID") == self._my_id),
+            None,
+        )
+        return BackendInfo(
+            kind=self.kind,
+            version=str(version.get("version", "")).removeprefix("v"),
+            identity=self._my_id,
+            name=name or "Syncthing",
+        )
+
+    async def status(self) -> Status:
+        """Counts of jobs by state, folders by Syncthing state, peers by connection; rates measured now."""
+        await self._ensure_started()
+        await self._measure_rates(force=True)
+        return self._status(self._last)
+
+    async def transfers(self) -> list[Transfer]:
+        """Every folder and peer as a sync job (from the event-driven model: no request)."""
+        await self._ensure_started()
+        return list(self._transfers().values())
+
+    async def update(self) -> Update:
+        """The current model and the events since the last call; rates are measured only while syncing."""
+        await self._ensure_started()
+        transfers = dict(self._last)
+        if any(t.state is TransferState.ACTIVE for t in transfers.values()):
+            await self._measure_rates(force=False)
+        else:
+            self._rates = (0, 0)
+            self._totals = None
+        events = tuple(self._pending)
+        self._pending.clear()
+        return Update(status=self._status(transfers), transfers=transfers, events=events)
+
+    async def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
+        """Transfer events pushed from Syncthing's event stream (``interval`` is not used)."""
+        await self._ensure_started()
+        queue: asyncio.Queue[TransferEvent | PeerdeckError] = asyncio.Queue()
+        self._listeners.add(queue)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, PeerdeckError):
+                    raise item
+                yield item
+        finally:
+            self._listeners.discard(queue)
+
+    async def _measure_rates(self, *, force: bool) -> None:
+        """Bytes per second from two readings of ``system/connections`` totals."""
+        now = time.monotonic()
+        if not force and self._totals is not None and now - self._totals[0] < _RATE_MIN_INTERVAL:
+            return
+        total = (await self.client.system_connections()).get("total") or {}
+        reading = (now, _int(total.get("inBytesTotal")), _int(total.get("outBytesTotal")))
+        if self._totals is not None and reading[0] > self._totals[0]:
+            elapsed = reading[0] - self._totals[0]
+            self._rates = (
+                max(0, int((reading[1] - self._totals[1]) / elapsed)),
+                max(0, int((reading[2] - self._totals[2]) / elapsed)),
+            )
+        self._totals = reading
+
+    def _status(self, transfers: Mapping[str, Transfer]) -> Status:
+        counts = dict.fromkeys(TransferState, 0)
+        for transfer in transfers.values():
+            counts[transfer.state] += 1
+        folder_states: dict[str, int] = {}
+        for folder in self._folders.values():
+            name = "paused" if folder.paused else folder.state
+            folder_states[name] = folder_states.get(name, 0) + 1
+        peers = {"connected": 0, "disconnected": 0, "paused": 0}
+        for device in self._devices.values():
+            peers["paused" if device.paused else "connected" if device.connected else "disconnected"] += 1
+        return Status(
+            connected=self.stream.connected,
+            download_rate=self._rates[0],
+            upload_rate=self._rates[1],
+            counts=counts,
+            extra={
+                "device_id": self._my_id,
+                "folders": folder_states,
+                "peers": peers,
+                "event_stream_failures": self.stream.failures,
+                "reconnects": self.stream.reconnects,
+                "resyncs": self.resyncs,
+            },
+        )
+
+    # ------------------------------------------------------------------ acting
+
+    async def pause(self, ids: TransferSelector) -> None:
+        """Pause folders (config PATCH) and devices (``system/pause``); ``ALL`` pauses every one."""
+        await self._set_paused(ids, paused=True)
+
+    async def resume(self, ids: TransferSelector) -> None:
+        """Resume folders and devices; a resumed peer reconnects within Syncthing's reconnection interval."""
+        await self._set_paused(ids, paused=False)
+
+    async def _set_paused(self, ids: TransferSelector, *, paused: bool) -> None:
+        if ids is ALL:
+            await self._ensure_started()
+            await (self.client.system_pause() if paused else self.client.system_resume())
+            for folder_id in list(self._folders):
+                await self.client.config_folder_patch(folder_id, {"paused": paused})
+            return
+        targets = _parse_ids(ids)
+        for kind, target in targets:
+            if kind == "folder":
+                await self.client.config_folder_patch(target, {"paused": paused})
+            elif paused:
+                await self.client.system_pause(target)
+            else:
+                await self.client.system_resume(target)
+
+    async def remove(self, ids: TransferSelector, *, delete_data: bool = False) -> None:
+        """Stop sharing folders or forget devices (files stay on disk: Syncthing never deletes them here)."""
+        if delete_data:
+            raise PeerdeckNotSupportedError(
+                "Syncthing does not delete a folder's files when it stops sharing it; delete them on disk"
+            )
+        if ids is ALL:
+            raise PeerdeckInputError("removing every folder and device at once is refused; name them")
+        for kind, target in _parse_ids(ids):
+            if kind == "folder":
+                await self.client.config_folder_delete(target)
+            else:
+                await self.client.config_device_delete(target)
+
+    async def enqueue(self, target: EnqueueTarget, options: EnqueueOptions | None = None) -> list[str]:
+        """Move needed files to the front of their folder's pull queue (``db/prio``).
+
+        Takes a search hit, or :class:`RemoteFiles` whose ``source`` is a folder id. Returns the
+        ids of the files the folder actually still needs (the others are already in sync).
+        """
+        wanted: list[tuple[str, str]]
+        if isinstance(target, SearchHit):
+            wanted = [parse_file_id(target.id)]
+        elif isinstance(target, RemoteFiles):
+            if not target.source or not target.files:
+                raise PeerdeckInputError("give a folder id as the source and at least one file path")
+            wanted = [(target.source, path) for path, _size in target.files]
+        else:
+            raise PeerdeckNotSupportedError(
+                f"Syncthing cannot enqueue a {type(target).__name__}; it only syncs shared folders. "
+                "Give a search hit to move that file to the front of the queue"
+            )
+        queued: list[str] = []
+        for folder, path in wanted:
+            need = await self.client.db_prio(folder, path)
+            names = {str(item.get("name")) for key in ("progress", "queued", "rest") for item in need.get(key) or []}
+            if path in names:
+                queued.append(file_id(folder, path))
+        return queued
+
+    # ------------------------------------------------------------------ search
+
+    async def search(self, query: str, *, timeout: float = 30.0, limit: int | None = None) -> AsyncIterator[SearchHit]:
+        """File names containing ``query`` (case-insensitive) in the folders' global index (``db/browse``).
+
+        Bounded: at most ``search_levels`` directory levels and ``search_max_entries`` entries are
+        looked at, within ``timeout`` s, and at most ``limit`` hits are returned.
+        """
+        needle = query.strip().casefold()
+        if not needle:
+            raise PeerdeckInputError("the search text is empty")
+        deadline = time.monotonic() + timeout
+        folders = [f for f in await self.client.config_folders() if not f.get("paused")]
+        sent = 0
+        seen = 0
+        for folder in folders:
+            folder_id = str(folder.get("id", ""))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or seen >= self.search_max_entries:
+                return
+            try:
+                async with asyncio.timeout(remaining):
+                    tree = await self.client.db_browse(folder_id, levels=self.search_levels)
+            except TimeoutError:
+                return
+            for path, entry in _walk(tree):
+                seen += 1
+                if seen > self.search_max_entries:
+                    return
+                if needle in path.rsplit("/", 1)[-1].casefold():
+                    yield SearchHit(
+                        id=file_id(folder_id, path),
+                        title=path,
+                        size=_int(entry.get("size")),
+                        source=str(folder.get("label") or folder_id),
+                        raw={"folder": folder_id, **entry},
+                    )
+                    sent += 1
+                    if limit is not None and sent >= limit:
+                        return
+
+
+def _walk(tree: Any, prefix: str = "") -> Iterable[tuple[str, dict[str, Any]]]:
+    """Files of a ``db/browse`` tree (list form since 1.9; the older dict form is read too)."""
+    if isinstance(tree, list):
+        for entry in tree:
+            if not isinstance(entry, dict):
+                continue
+            path = f"{prefix}{entry.get('name', '')}"
+            if entry.get("type") == "FILE_INFO_TYPE_DIRECTORY" or "children" in entry:
+                yield from _walk(entry.get("children") or [], f"{path}/")
+            else:
+                yield path, entry
+    elif isinstance(tree, dict):
+        for name, value in tree.items():
+            if isinstance(value, dict):
+                yield from _walk(value, f"{prefix}{name}/")
+            elif isinstance(value, list) and len(value) >= 2:
+                yield f"{prefix}{name}", {"name": name, "modTime": value[0], "size": value[1]}
+
+
+def _parse_ids(ids: Sequence[str]) -> list[tuple[str, str]]:
+    if isinstance(ids, str):
+        raise InvalidSyncthingIdError("give a list of ids (or ALL), not a single string")
+    parsed = [parse_transfer_id(i) for i in ids]
+    if not parsed:
+        raise PeerdeckInputError("no folders or devices given")
+    return parsed
+
+
+def _file_event(data: Mapping[str, Any], at: datetime | None) -> TransferEvent:
+    """An ``ItemFinished`` as an event on the file (``file:<folder>:<path>``)."""
+    folder = str(data.get("folder", ""))
+    item = str(data.get("item", ""))
+    error = data.get("error")
+    if error:
+        state, kind = TransferState.FAILED, TransferEventKind.FAILED
+    elif data.get("action") == "delete":
+        state, kind = TransferState.COMPLETED, TransferEventKind.REMOVED
+    else:
+        state, kind = TransferState.COMPLETED, TransferEventKind.COMPLETED
+    transfer = Transfer(
+        id=file_id(folder, item),
+        name=item,
+        state=state,
+        progress=0.0 if error else 1.0,
+        category="file",
+        tags=(f"{FOLDER_PREFIX}{folder}",),
+        completed_at=None if error else at,
+        raw=dict(data),
+    )
+    return TransferEvent(kind, transfer, TransferState.ACTIVE, at)
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+__all__ = [
+    "EVENT_MASK",
+    "InvalidSyncthingIdError",
+    "SyncthingBackend",
+    "file_id",
+    "parse_file_id",
+    "parse_time",
+    "parse_transfer_id",
+]

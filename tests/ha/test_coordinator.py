@@ -1,0 +1,213 @@
+"""The coordinator: failures, recovery, reauth, repair issues, and exactly-once transfer events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+
+from custom_components.peerdeck.const import DOMAIN
+from peerdeck import (
+    PeerdeckAuthenticationError,
+    PeerdeckBannedError,
+    PeerdeckConnectionError,
+    PeerdeckRateLimitedError,
+    TransferState,
+    TransferTracker,
+)
+
+from .fake_backend import FakeBackend
+
+HASH_A = "a" * 40
+HASH_B = "b" * 40
+
+
+def entity_id(hass: HomeAssistant, platform: str, key: str) -> str:
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"entry1_{key}")
+    assert found is not None
+    return found
+
+
+async def refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+def capture_all(hass: HomeAssistant) -> dict[str, list[Event[Any]]]:
+    return {
+        kind: async_capture_events(hass, f"peerdeck_transfer_{kind}")
+        for kind in ("added", "completed", "failed", "removed")
+    }
+
+
+async def test_unavailable_then_recovered(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, caplog: Any
+) -> None:
+    speed = entity_id(hass, "sensor", "download_speed")
+    assert hass.states.get(speed).state == "1.5"
+    backend.error = PeerdeckConnectionError("refused")
+    await refresh(hass, loaded_entry)
+    assert hass.states.get(speed).state == STATE_UNAVAILABLE
+    await refresh(hass, loaded_entry)
+    assert caplog.text.count("Could not refresh qBittorrent: refused") == 1
+    backend.error = None
+    await refresh(hass, loaded_entry)
+    assert hass.states.get(speed).state == "1.5"
+    assert "Fetching peerdeck qBittorrent (127.0.0.1:8080) data recovered" in caplog.text
+
+
+async def test_rejected_credentials_start_reauth(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    backend.error = PeerdeckAuthenticationError("rejected")
+    await refresh(hass, loaded_entry)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert hass.states.get(entity_id(hass, "sensor", "download_speed")).state == STATE_UNAVAILABLE
+
+
+async def test_ban_raises_and_clears_repair_issue(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    issues = ir.async_get(hass)
+    backend.error = PeerdeckBannedError("banned")
+    await refresh(hass, loaded_entry)
+    issue = issues.async_get_issue(DOMAIN, "banned_entry1")
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders == {"daemon": "qBittorrent", "title": loaded_entry.title}
+    backend.error = None
+    await refresh(hass, loaded_entry)
+    assert issues.async_get_issue(DOMAIN, "banned_entry1") is None
+
+
+async def test_rate_limit_retries_later(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    coordinator = loaded_entry.runtime_data.coordinator
+    backend.error = PeerdeckRateLimitedError("slow down", retry_after=30)
+    await refresh(hass, loaded_entry)
+    assert isinstance(coordinator.last_exception, UpdateFailed)
+    assert coordinator.last_exception.retry_after == 30
+    assert loaded_entry.state is ConfigEntryState.LOADED
+
+
+async def test_transfer_events_on_bus_and_entity(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    events = capture_all(hass)
+    event_entity = entity_id(hass, "event", "transfer")
+    assert hass.states.get(event_entity).state == STATE_UNKNOWN
+
+    backend.add(HASH_A, "ubuntu.iso", size=1000, save_path="/data", category="linux", tags=("iso", "big"))
+    await refresh(hass, loaded_entry)
+    assert len(events["added"]) == 1
+    assert events["added"][0].data == {
+        "entry_id": "entry1",
+        "daemon": "qbittorrent",
+        "id": HASH_A,
+        "name": "ubuntu.iso",
+        "state": "active",
+        "previous_state": None,
+        "progress": 0.0,
+        "size": 1000,
+        "path": "/data",
+        "category": "linux",
+        "tags": ["iso", "big"],
+        "download_rate": 0,
+        "upload_rate": 0,
+        "eta": None,
+        "added_at": None,
+        "completed_at": None,
+    }
+    state = hass.states.get(event_entity)
+    assert state.attributes["event_type"] == "added"
+    assert state.attributes["name"] == "ubuntu.iso"
+
+    backend.set_state(HASH_A, TransferState.PAUSED)
+    await refresh(hass, loaded_entry)
+    assert [len(found) for found in events.values()] == [1, 0, 0, 0]
+
+    backend.set_state(HASH_A, TransferState.COMPLETED, progress=1.0)
+    backend.add(HASH_B, "broken.iso")
+    await refresh(hass, loaded_entry)
+    backend.set_state(HASH_B, TransferState.FAILED)
+    await refresh(hass, loaded_entry)
+    assert len(events["completed"]) == 1
+    assert events["completed"][0].data["previous_state"] == "paused"
+    assert [e.data["name"] for e in events["failed"]] == ["broken.iso"]
+
+    backend.items.clear()
+    await refresh(hass, loaded_entry)
+    assert sorted(e.data["name"] for e in events["removed"]) == ["broken.iso", "ubuntu.iso"]
+    assert hass.states.get(event_entity).attributes["event_type"] == "removed"
+
+
+async def _restart(hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend) -> None:
+    """Stop the entry, and give the daemon's backend a fresh tracker as a new process would have."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    backend.tracker = TransferTracker()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_completion_fired_exactly_once_across_restarts(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    added = async_capture_events(hass, "peerdeck_transfer_added")
+    backend.add(HASH_A, "seen-before.iso", TransferState.ACTIVE, progress=0.5)
+    backend.add(HASH_B, "done-while-up.iso", TransferState.ACTIVE, progress=0.5)
+    await refresh(hass, loaded_entry)
+    backend.set_state(HASH_B, TransferState.COMPLETED, progress=1.0)
+    await refresh(hass, loaded_entry)
+    assert [e.data["name"] for e in completed] == ["done-while-up.iso"]
+
+    # While Home Assistant is down, A completes and C is added and completes.
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    backend.tracker = TransferTracker()
+    backend.set_state(HASH_A, TransferState.COMPLETED, progress=1.0)
+    backend.add("c" * 40, "added-while-down.iso", TransferState.COMPLETED, progress=1.0)
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert sorted(e.data["name"] for e in completed) == ["added-while-down.iso", "done-while-up.iso", "seen-before.iso"]
+    assert [e.data["name"] for e in added] == ["seen-before.iso", "done-while-up.iso", "added-while-down.iso"]
+
+    await refresh(hass, loaded_entry)
+    await _restart(hass, loaded_entry, backend)
+    await refresh(hass, loaded_entry)
+    assert len(completed) == 3
+    assert len(added) == 3
+
+
+async def test_completion_while_daemon_unreachable_is_not_lost(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    backend.add(HASH_A, "ubuntu.iso")
+    await refresh(hass, loaded_entry)
+    backend.error = PeerdeckConnectionError("down")
+    await refresh(hass, loaded_entry)
+    backend.set_state(HASH_A, TransferState.COMPLETED, progress=1.0)
+    backend.error = None
+    await refresh(hass, loaded_entry)
+    await refresh(hass, loaded_entry)
+    assert [e.data["name"] for e in completed] == ["ubuntu.iso"]
+
+
+async def test_first_start_announces_nothing_old(
+    hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend, create_backend: Any
+) -> None:
+    events = capture_all(hass)
+    backend.add(HASH_A, "old.iso", TransferState.COMPLETED, progress=1.0)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _restart(hass, entry, backend)
+    assert all(not found for found in events.values())

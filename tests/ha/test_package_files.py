@@ -1,0 +1,95 @@
+"""The integration's metadata files agree with each other and with the code."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from custom_components.peerdeck import button, event, sensor, services, switch
+from custom_components.peerdeck.const import DOMAIN
+
+ROOT = Path(__file__).parents[2]
+INTEGRATION = ROOT / "custom_components" / DOMAIN
+
+QUALITY_RULES = {
+    "action-setup", "appropriate-polling", "brands", "common-modules", "config-flow-test-coverage", "config-flow",
+    "dependency-transparency", "docs-actions", "docs-triggers", "docs-conditions", "docs-high-level-description",
+    "docs-installation-instructions", "docs-removal-instructions", "entity-event-setup", "entity-unique-id",
+    "has-entity-name", "runtime-data", "test-before-configure", "test-before-setup", "unique-config-entry",
+    "action-exceptions", "config-entry-unloading", "docs-configuration-parameters", "docs-installation-parameters",
+    "entity-unavailable", "integration-owner", "log-when-unavailable", "parallel-updates", "reauthentication-flow",
+    "test-coverage", "devices", "diagnostics", "discovery-update-info", "discovery", "docs-data-update",
+    "docs-examples", "docs-known-limitations", "docs-supported-devices", "docs-supported-functions",
+    "docs-troubleshooting", "docs-use-cases", "dynamic-devices", "entity-category", "entity-device-class",
+    "entity-disabled-by-default", "entity-translations", "exception-translations", "icon-translations",
+    "reconfiguration-flow", "repair-issues", "stale-devices", "async-dependency", "inject-websession",
+    "strict-typing",
+}  # fmt: skip
+
+
+def test_quality_scale_lists_every_rule_with_a_status() -> None:
+    rules = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text())["rules"]
+    assert len(QUALITY_RULES) == 54
+    assert set(rules) == QUALITY_RULES
+    for name, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in ("done", "todo", "exempt"), name
+        if status != "done":
+            assert value["comment"], name
+
+
+def test_manifest_and_hacs() -> None:
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text())
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    assert manifest["domain"] == DOMAIN
+    assert manifest["requirements"] == ["peerdeck==0.1.0"]
+    assert manifest["integration_type"] == "service"
+    assert manifest["config_flow"] is True
+    for key in ("codeowners", "documentation", "issue_tracker", "iot_class", "version", "loggers"):
+        assert manifest[key], key
+    hacs = json.loads((ROOT / "hacs.json").read_text())
+    assert set(hacs) <= {"name", "homeassistant", "render_readme", "hacs", "country", "zip_release", "filename"}
+    assert hacs["name"] == "Peerdeck"
+    assert (INTEGRATION / "brand" / "icon.png").is_file()
+
+
+def test_translations_are_the_strings() -> None:
+    assert (INTEGRATION / "strings.json").read_text() == (INTEGRATION / "translations" / "en.json").read_text()
+
+
+async def test_every_action_is_described_and_translated(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, DOMAIN, {})
+    registered = set(hass.services.async_services_for_domain(DOMAIN))
+    described = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    icons = json.loads((INTEGRATION / "icons.json").read_text())
+    assert registered == set(described) == set(strings["services"]) == set(icons["services"])
+    for name, spec in described.items():
+        assert set(spec["fields"]) == set(strings["services"][name]["fields"]), name
+    assert services.SERVICE_SEARCH in registered
+
+
+def test_every_translation_key_exists() -> None:
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    entity = strings["entity"]
+    for platform, descriptions in (
+        ("sensor", sensor.SENSORS),
+        ("switch", switch.SWITCHES),
+        ("button", button.BUTTONS),
+        ("event", (event.TRANSFER_EVENT,)),
+    ):
+        for description in descriptions:
+            assert description.translation_key in entity[platform], description.key
+    used = set()
+    for source in (INTEGRATION / name for name in ("__init__.py", "coordinator.py", "services.py")):
+        used |= set(re.findall(r'translation_key="(\w+)"', source.read_text()))
+    assert used
+    assert used <= set(strings["exceptions"])
+    assert set(strings["issues"]) == {"banned", "unsupported_version"}

@@ -1,0 +1,239 @@
+"""End to end against a real qbittorrent-nox on 127.0.0.1: flow, entities, outage, reauth, exact events."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN
+from homeassistant.components.button import SERVICE_PRESS
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.peerdeck.const import DOMAIN
+from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
+from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
+from tests.shared.torrents import make_torrent
+
+pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("socket_enabled")]
+
+
+@pytest.fixture
+def qbittorrent(socket_enabled: None, tmp_path: Path) -> Iterator[QBittorrentDaemon]:
+    with run_qbittorrent(tmp_path) as daemon:
+        yield daemon
+
+
+async def until(check: Callable[[], Awaitable[bool]], attempts: int = 150) -> None:
+    """Retry ``check`` (which refreshes what it looks at) until it holds."""
+    for _ in range(attempts):
+        if await check():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the condition never held")
+
+
+async def add_entry(hass: HomeAssistant, daemon: QBittorrentDaemon) -> ConfigEntry:
+    """Go through the config flow as a user would."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"kind": "qbittorrent"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "url": daemon.url,
+            "username": daemon.username,
+            "password": daemon.password,
+            "advanced": {"verify_ssl": True, "timeout": 10},
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+def entity(hass: HomeAssistant, entry: ConfigEntry, platform: str, key: str) -> str:
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{entry.entry_id}_{key}")
+    assert found is not None
+    return found
+
+
+def state_of(hass: HomeAssistant, entry: ConfigEntry, platform: str, key: str) -> str:
+    return hass.states.get(entity(hass, entry, platform, key)).state
+
+
+def counted(hass: HomeAssistant, entry: ConfigEntry, key: str, expected: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        await entry.runtime_data.coordinator.async_refresh()
+        await hass.async_block_till_done()
+        return state_of(hass, entry, "sensor", key) == expected
+
+    return check
+
+
+async def test_entities_follow_the_daemon(hass: HomeAssistant, qbittorrent: QBittorrentDaemon) -> None:
+    entry = await add_entry(hass, qbittorrent)
+    assert entry.unique_id == qbittorrent.url
+    assert state_of(hass, entry, "sensor", "transfers_total") == "0"
+    assert state_of(hass, entry, "sensor", "connection") in ("connected", "firewalled")
+    assert float(state_of(hass, entry, "sensor", "free_space")) >= 0  # qBittorrent says 0 until it has looked
+    assert state_of(hass, entry, "sensor", "alltime_download") == "0.0"
+    assert state_of(hass, entry, "switch", "alternative_speed") == STATE_OFF
+
+    content, info_hash = make_torrent("seeded.bin", data_dir=qbittorrent.save_path)
+    torrent = qbittorrent.save_path.parent / "seeded.torrent"
+    torrent.write_bytes(content)
+    hass.config.allowlist_external_dirs = {str(torrent.parent)}
+    answer = await hass.services.async_call(
+        DOMAIN,
+        "enqueue",
+        {"config_entry_id": entry.entry_id, "torrent_file": str(torrent), "category": "iso", "tags": ["a"]},
+        blocking=True,
+        return_response=True,
+    )
+    assert answer == {"ids": [info_hash]}
+    await until(counted(hass, entry, "transfers_completed", "1"))
+    assert state_of(hass, entry, "sensor", "transfers_total") == "1"
+
+    await hass.services.async_call(
+        DOMAIN, "pause", {"config_entry_id": entry.entry_id, "ids": [info_hash]}, blocking=True
+    )
+    await until(counted(hass, entry, "transfers_paused", "1"))
+    listed = await hass.services.async_call(
+        DOMAIN,
+        "get_transfers",
+        {"config_entry_id": entry.entry_id, "states": ["paused"]},
+        blocking=True,
+        return_response=True,
+    )
+    assert [(t["id"], t["category"], t["tags"]) for t in listed["transfers"]] == [(info_hash, "iso", ["a"])]
+
+    switch = entity(hass, entry, "switch", "alternative_speed")
+    await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True)
+    assert hass.states.get(switch).state == STATE_ON
+    await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True)
+    assert hass.states.get(switch).state == STATE_OFF
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: entity(hass, entry, "button", "reannounce")}, blocking=True
+    )
+
+    await hass.services.async_call(
+        DOMAIN, "remove", {"config_entry_id": entry.entry_id, "ids": [info_hash], "delete_data": False}, blocking=True
+    )
+    await until(counted(hass, entry, "transfers_total", "0"))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_outage_and_recovery(hass: HomeAssistant, qbittorrent: QBittorrentDaemon) -> None:
+    entry = await add_entry(hass, qbittorrent)
+    coordinator = entry.runtime_data.coordinator
+    qbittorrent.process.send_signal(signal.SIGTERM)
+    qbittorrent.process.wait(timeout=15)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert state_of(hass, entry, "sensor", "download_speed") == STATE_UNAVAILABLE
+
+    restarted = subprocess.Popen(  # noqa: ASYNC220 - starting a test daemon
+        qbittorrent.process.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+
+        async def back() -> bool:
+            await coordinator.async_refresh()
+            await hass.async_block_till_done()
+            return state_of(hass, entry, "sensor", "download_speed") != STATE_UNAVAILABLE
+
+        await until(back)
+        assert state_of(hass, entry, "sensor", "download_speed") == "0.0"
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=15)
+
+
+async def test_password_change_starts_reauth(hass: HomeAssistant, qbittorrent: QBittorrentDaemon) -> None:
+    entry = await add_entry(hass, qbittorrent)
+    backend = entry.runtime_data.backend
+    assert isinstance(backend, QBittorrentBackend)
+    await backend.client.app_set_preferences({"web_ui_password": "a-new-password"})
+    await backend.client.logout()  # the session ends, as it does when it expires
+
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {"username": qbittorrent.username, "password": "a-new-password"}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data["password"] == "a-new-password"
+    assert state_of(hass, entry, "sensor", "download_speed") == "0.0"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_one_completion_event_per_torrent_across_restarts(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    entry = await add_entry(hass, qbittorrent)
+
+    first, first_hash = make_torrent("while-up.bin", data_dir=qbittorrent.save_path)
+    torrent = qbittorrent.save_path.parent / "while-up.torrent"
+    torrent.write_bytes(first)
+    hass.config.allowlist_external_dirs = {str(torrent.parent)}
+    await hass.services.async_call(
+        DOMAIN, "enqueue", {"config_entry_id": entry.entry_id, "torrent_file": str(torrent)}, blocking=True
+    )
+
+    async def first_done() -> bool:
+        await entry.runtime_data.coordinator.async_refresh()
+        await hass.async_block_till_done()
+        return len(completed) >= 1
+
+    await until(first_done)
+    assert [event.data["id"] for event in completed] == [first_hash]
+
+    # Home Assistant stops; meanwhile a torrent is added and finishes.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    second, second_hash = make_torrent("while-down.bin", data_dir=qbittorrent.save_path)
+    async with QBittorrentClient(
+        qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password
+    ) as client:
+        await client.torrents_add(torrent_files=[("while-down.torrent", second)])
+
+        async def second_finished() -> bool:
+            rows = await client.torrents_info(hashes=[second_hash])
+            return bool(rows) and float(rows[0]["progress"]) >= 1.0
+
+        await until(second_finished)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert sorted(event.data["id"] for event in completed) == sorted([first_hash, second_hash])
+    for _ in range(3):
+        await entry.runtime_data.coordinator.async_refresh()
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert len(completed) == 2
+    assert await hass.config_entries.async_unload(entry.entry_id)

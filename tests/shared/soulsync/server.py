@@ -1,0 +1,1082 @@
+"""A conformance server for SoulSync's public REST API (``/api/v1``, SoulSync 3.1.9).
+
+SoulSync cannot be installed here, so the client is tested against this aiohttp app, built
+from ``../shared/reference/backend-apis.md`` §2 (read from SoulSync's source and checked on a
+real 3.1.9 instance) and the seed document ``api-docs/soulsync-rest-api.txt``.
+
+Reproduced as the real daemon does it:
+
+* **Auth** (``api/auth.py``): ``Authorization: Bearer sk_…`` or ``?api_key=``; keys are
+  ``sk_`` + ``token_urlsafe(32)``, stored as SHA-256 only. No key → 401 ``AUTH_REQUIRED``,
+  unknown key → 403 ``INVALID_KEY``.
+* **Bootstrap** (``api/settings.py``): ``POST /api-keys/bootstrap`` needs no key, answers 201
+  with the raw key while no key exists, then 403 ``FORBIDDEN``.
+* **Envelope** (``api/helpers.py``): ``{success, data, error, pagination}`` on every
+  blueprint route, pagination ``{page, limit, total, total_pages, has_next, has_prev}``.
+* **Unknown routes** (Flask): an unmatched ``/api/v1/…`` URL gets Werkzeug's HTML 404 (and
+  a wrong method its HTML 405), never the envelope; those are not rate limited.
+* **Rate limit** (Flask-Limiter ``"60 per minute"`` on the blueprint, by IP, fixed window
+  opened by the first hit): counted before auth, bootstrap included; the 61st request gets
+  429 with the exact envelope body and **no** ``Retry-After``/``X-RateLimit-*`` headers.
+  Time is the server's ``clock`` (injectable), so tests never wait.
+* **``POST /request`` bug** (3.1.9): with ``request_bug`` on (the default) it answers
+  500 ``INTERNAL_ERROR`` "An unexpected error occurred." although the job is queued; off,
+  it answers the documented 202.
+* **Download tasks** (``api/downloads.py``): list sorted by ``status_change_time``
+  descending, ``status`` filter, ``limit`` clamped to 1..500, ``offset``, ``total``. A
+  request's task appears after ``request_task_after_polls`` polls of ``/downloads`` (the
+  real one appears once slskd's search is over) and every poll is one step of
+  searching → downloading (0, 50 %) → post_processing → completed. Queries in
+  ``unmatched_queries`` end ``not_found`` without a task.
+* **Cancel mismatch** (``api/downloads.py`` + the download engine): the cancel route looks the
+  id up among slskd transfer ids (kept hidden, as SoulSync does not list them), so a task id
+  gives 500 ``CANCEL_FAILED``; a missing ``username`` gives 400; no slskd gives 503.
+* **Services flags** (``api/system.py``): ``spotify`` and ``soulseek`` are always true.
+* **Metadata search offline**: ``catalogue_online=False`` answers 200 with no hits and the
+  requested source, as the real one did without network.
+* Route-specific errors as in the source: 400 ``BAD_REQUEST``, 404 ``NOT_FOUND``,
+  409 ``CONFLICT`` (wishlist duplicate, wishlist run or watchlist scan already going),
+  ``X-Profile-Id``/``?profile_id`` scoping of wishlist, watchlist and discover.
+
+Approximated: the ``data`` field names of discover, profiles, retag, listenbrainz, cache and
+playlists (routes and statuses follow §2.3, their bodies were not recorded), and the
+catalogue, library and activity contents, which are small fixed samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from yarl import URL
+
+JsonObject = dict[str, Any]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+RATE_LIMIT = 60
+RATE_WINDOW = 60.0
+BASE_TIME = 1_760_000_000.0
+
+HTML_404 = (
+    "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    "<p>The requested URL was not found on the server. If you entered the URL manually please check your "
+    "spelling and try again.</p>\n"
+)
+HTML_405 = (
+    "<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n"
+    "<p>The method is not allowed for the requested URL.</p>\n"
+)
+
+PROGRESSION = ["searching", "downloading", "downloading", "post_processing", "completed"]
+"""One step per poll of /downloads; the second "downloading" is at 50 %."""
+
+CATALOGUE_TRACKS: list[JsonObject] = [
+    {
+        "id": "3135556",
+        "name": "Around the World",
+        "artists": ["Daft Punk"],
+        "album": "Homework",
+        "duration_ms": 429000,
+        "popularity": 80,
+        "preview_url": None,
+        "image_url": None,
+        "release_date": "1997-01-20",
+    },
+    {
+        "id": "3135553",
+        "name": "One More Time",
+        "artists": ["Daft Punk"],
+        "album": "Discovery",
+        "duration_ms": 320000,
+        "popularity": 90,
+        "preview_url": None,
+        "image_url": None,
+        "release_date": "2001-03-12",
+    },
+    {
+        "id": "1109731",
+        "name": "Roygbiv",
+        "artists": ["Boards of Canada"],
+        "album": "Music Has the Right to Children",
+        "duration_ms": 151000,
+        "popularity": 60,
+        "preview_url": None,
+        "image_url": None,
+        "release_date": "1998-04-20",
+    },
+]
+CATALOGUE_ALBUMS: list[JsonObject] = [
+    {
+        "id": "302127",
+        "name": "Discovery",
+        "artists": ["Daft Punk"],
+        "release_date": "2001-03-12",
+        "total_tracks": 14,
+        "album_type": "album",
+        "image_url": None,
+    },
+    {
+        "id": "301775",
+        "name": "Homework",
+        "artists": ["Daft Punk"],
+        "release_date": "1997-01-20",
+        "total_tracks": 16,
+        "album_type": "album",
+        "image_url": None,
+    },
+]
+CATALOGUE_ARTISTS: list[JsonObject] = [
+    {
+        "id": "27",
+        "name": "Daft Punk",
+        "popularity": 85,
+        "genres": ["electronic"],
+        "followers": 5000000,
+        "image_url": None,
+    },
+    {
+        "id": "1046",
+        "name": "Boards of Canada",
+        "popularity": 60,
+        "genres": ["idm"],
+        "followers": 600000,
+        "image_url": None,
+    },
+]
+
+LIBRARY_ARTISTS: list[JsonObject] = [
+    {"id": 1, "name": "Aphex Twin", "genres": ["idm"], "spotify_artist_id": "6kBDZFXuLrZgHnvmPu9NsG"},
+    {"id": 2, "name": "Boards of Canada", "genres": ["idm", "ambient"], "spotify_artist_id": "2VAvhf61GgLYmC6C8anyX1"},
+    {"id": 3, "name": "Daft Punk", "genres": ["electronic", "house"], "spotify_artist_id": "4tZwfgrHOc3mvqYlEYSvnL"},
+]
+LIBRARY_ALBUMS: list[JsonObject] = [
+    {"id": 10, "artist_id": 3, "title": "Discovery", "year": 2001, "genres": ["house"], "track_count": 2},
+    {"id": 11, "artist_id": 2, "title": "Geogaddi", "year": 2002, "genres": ["ambient"], "track_count": 1},
+    {"id": 12, "artist_id": 1, "title": "Syro", "year": 2014, "genres": ["idm"], "track_count": 1},
+]
+LIBRARY_TRACKS: list[JsonObject] = [
+    {
+        "id": 100,
+        "album_id": 10,
+        "artist_id": 3,
+        "title": "One More Time",
+        "artist_name": "Daft Punk",
+        "track_number": 1,
+    },
+    {"id": 101, "album_id": 10, "artist_id": 3, "title": "Aerodynamic", "artist_name": "Daft Punk", "track_number": 2},
+    {
+        "id": 102,
+        "album_id": 11,
+        "artist_id": 2,
+        "title": "Music Is Math",
+        "artist_name": "Boards of Canada",
+        "track_number": 1,
+    },
+    {"id": 103, "album_id": 12, "artist_id": 1, "title": "minipops 67", "artist_name": "Aphex Twin", "track_number": 1},
+]
+PROVIDERS = ("spotify", "musicbrainz", "itunes", "deezer", "audiodb", "tidal", "qobuz", "genius")
+WATCHLIST_FILTERS = {
+    "include_albums",
+    "include_eps",
+    "include_singles",
+    "include_live",
+    "include_remixes",
+    "include_acoustic",
+    "include_compilations",
+}
+SENSITIVE = {"spotify.client_secret", "soulseek.api_key", "plex.token", "listenbrainz.token"}
+
+
+def envelope(data: Any, pagination: JsonObject | None = None, status: int = 200) -> web.Response:
+    """``api_success``: the success envelope."""
+    return web.json_response({"success": True, "data": data, "error": None, "pagination": pagination}, status=status)
+
+
+def error(code: str, message: str, status: int = 400) -> web.Response:
+    """``api_error``: the error envelope."""
+    body = {"success": False, "data": None, "error": {"code": code, "message": message}, "pagination": None}
+    return web.json_response(body, status=status)
+
+
+def pagination(page: int, limit: int, total: int) -> JsonObject:
+    """``build_pagination``."""
+    total_pages = max(1, (total + limit - 1) // limit)
+    return {
+        "page": page,
+        "limit": limit,
+        "total": total,
+        "total_pages": total_pages,
+        "has_next": page < total_pages,
+        "has_prev": page > 1,
+    }
+
+
+def page_args(request: web.Request, default_limit: int = 50, max_limit: int = 200) -> tuple[int, int]:
+    """``parse_pagination``: bad values fall back to the defaults."""
+    try:
+        page = max(1, int(request.query.get("page", 1)))
+    except ValueError:
+        page = 1
+    try:
+        limit = min(max_limit, max(1, int(request.query.get("limit", default_limit))))
+    except ValueError:
+        limit = default_limit
+    return page, limit
+
+
+def profile_of(request: web.Request) -> int:
+    """``parse_profile_id``: header first, then query, default 1."""
+    try:
+        if header := request.headers.get("X-Profile-Id"):
+            return max(1, int(header))
+        if param := request.query.get("profile_id"):
+            return max(1, int(param))
+    except ValueError:
+        pass
+    return 1
+
+
+def only_fields(item: JsonObject, request: web.Request) -> JsonObject:
+    """``?fields=a,b`` keeps only those keys."""
+    raw = request.query.get("fields", "").strip()
+    if not raw:
+        return item
+    wanted = {f.strip() for f in raw.split(",") if f.strip()}
+    return {k: v for k, v in item.items() if k in wanted}
+
+
+async def json_body(request: web.Request) -> JsonObject:
+    """``request.get_json(silent=True) or {}``."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@dataclass
+class Task:
+    """A SoulSync download task; ``slskd_id`` is the transfer id SoulSync keeps but never lists."""
+
+    id: str
+    status: str
+    track_name: str | None = None
+    artist_name: str | None = None
+    album_name: str | None = None
+    username: str | None = None
+    filename: str | None = None
+    size: int | None = None
+    progress: float = 0
+    error: str | None = None
+    step: int = 0
+    slskd_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    status_change_time: float = 0.0
+    request_id: str | None = None
+
+    def public(self) -> JsonObject:
+        """``_serialize_download``."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "track_name": self.track_name,
+            "artist_name": self.artist_name,
+            "album_name": self.album_name,
+            "username": self.username,
+            "filename": self.filename,
+            "progress": self.progress,
+            "size": self.size,
+            "error": self.error,
+            "batch_id": None,
+            "track_index": None,
+            "retry_count": 0,
+            "metadata_enhanced": self.status == "completed",
+            "status_change_time": self.status_change_time,
+        }
+
+
+class SoulSyncServer:
+    """The app plus its state; tests read and change the state directly."""
+
+    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
+        self.clock: Callable[[], float] = clock or self._manual_clock
+        self.manual_time = 0.0
+        self.rate_limit = RATE_LIMIT
+        self.request_bug = True
+        self.request_task_after_polls = 1
+        self.unmatched_queries: set[str] = set()
+        self.catalogue_online = True
+        self.slskd_configured = True
+        self.advance_downloads = True
+        self.wishlist_processing = False
+        self.watchlist_scanning = False
+        self.keys: list[JsonObject] = []
+        self.tasks: dict[str, Task] = {}
+        self.music_requests: dict[str, JsonObject] = {}
+        self.request_bodies: list[JsonObject] = []
+        self.pending: list[tuple[int, Task]] = []
+        self.wishlists: dict[int, list[JsonObject]] = {}
+        self.watchlists: dict[int, list[JsonObject]] = {}
+        self.settings: JsonObject = {
+            "soulseek": {"slskd_url": "http://127.0.0.1:5030", "api_key": "slskd-secret", "search_timeout": 60},
+            "spotify": {"client_id": "abc", "client_secret": "very-secret"},
+            "logging": {"level": "INFO"},
+        }
+        self.profiles: dict[int, JsonObject] = {1: {"id": 1, "name": "Admin", "is_admin": True}}
+        self.retag_groups: dict[int, JsonObject] = {
+            7: {"id": 7, "album": "Discovery", "artist": "Daft Punk", "track_count": 2},
+            8: {"id": 8, "album": "Geogaddi", "artist": "Boards of Canada", "track_count": 1},
+        }
+        self.hits: list[float] = []
+        """When each rate-limited request arrived (server clock), for the limiter tests."""
+        self.log: list[tuple[str, str, JsonObject, JsonObject]] = []
+        """``(method, path, query, headers)`` of every request that reached a route."""
+        self._window_start: float | None = None
+        self._window_count = 0
+        self._seq = 0
+        self._runner: web.AppRunner | None = None
+        self.url = URL()
+        self.app = self._build_app()
+
+    def _manual_clock(self) -> float:
+        return self.manual_time
+
+    def advance(self, seconds: float) -> None:
+        """Move the manual clock (the rate-limit window) forward."""
+        self.manual_time += seconds
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> URL:
+        """Serve on a free port of 127.0.0.1."""
+        self._runner = web.AppRunner(self.app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = URL(f"http://127.0.0.1:{port}")
+        return self.url
+
+    async def close(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ------------------------------------------------------------------ state helpers
+
+    def add_key(self, label: str = "test") -> str:
+        """Store a new key as SoulSync does (hash only) and return the raw key."""
+        raw = f"sk_{secrets.token_urlsafe(32)}"
+        self.keys.append(
+            {
+                "id": str(uuid.uuid4()),
+                "label": label,
+                "key_hash": hashlib.sha256(raw.encode()).hexdigest(),
+                "key_prefix": raw[:11],
+                "created_at": "2026-03-03T12:00:00+00:00",
+                "last_used_at": None,
+            }
+        )
+        return raw
+
+    def _stamp(self) -> float:
+        self._seq += 1
+        return BASE_TIME + self._seq
+
+    def add_task(self, status: str = "downloading", **fields: Any) -> Task:
+        """A download task as SoulSync would hold it."""
+        task = Task(id=str(uuid.uuid4()), status=status, **fields)
+        task.step = PROGRESSION.index(status) if status in PROGRESSION else 0
+        task.status_change_time = self._stamp()
+        self.tasks[task.id] = task
+        return task
+
+    def _step(self, task: Task) -> None:
+        if task.status == "queued":
+            task.status, task.step = "searching", 0
+        elif task.status in PROGRESSION[:-1]:
+            task.step += 1
+            task.status = PROGRESSION[task.step]
+        else:
+            return
+        if task.status == "downloading" and task.username is None:
+            task.username = "peer"
+            task.filename = f"@@music\\{task.artist_name}\\{task.track_name}.flac"
+            task.size = 30_000_000
+        task.progress = 50 if task.step == 2 else 100 if task.step >= 3 else 0
+        task.status_change_time = self._stamp()
+        if task.request_id and task.status == "downloading":
+            self.music_requests[task.request_id].update(status="downloading", download_id=task.slskd_id)
+
+    def _tick(self) -> None:
+        """One step of time for the download engine: each poll of /downloads."""
+        if self.advance_downloads:
+            for task in list(self.tasks.values()):
+                self._step(task)
+        still: list[tuple[int, Task]] = []
+        for polls, task in self.pending:
+            if polls <= 1:
+                task.status_change_time = self._stamp()
+                self.tasks[task.id] = task
+            else:
+                still.append((polls - 1, task))
+        self.pending = still
+        self.wishlist_processing = False
+
+    # ------------------------------------------------------------------ middleware
+
+    @web.middleware
+    async def _gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Werkzeug's HTML errors for unmatched URLs, then Flask-Limiter, then the key check."""
+        match_error = request.match_info.http_exception
+        if match_error is not None:
+            if match_error.status == 405:
+                return web.Response(status=405, text=HTML_405, content_type="text/html")
+            return web.Response(status=404, text=HTML_404, content_type="text/html")
+        now = self.clock()
+        if self._window_start is None or now - self._window_start >= RATE_WINDOW:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        if self._window_count > self.rate_limit:
+            return error("RATE_LIMITED", "Too many requests. Please slow down.", 429)
+        self.hits.append(now)
+        self.log.append((request.method, request.path, dict(request.query), dict(request.headers)))
+        if request.path != "/api/v1/api-keys/bootstrap":
+            key = None
+            auth = request.headers.get("Authorization", "")
+            if auth.startswith("Bearer "):
+                key = auth[7:]
+            if not key:
+                key = request.query.get("api_key")
+            if not key:
+                return error(
+                    "AUTH_REQUIRED",
+                    "API key is required. Pass via Authorization: Bearer <key> header or ?api_key= query parameter.",
+                    401,
+                )
+            digest = hashlib.sha256(key.encode()).hexdigest()
+            if not any(k["key_hash"] == digest for k in self.keys):
+                return error("INVALID_KEY", "Invalid API key.", 403)
+        return await handler(request)
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._gate])
+        r = app.router
+        routes: list[tuple[str, str, Handler]] = [
+            ("GET", "/system/status", self.system_status),
+            ("GET", "/system/activity", self.system_activity),
+            ("GET", "/system/stats", self.system_stats),
+            ("POST", "/search/{kind:tracks|albums|artists}", self.search),
+            ("GET", "/downloads", self.downloads),
+            ("POST", "/downloads/cancel-all", self.cancel_all),
+            ("POST", "/downloads/{download_id}/cancel", self.cancel),
+            ("POST", "/request", self.create_request),
+            ("GET", "/request/{request_id}", self.request_status),
+            ("GET", "/wishlist", self.wishlist),
+            ("POST", "/wishlist", self.wishlist_add),
+            ("POST", "/wishlist/process", self.wishlist_process),
+            ("DELETE", "/wishlist/{track_id}", self.wishlist_remove),
+            ("GET", "/watchlist", self.watchlist),
+            ("POST", "/watchlist", self.watchlist_add),
+            ("POST", "/watchlist/scan", self.watchlist_scan),
+            ("DELETE", "/watchlist/{artist_id}", self.watchlist_remove),
+            ("PATCH", "/watchlist/{artist_id}", self.watchlist_update),
+            ("GET", "/library/artists", self.library_artists),
+            ("GET", "/library/artists/{artist_id}", self.library_artist),
+            ("GET", "/library/artists/{artist_id}/albums", self.library_artist_albums),
+            ("GET", "/library/albums", self.library_albums),
+            ("GET", "/library/albums/{album_id}", self.library_album),
+            ("GET", "/library/albums/{album_id}/tracks", self.library_album_tracks),
+            ("GET", "/library/tracks", self.library_tracks),
+            ("GET", "/library/tracks/{track_id}", self.library_track),
+            ("GET", "/library/genres", self.library_genres),
+            ("GET", "/library/recently-added", self.library_recent),
+            ("GET", "/library/lookup", self.library_lookup),
+            ("GET", "/library/stats", self.library_stats),
+            ("GET", "/playlists", self.playlists),
+            ("GET", "/playlists/{playlist_id}", self.playlist),
+            ("POST", "/playlists/{playlist_id}/sync", self.playlist_sync),
+            ("GET", "/settings", self.get_settings),
+            ("PATCH", "/settings", self.patch_settings),
+            ("GET", "/api-keys", self.api_keys),
+            ("POST", "/api-keys", self.api_key_create),
+            ("POST", "/api-keys/bootstrap", self.api_key_bootstrap),
+            ("DELETE", "/api-keys/{key_id}", self.api_key_revoke),
+            ("GET", "/discover/pool", self.discover_pool),
+            ("GET", "/discover/pool/metadata", self.discover_pool_metadata),
+            ("GET", "/discover/similar-artists", self.discover_similar),
+            ("GET", "/discover/recent-releases", self.discover_recent),
+            ("GET", "/discover/bubbles", self.discover_bubbles),
+            ("GET", "/discover/bubbles/{snapshot_type}", self.discover_bubbles),
+            ("GET", "/profiles", self.profiles_list),
+            ("POST", "/profiles", self.profile_create),
+            ("GET", r"/profiles/{profile_id:\d+}", self.profile_get),
+            ("PUT", r"/profiles/{profile_id:\d+}", self.profile_put),
+            ("DELETE", r"/profiles/{profile_id:\d+}", self.profile_delete),
+            ("GET", "/retag/groups", self.retag_list),
+            ("DELETE", "/retag/groups", self.retag_clear),
+            ("GET", r"/retag/groups/{group_id:\d+}", self.retag_get),
+            ("DELETE", r"/retag/groups/{group_id:\d+}", self.retag_delete),
+            ("GET", "/retag/stats", self.retag_stats),
+            ("GET", "/listenbrainz/playlists", self.lb_playlists),
+            ("GET", "/listenbrainz/playlists/{playlist_id}", self.lb_playlist),
+            ("GET", "/cache/musicbrainz", self.cache_entries),
+            ("GET", "/cache/musicbrainz/stats", self.cache_stats),
+            ("GET", "/cache/discovery-matches", self.cache_entries),
+            ("GET", "/cache/discovery-matches/stats", self.cache_stats),
+        ]
+        for method, path, handler in routes:
+            r.add_route(method, "/api/v1" + path, handler)
+        return app
+
+    # ------------------------------------------------------------------ system
+
+    async def system_status(self, request: web.Request) -> web.Response:
+        return envelope(
+            {
+                "uptime": "2h 15m 30s",
+                "uptime_seconds": 8130,
+                # Not health checks: spotify falls back to iTunes/Deezer, soulseek is "the object exists".
+                "services": {"spotify": True, "soulseek": True, "hydrabase": False},
+            }
+        )
+
+    async def system_activity(self, request: web.Request) -> web.Response:
+        return envelope({"activities": [{"icon": "download", "title": "Download complete", "time": "1m ago"}]})
+
+    async def system_stats(self, request: web.Request) -> web.Response:
+        active = sum(1 for t in self.tasks.values() if t.status in ("downloading", "queued", "searching"))
+        return envelope(
+            {
+                "library": {
+                    "artists": len(LIBRARY_ARTISTS),
+                    "albums": len(LIBRARY_ALBUMS),
+                    "tracks": len(LIBRARY_TRACKS),
+                },
+                "database": {"size_mb": 1.5, "last_update": "2026-03-03 12:00:00"},
+                "downloads": {"active": active},
+            }
+        )
+
+    # ------------------------------------------------------------------ search
+
+    async def search(self, request: web.Request) -> web.Response:
+        kind = request.match_info["kind"]
+        body = await json_body(request)
+        query = str(body.get("query", "")).strip()
+        limit = min(50, max(1, int(body.get("limit", 20))))
+        source = str(body.get("source", "auto")) if kind == "tracks" else "deezer"
+        if not query:
+            return error("BAD_REQUEST", "Missing 'query' in request body.", 400)
+        catalogue = {"tracks": CATALOGUE_TRACKS, "albums": CATALOGUE_ALBUMS, "artists": CATALOGUE_ARTISTS}[kind]
+        words = query.lower().split()
+        hits = []
+        if self.catalogue_online:
+            for item in catalogue:
+                text = " ".join([str(item["name"]), *item.get("artists", []), str(item.get("album", ""))]).lower()
+                if all(w in text for w in words):
+                    hits.append(item)
+        if not hits:
+            return envelope({kind: [], "source": source})
+        return envelope({kind: hits[:limit], "source": "deezer"})
+
+    # ------------------------------------------------------------------ downloads
+
+    async def downloads(self, request: web.Request) -> web.Response:
+        self._tick()
+        try:
+            limit = int(request.query.get("limit", 100))
+        except ValueError:
+            limit = 100
+        try:
+            offset = int(request.query.get("offset", 0))
+        except ValueError:
+            offset = 0
+        limit, offset = max(1, min(limit, 500)), max(0, offset)
+        wanted = {s.strip() for s in request.query.get("status", "").split(",") if s.strip()}
+        tasks = [t for t in self.tasks.values() if not wanted or t.status in wanted]
+        tasks.sort(key=lambda t: (t.status_change_time, t.id), reverse=True)
+        return envelope(
+            {
+                "downloads": [t.public() for t in tasks[offset : offset + limit]],
+                "total": len(tasks),
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        if not body.get("username"):
+            return error("BAD_REQUEST", "Missing 'username' in body.", 400)
+        if not self.slskd_configured:
+            return error("NOT_AVAILABLE", "Soulseek client not configured.", 503)
+        wanted = request.match_info["download_id"]
+        for task in self.tasks.values():
+            if task.slskd_id == wanted and task.username == body["username"]:
+                task.status, task.status_change_time = "cancelled", self._stamp()
+                return envelope({"message": "Download cancelled."})
+        return error("CANCEL_FAILED", "Failed to cancel download.", 500)
+
+    async def cancel_all(self, request: web.Request) -> web.Response:
+        if not self.slskd_configured:
+            return error("NOT_AVAILABLE", "Soulseek client not configured.", 503)
+        for task in self.tasks.values():
+            if task.status not in ("completed", "failed", "not_found", "cancelled"):
+                task.status, task.status_change_time = "cancelled", self._stamp()
+        return envelope({"message": "All downloads cancelled and cleared."})
+
+    # ------------------------------------------------------------------ request
+
+    async def create_request(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        self.request_bodies.append(body)
+        query = str(body.get("query") or "").strip()
+        if not query:
+            return error("BAD_REQUEST", "Missing 'query' in request body.", 400)
+        request_id = str(uuid.uuid4())
+        record: JsonObject = {
+            "request_id": request_id,
+            "query": query,
+            "status": "searching",
+            "download_id": None,
+            "error": None,
+            "completed_at": None,
+        }
+        self.music_requests[request_id] = record
+        if query in self.unmatched_queries:
+            record.update(status="not_found", error="No match found", completed_at="2026-03-03T12:00:00")
+        else:
+            artist, _, title = query.partition(" - ")
+            task = Task(
+                id=str(uuid.uuid4()),
+                status="searching",
+                track_name=title or artist,
+                artist_name=artist if title else None,
+                request_id=request_id,
+            )
+            self.pending.append((self.request_task_after_polls, task))
+        if self.request_bug:
+            # 3.1.9: `return api_success({...}), 202` nests a tuple; Flask raises TypeError after queuing.
+            return error("INTERNAL_ERROR", "An unexpected error occurred.", 500)
+        return envelope({"request_id": request_id, "status": "queued", "query": query}, status=202)
+
+    async def request_status(self, request: web.Request) -> web.Response:
+        record = self.music_requests.get(request.match_info["request_id"])
+        if record is None:
+            return error("NOT_FOUND", "Request not found or expired.", 404)
+        return envelope(dict(record))
+
+    # ------------------------------------------------------------------ wishlist
+
+    async def wishlist(self, request: web.Request) -> web.Response:
+        page, limit = page_args(request)
+        category = request.query.get("category")
+        tracks = self.wishlists.get(profile_of(request), [])
+        if category in ("singles", "albums"):
+            tracks = [t for t in tracks if t["category"] == category]
+        chunk = tracks[(page - 1) * limit : page * limit]
+        return envelope({"tracks": [only_fields(t, request) for t in chunk]}, pagination(page, limit, len(tracks)))
+
+    async def wishlist_add(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        track = body.get("track_data") or body.get("spotify_track_data")
+        if not track:
+            return error("BAD_REQUEST", "Missing 'track_data' in body.", 400)
+        album = track.get("album")
+        entry = {
+            "id": str(track.get("id", "")),
+            "name": track.get("name"),
+            "artists": track.get("artists", []),
+            "album": album,
+            "failure_reason": body.get("failure_reason", "Added via API"),
+            "source_type": body.get("source_type", "api"),
+            "category": "albums" if isinstance(album, dict) and album.get("album_type") == "album" else "singles",
+        }
+        tracks = self.wishlists.setdefault(profile_of(request), [])
+        for index, existing in enumerate(tracks):
+            if existing["id"] == entry["id"]:
+                if existing == entry:
+                    return error("CONFLICT", "Track may already be in wishlist.", 409)
+                tracks[index] = entry
+                return envelope({"message": "Track updated in wishlist."})
+        tracks.append(entry)
+        return envelope({"message": "Track added to wishlist."}, status=201)
+
+    async def wishlist_remove(self, request: web.Request) -> web.Response:
+        tracks = self.wishlists.get(profile_of(request), [])
+        wanted = request.match_info["track_id"]
+        for entry in tracks:
+            if entry["id"] == wanted:
+                tracks.remove(entry)
+                return envelope({"message": "Track removed from wishlist."})
+        return error("NOT_FOUND", "Track not found in wishlist.", 404)
+
+    async def wishlist_process(self, request: web.Request) -> web.Response:
+        if self.wishlist_processing:
+            return error("CONFLICT", "Wishlist processing is already running.", 409)
+        self.wishlist_processing = True
+        for entry in self.wishlists.get(profile_of(request), []):
+            names = [a.get("name") if isinstance(a, dict) else a for a in entry["artists"]]
+            task = self.add_task("queued", album_name=None)
+            task.track_name, task.artist_name = entry["name"], ", ".join(str(n) for n in names)
+        return envelope({"message": "Wishlist processing started."})
+
+    # ------------------------------------------------------------------ watchlist
+
+    async def watchlist(self, request: web.Request) -> web.Response:
+        artists = self.watchlists.get(profile_of(request), [])
+        return envelope({"artists": [only_fields(a, request) for a in artists]})
+
+    async def watchlist_add(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        artist_id, name = body.get("artist_id"), body.get("artist_name")
+        if not artist_id or not name:
+            return error("BAD_REQUEST", "Missing 'artist_id' or 'artist_name'.", 400)
+        artists = self.watchlists.setdefault(profile_of(request), [])
+        if not any(a["artist_id"] == artist_id for a in artists):
+            artists.append(
+                {"artist_id": artist_id, "artist_name": name, **dict.fromkeys(sorted(WATCHLIST_FILTERS), True)}
+            )
+        return envelope({"message": f"Added {name} to watchlist."}, status=201)
+
+    async def watchlist_remove(self, request: web.Request) -> web.Response:
+        artists = self.watchlists.get(profile_of(request), [])
+        for artist in artists:
+            if artist["artist_id"] == request.match_info["artist_id"]:
+                artists.remove(artist)
+                return envelope({"message": "Artist removed from watchlist."})
+        return error("NOT_FOUND", "Artist not found in watchlist.", 404)
+
+    async def watchlist_update(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        updates = {k: v for k, v in body.items() if k in WATCHLIST_FILTERS}
+        if not updates:
+            allowed = ", ".join(sorted(WATCHLIST_FILTERS))
+            return error("BAD_REQUEST", f"No valid filter fields provided. Allowed: {allowed}", 400)
+        for artist in self.watchlists.get(profile_of(request), []):
+            if artist["artist_id"] == request.match_info["artist_id"]:
+                artist.update({k: bool(v) for k, v in updates.items()})
+                return envelope({"message": "Watchlist filters updated.", "updated": updates})
+        return error("NOT_FOUND", "Artist not found in watchlist.", 404)
+
+    async def watchlist_scan(self, request: web.Request) -> web.Response:
+        if self.watchlist_scanning:
+            return error("CONFLICT", "Watchlist scan is already running.", 409)
+        self.watchlist_scanning = True
+        return envelope({"message": "Watchlist scan started."})
+
+    # ------------------------------------------------------------------ library
+
+    @staticmethod
+    def _int_id(request: web.Request, name: str) -> int | None:
+        try:
+            return int(request.match_info[name])
+        except ValueError:
+            return None
+
+    async def library_artists(self, request: web.Request) -> web.Response:
+        page, limit = page_args(request)
+        search = request.query.get("search", "").lower()
+        letter = request.query.get("letter", "all").lower()
+        watched_ids = {a["artist_id"] for a in self.watchlists.get(profile_of(request), [])}
+        watch = request.query.get("watchlist", "all")
+        artists = [a for a in LIBRARY_ARTISTS if search in a["name"].lower()]
+        if letter == "#":
+            artists = [a for a in artists if not a["name"][0].isalpha()]
+        elif letter != "all":
+            artists = [a for a in artists if a["name"].lower().startswith(letter)]
+        if watch in ("watched", "unwatched"):
+            artists = [a for a in artists if (a["spotify_artist_id"] in watched_ids) == (watch == "watched")]
+        chunk = artists[(page - 1) * limit : page * limit]
+        return envelope({"artists": [only_fields(a, request) for a in chunk]}, pagination(page, limit, len(artists)))
+
+    async def library_artist(self, request: web.Request) -> web.Response:
+        artist_id = self._int_id(request, "artist_id")
+        if artist_id is None:
+            return error("BAD_REQUEST", "artist_id must be an integer.", 400)
+        artist = next((a for a in LIBRARY_ARTISTS if a["id"] == artist_id), None)
+        if artist is None:
+            return error("NOT_FOUND", f"Artist {artist_id} not found.", 404)
+        albums = [a for a in LIBRARY_ALBUMS if a["artist_id"] == artist_id]
+        return envelope({"artist": only_fields(artist, request), "albums": albums})
+
+    async def library_artist_albums(self, request: web.Request) -> web.Response:
+        artist_id = self._int_id(request, "artist_id")
+        if artist_id is None:
+            return error("BAD_REQUEST", "artist_id must be an integer.", 400)
+        return envelope({"albums": [a for a in LIBRARY_ALBUMS if a["artist_id"] == artist_id]})
+
+    async def library_albums(self, request: web.Request) -> web.Response:
+        page, limit = page_args(request)
+        search = request.query.get("search", "").lower()
+        albums = [a for a in LIBRARY_ALBUMS if search in a["title"].lower()]
+        for name in ("artist_id", "year"):
+            if value := request.query.get(name):
+                try:
+                    wanted = int(value)
+                except ValueError:
+                    return error("BAD_REQUEST", f"{name} must be an integer.", 400)
+                albums = [a for a in albums if a[name] == wanted]
+        chunk = albums[(page - 1) * limit : page * limit]
+        return envelope({"albums": chunk}, pagination(page, limit, len(albums)))
+
+    async def library_album(self, request: web.Request) -> web.Response:
+        album_id = self._int_id(request, "album_id")
+        if album_id is None:
+            return error("BAD_REQUEST", "album_id must be an integer.", 400)
+        album = next((a for a in LIBRARY_ALBUMS if a["id"] == album_id), None)
+        if album is None:
+            return error("NOT_FOUND", f"Album {album_id} not found.", 404)
+        return envelope({"album": album, "tracks": [t for t in LIBRARY_TRACKS if t["album_id"] == album_id]})
+
+    async def library_album_tracks(self, request: web.Request) -> web.Response:
+        album_id = self._int_id(request, "album_id")
+        if album_id is None:
+            return error("BAD_REQUEST", "album_id must be an integer.", 400)
+        return envelope({"tracks": [t for t in LIBRARY_TRACKS if t["album_id"] == album_id]})
+
+    async def library_tracks(self, request: web.Request) -> web.Response:
+        title = request.query.get("title", "").lower()
+        artist = request.query.get("artist", "").lower()
+        if not title and not artist:
+            return error("BAD_REQUEST", "Provide at least 'title' or 'artist' query param.", 400)
+        limit = min(200, max(1, int(request.query.get("limit", 50))))
+        tracks = [t for t in LIBRARY_TRACKS if title in t["title"].lower() and artist in t["artist_name"].lower()]
+        return envelope({"tracks": tracks[:limit]})
+
+    async def library_track(self, request: web.Request) -> web.Response:
+        track_id = self._int_id(request, "track_id")
+        if track_id is None:
+            return error("BAD_REQUEST", "track_id must be an integer.", 400)
+        track = next((t for t in LIBRARY_TRACKS if t["id"] == track_id), None)
+        if track is None:
+            return error("NOT_FOUND", f"Track {track_id} not found.", 404)
+        return envelope({"track": track})
+
+    async def library_genres(self, request: web.Request) -> web.Response:
+        source = request.query.get("source", "artists")
+        if source not in ("artists", "albums"):
+            return error("BAD_REQUEST", "source must be 'artists' or 'albums'.", 400)
+        counts: dict[str, int] = {}
+        for item in LIBRARY_ARTISTS if source == "artists" else LIBRARY_ALBUMS:
+            for genre in item["genres"]:
+                counts[genre] = counts.get(genre, 0) + 1
+        return envelope({"genres": [{"name": g, "count": c} for g, c in sorted(counts.items())], "source": source})
+
+    async def library_recent(self, request: web.Request) -> web.Response:
+        kind = request.query.get("type", "albums")
+        items = {"albums": LIBRARY_ALBUMS, "artists": LIBRARY_ARTISTS, "tracks": LIBRARY_TRACKS}.get(kind)
+        if items is None:
+            return error("BAD_REQUEST", "type must be 'albums', 'artists', or 'tracks'.", 400)
+        limit = min(200, max(1, int(request.query.get("limit", 50))))
+        return envelope({"items": list(reversed(items))[:limit], "type": kind})
+
+    async def library_lookup(self, request: web.Request) -> web.Response:
+        kind, provider, external = (request.query.get(k) for k in ("type", "provider", "id"))
+        if not kind or not provider or not external:
+            return error("BAD_REQUEST", "Required params: type, provider, id.", 400)
+        if kind not in ("artist", "album", "track"):
+            return error("BAD_REQUEST", "type must be 'artist', 'album', or 'track'.", 400)
+        if provider not in PROVIDERS:
+            return error("BAD_REQUEST", f"provider must be one of: {', '.join(PROVIDERS)}.", 400)
+        found = next((a for a in LIBRARY_ARTISTS if a.get(f"{provider}_artist_id") == external), None)
+        if kind != "artist" or found is None:
+            return error("NOT_FOUND", f"No {kind} found for {provider} ID: {external}", 404)
+        return envelope({kind: found})
+
+    async def library_stats(self, request: web.Request) -> web.Response:
+        return envelope(
+            {
+                "artists": len(LIBRARY_ARTISTS),
+                "albums": len(LIBRARY_ALBUMS),
+                "tracks": len(LIBRARY_TRACKS),
+                "database_size_mb": 1.5,
+                "last_update": "2026-03-03 12:00:00",
+            }
+        )
+
+    # ------------------------------------------------------------------ playlists
+
+    def _playlists(self, source: str) -> list[JsonObject]:
+        return [{"id": f"{source}-pl1", "name": "Road Trip", "track_count": 1, "source": source}]
+
+    async def playlists(self, request: web.Request) -> web.Response:
+        return envelope({"playlists": self._playlists(request.query.get("source", "spotify"))})
+
+    async def playlist(self, request: web.Request) -> web.Response:
+        playlist_id = request.match_info["playlist_id"]
+        if playlist_id != "spotify-pl1":
+            return error("NOT_FOUND", f"Playlist {playlist_id} not found.", 404)
+        return envelope({"playlist": {**self._playlists("spotify")[0], "tracks": CATALOGUE_TRACKS[:1]}})
+
+    async def playlist_sync(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        if not body.get("tracks"):
+            return error("BAD_REQUEST", "Missing 'tracks' in body.", 400)
+        playlist_id = request.match_info["playlist_id"]
+        return envelope({"message": "Playlist sync started.", "playlist_id": playlist_id}, status=202)
+
+    # ------------------------------------------------------------------ settings and keys
+
+    def _redacted(self, config: JsonObject, prefix: str = "") -> JsonObject:
+        out: JsonObject = {}
+        for key, value in config.items():
+            full = f"{prefix}.{key}" if prefix else key
+            if full in SENSITIVE:
+                out[key] = "***REDACTED***"
+            elif isinstance(value, dict):
+                out[key] = self._redacted(value, full)
+            else:
+                out[key] = value
+        return out
+
+    async def get_settings(self, request: web.Request) -> web.Response:
+        return envelope({"settings": self._redacted(self.settings)})
+
+    async def patch_settings(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        if not body:
+            return error("BAD_REQUEST", "Empty body.", 400)
+        updated = []
+        for key, value in body.items():
+            if key == "api_keys":
+                continue
+            *parents, leaf = key.split(".")
+            node = self.settings
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+            updated.append(key)
+        return envelope({"message": "Settings updated.", "updated_keys": updated})
+
+    async def api_keys(self, request: web.Request) -> web.Response:
+        fields = ("id", "label", "key_prefix", "created_at", "last_used_at")
+        return envelope({"keys": [{f: k.get(f) for f in fields} for k in self.keys]})
+
+    def _new_key(self, label: str) -> web.Response:
+        raw = self.add_key(label)
+        record = self.keys[-1]
+        fields = ("id", "label", "key_prefix", "created_at")
+        return envelope({"key": raw, **{f: record[f] for f in fields}}, status=201)
+
+    async def api_key_create(self, request: web.Request) -> web.Response:
+        return self._new_key(str((await json_body(request)).get("label", "")))
+
+    async def api_key_bootstrap(self, request: web.Request) -> web.Response:
+        if self.keys:
+            return error("FORBIDDEN", "API keys already exist. Use an authenticated request to create more.", 403)
+        return self._new_key(str((await json_body(request)).get("label", "Default")))
+
+    async def api_key_revoke(self, request: web.Request) -> web.Response:
+        before = len(self.keys)
+        self.keys = [k for k in self.keys if k["id"] != request.match_info["key_id"]]
+        if len(self.keys) == before:
+            return error("NOT_FOUND", "API key not found.", 404)
+        return envelope({"message": "API key revoked."})
+
+    # ------------------------------------------------------------------ discover (bodies approximated)
+
+    async def discover_pool(self, request: web.Request) -> web.Response:
+        return envelope({"tracks": CATALOGUE_TRACKS[:2], "profile_id": profile_of(request)})
+
+    async def discover_pool_metadata(self, request: web.Request) -> web.Response:
+        return envelope({"last_populated": "2026-03-03T12:00:00", "track_count": 2, "profile_id": profile_of(request)})
+
+    async def discover_similar(self, request: web.Request) -> web.Response:
+        return envelope({"artists": CATALOGUE_ARTISTS[1:]})
+
+    async def discover_recent(self, request: web.Request) -> web.Response:
+        return envelope({"releases": CATALOGUE_ALBUMS[:1]})
+
+    async def discover_bubbles(self, request: web.Request) -> web.Response:
+        snapshot = request.match_info.get("snapshot_type")
+        if snapshot is not None and snapshot not in ("genre", "decade"):
+            return error("NOT_FOUND", f"No bubble snapshot of type {snapshot}.", 404)
+        bubbles = [{"type": snapshot or "genre", "label": "idm", "count": 2}]
+        return envelope({"bubbles": bubbles, "snapshot_type": snapshot})
+
+    # ------------------------------------------------------------------ profiles (bodies approximated)
+
+    def _profile(self, request: web.Request) -> JsonObject | None:
+        return self.profiles.get(int(request.match_info["profile_id"]))
+
+    async def profiles_list(self, request: web.Request) -> web.Response:
+        return envelope({"profiles": list(self.profiles.values())})
+
+    async def profile_create(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        if not body.get("name"):
+            return error("BAD_REQUEST", "Missing 'name'.", 400)
+        profile_id = max(self.profiles) + 1
+        self.profiles[profile_id] = {"id": profile_id, "name": body["name"], "is_admin": False}
+        return envelope({"profile": self.profiles[profile_id]}, status=201)
+
+    async def profile_get(self, request: web.Request) -> web.Response:
+        profile = self._profile(request)
+        if profile is None:
+            return error("NOT_FOUND", "Profile not found.", 404)
+        return envelope({"profile": profile})
+
+    async def profile_put(self, request: web.Request) -> web.Response:
+        profile = self._profile(request)
+        if profile is None:
+            return error("NOT_FOUND", "Profile not found.", 404)
+        profile.update({k: v for k, v in (await json_body(request)).items() if k in ("name", "avatar")})
+        return envelope({"profile": profile})
+
+    async def profile_delete(self, request: web.Request) -> web.Response:
+        profile_id = int(request.match_info["profile_id"])
+        if profile_id == 1:
+            return error("BAD_REQUEST", "The admin profile cannot be deleted.", 400)
+        if self.profiles.pop(profile_id, None) is None:
+            return error("NOT_FOUND", "Profile not found.", 404)
+        return envelope({"message": "Profile deleted."})
+
+    # ------------------------------------------------------------------ retag, listenbrainz, cache (approximated)
+
+    async def retag_list(self, request: web.Request) -> web.Response:
+        return envelope({"groups": list(self.retag_groups.values())})
+
+    async def retag_clear(self, request: web.Request) -> web.Response:
+        count = len(self.retag_groups)
+        self.retag_groups.clear()
+        return envelope({"message": "Retag groups cleared.", "deleted": count})
+
+    async def retag_get(self, request: web.Request) -> web.Response:
+        group = self.retag_groups.get(int(request.match_info["group_id"]))
+        if group is None:
+            return error("NOT_FOUND", "Retag group not found.", 404)
+        return envelope({"group": group, "tracks": []})
+
+    async def retag_delete(self, request: web.Request) -> web.Response:
+        if self.retag_groups.pop(int(request.match_info["group_id"]), None) is None:
+            return error("NOT_FOUND", "Retag group not found.", 404)
+        return envelope({"message": "Retag group deleted."})
+
+    async def retag_stats(self, request: web.Request) -> web.Response:
+        return envelope(
+            {"groups": len(self.retag_groups), "tracks": sum(g["track_count"] for g in self.retag_groups.values())}
+        )
+
+    async def lb_playlists(self, request: web.Request) -> web.Response:
+        return envelope({"playlists": [{"id": "lb-weekly", "title": "Weekly Jams", "track_count": 1}]})
+
+    async def lb_playlist(self, request: web.Request) -> web.Response:
+        if request.match_info["playlist_id"] != "lb-weekly":
+            return error("NOT_FOUND", "Playlist not found.", 404)
+        return envelope({"playlist": {"id": "lb-weekly", "title": "Weekly Jams", "tracks": CATALOGUE_TRACKS[:1]}})
+
+    async def cache_entries(self, request: web.Request) -> web.Response:
+        page, limit = page_args(request)
+        entries = [{"key": f"{request.path.rsplit('/', 1)[-1]}:{n}", "hits": n} for n in range(3)]
+        return envelope({"entries": entries[(page - 1) * limit : page * limit]}, pagination(page, limit, len(entries)))
+
+    async def cache_stats(self, request: web.Request) -> web.Response:
+        return envelope({"total": 3, "hits": 3, "path": request.path})

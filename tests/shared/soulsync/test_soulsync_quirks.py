@@ -1,0 +1,166 @@
+"""SoulSync's documented behaviour: auth, bootstrap, envelope errors, HTML 404, the 60/min limit."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from peerdeck.exceptions import (
+    PeerdeckAuthenticationError,
+    PeerdeckForbiddenError,
+    PeerdeckNotSupportedError,
+    PeerdeckRateLimitedError,
+    PeerdeckResponseError,
+    PeerdeckServerError,
+)
+from peerdeck.soulsync import RateLimiter, SoulSyncAuthenticationError, SoulSyncClient, SoulSyncForbiddenError
+
+from .conftest import FakeClock, limiter
+from .server import SoulSyncServer
+
+RATE_LIMITED_BODY = {
+    "success": False,
+    "data": None,
+    "error": {"code": "RATE_LIMITED", "message": "Too many requests. Please slow down."},
+    "pagination": None,
+}
+
+
+async def test_no_key_is_auth_required(server: SoulSyncServer, clock: FakeClock) -> None:
+    server.add_key()
+    async with SoulSyncClient(str(server.url), rate_limiter=limiter(clock)) as client:
+        with pytest.raises(SoulSyncAuthenticationError) as err:
+            await client.system_status()
+    assert (err.value.status, err.value.code) == (401, "AUTH_REQUIRED")
+    assert "bootstrap_api_key" in str(err.value)
+
+
+async def test_wrong_key_is_invalid_key(server: SoulSyncServer, clock: FakeClock) -> None:
+    server.add_key()
+    async with SoulSyncClient(str(server.url), api_key="sk_wrong", rate_limiter=limiter(clock)) as client:
+        with pytest.raises(PeerdeckAuthenticationError) as err:
+            await client.system_stats()
+    assert isinstance(err.value, SoulSyncAuthenticationError)
+    assert (err.value.status, err.value.code) == (403, "INVALID_KEY")
+    assert "sk_wrong" not in str(err.value)
+
+
+async def test_key_in_query(server: SoulSyncServer, api_key: str, clock: FakeClock) -> None:
+    async with SoulSyncClient(
+        str(server.url), api_key=api_key, key_in_query=True, rate_limiter=limiter(clock)
+    ) as client:
+        await client.system_status()
+    _, _, query, headers = server.log[-1]
+    assert query["api_key"] == api_key
+    assert "Authorization" not in headers
+
+
+async def test_bootstrap_then_forbidden(server: SoulSyncServer, clock: FakeClock) -> None:
+    async with SoulSyncClient(str(server.url), rate_limiter=limiter(clock)) as client:
+        first = await client.bootstrap_api_key("My First Key")
+        assert first.key.startswith("sk_")
+        assert first.label == "My First Key"
+        assert client.api_key == first.key
+        assert "Authorization" not in server.log[-1][3]
+        assert (await client.system_status()).uptime_seconds == 8130
+        with pytest.raises(SoulSyncForbiddenError) as err:
+            await client.bootstrap_api_key()
+    assert (err.value.status, err.value.code) == (403, "FORBIDDEN")
+    assert "already has an API key" in str(err.value)
+    assert isinstance(err.value, PeerdeckForbiddenError)
+    assert len(server.keys) == 1
+
+
+async def test_bootstrap_can_leave_the_client_key_alone(server: SoulSyncServer, clock: FakeClock) -> None:
+    async with SoulSyncClient(str(server.url), rate_limiter=limiter(clock)) as client:
+        key = await client.bootstrap_api_key(use_it=False)
+        assert client.api_key is None
+    assert key.key_prefix == key.key[:11]
+
+
+async def test_envelope_error_keeps_code_and_message(client: SoulSyncClient, server: SoulSyncServer) -> None:
+    server.advance_downloads = False
+    task = server.add_task("downloading", username="alice")
+    with pytest.raises(PeerdeckServerError) as err:
+        await client.cancel_download(task.id, "alice")
+    assert (err.value.status, err.value.code) == (500, "CANCEL_FAILED")
+    assert "Failed to cancel download." in str(err.value)
+    server.slskd_configured = False
+    with pytest.raises(PeerdeckServerError) as unavailable:
+        await client.cancel_all_downloads()
+    assert (unavailable.value.status, unavailable.value.code) == (503, "NOT_AVAILABLE")
+
+
+async def test_unknown_route_is_html_404(client: SoulSyncClient, server: SoulSyncServer) -> None:
+    with pytest.raises(PeerdeckNotSupportedError) as err:
+        await client.call("GET", "no/such/route")
+    assert "HTML 404" in str(err.value)
+    assert "<" not in str(err.value)
+    with pytest.raises(PeerdeckNotSupportedError):
+        await client.call("GET", "profiles/abc")  # Flask's <int:> converter does not match either
+
+
+async def test_wrong_method_is_html_405(client: SoulSyncClient) -> None:
+    with pytest.raises(PeerdeckResponseError) as err:
+        await client.call("PUT", "system/status")
+    assert err.value.status == 405
+
+
+async def test_server_429_has_the_exact_body_and_no_retry_after(server: SoulSyncServer, api_key: str) -> None:
+    server.rate_limit = 1
+    headers = {"Authorization": f"Bearer {api_key}"}
+    async with aiohttp.ClientSession() as session:
+        await (await session.get(server.url / "api/v1/system/status", headers=headers)).read()
+        response = await session.get(server.url / "api/v1/system/status", headers=headers)
+        assert response.status == 429
+        assert await response.json() == RATE_LIMITED_BODY
+        assert "Retry-After" not in response.headers
+        assert not any(h.startswith("X-RateLimit") for h in response.headers)
+
+
+async def test_429_becomes_rate_limited_with_a_minute_to_wait(server: SoulSyncServer, api_key: str) -> None:
+    unlimited = RateLimiter(10_000)
+    async with SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=unlimited) as client:
+        for _ in range(60):
+            await client.system_status()
+        with pytest.raises(PeerdeckRateLimitedError) as err:
+            await client.system_status()
+    assert err.value.retry_after == 60.0
+    assert "RATE_LIMITED" in str(err.value)
+
+
+async def test_unauthenticated_requests_count_too(server: SoulSyncServer, clock: FakeClock) -> None:
+    server.rate_limit = 2
+    async with SoulSyncClient(str(server.url), api_key="sk_wrong", rate_limiter=RateLimiter(100)) as client:
+        for _ in range(2):
+            with pytest.raises(SoulSyncAuthenticationError):
+                await client.system_status()
+        with pytest.raises(PeerdeckRateLimitedError):
+            await client.system_status()
+
+
+async def test_limiter_keeps_a_busy_client_under_the_limit(
+    server: SoulSyncServer, api_key: str, clock: FakeClock
+) -> None:
+    """150 calls through the default limiter on the clock the server counts with: never a 429."""
+    async with SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=limiter(clock)) as client:
+        for _ in range(150):
+            await client.system_status()
+    assert len(server.hits) == 150
+    assert clock.now >= 120.0  # 150 calls at 55 a minute need two full waits
+    for index, start in enumerate(server.hits):
+        in_window = [t for t in server.hits[index:] if t < start + 60.0]
+        assert len(in_window) <= 60
+
+
+async def test_one_limiter_shared_by_two_clients(server: SoulSyncServer, api_key: str, clock: FakeClock) -> None:
+    shared = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    async with (
+        SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=shared) as first,
+        SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=shared) as second,
+    ):
+        for _ in range(10):
+            await first.system_status()
+            await second.system_status()
+    assert clock.slept == [60.0]
+    assert server.hits.count(0.0) == 10

@@ -1,0 +1,1 @@
+"""Syncthing client, event stream and backend tests."""
