@@ -278,15 +278,27 @@ class Harness:
             await asyncio.gather(*tasks, return_exceptions=True)
             tasks = {t for t in asyncio.all_tasks() - before if not t.done() and not _background(t)}
 
-    def command_payload(self, name: str, options: dict[str, Any], member: Member, focused: str | None = None) -> dict[str, Any]:
+    def command_payload(
+        self, name: str, options: dict[str, Any], member: Member, focused: str | None = None
+    ) -> dict[str, Any]:
         opts = []
+        attachments: dict[str, Any] = {}
         for key, value in options.items():
-            kind = 5 if isinstance(value, bool) else 3
-            opt: dict[str, Any] = {"name": key, "type": kind, "value": value}
+            if isinstance(value, dict):  # an attachment payload
+                attachments[value["id"]] = value
+                opt: dict[str, Any] = {"name": key, "type": 11, "value": value["id"]}
+            else:
+                opt = {"name": key, "type": 5 if isinstance(value, bool) else 3, "value": value}
             if key == focused:
                 opt["focused"] = True
             opts.append(opt)
-        data = {"id": str(next(_ids)), "name": name, "type": 1, "options": opts}
+        data = {
+            "id": str(next(_ids)),
+            "name": name,
+            "type": 1,
+            "options": opts,
+            "resolved": {"attachments": attachments},
+        }
         return self._base(member, 4 if focused else 2, data, f"token-{next(_ids)}")
 
     async def command(self, name: str, member: Member = ADMIN, **options: Any) -> list[Call]:
@@ -299,7 +311,9 @@ class Harness:
         """Dispatch a slash command without waiting for it."""
         return self._dispatch(self.command_payload(name, options, member))
 
-    async def autocomplete(self, name: str, focused: str, member: Member = ADMIN, **options: Any) -> list[dict[str, Any]]:
+    async def autocomplete(
+        self, name: str, focused: str, member: Member = ADMIN, **options: Any
+    ) -> list[dict[str, Any]]:
         """The choices the bot offers for ``focused``."""
         start = len(self.adapter.calls)
         await self._settle(self._dispatch(self.command_payload(name, options, member, focused)))
@@ -364,6 +378,3 @@ def guild_payload() -> dict[str, Any]:
         "preferred_locale": "en-US",
         "nsfw_level": 0,
     }
-
-
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from peerdeck import SearchHit, Transfer, TransferState
+from peerdeck import BackendKind, Capabilities, SearchHit, SearchKind, Transfer, TransferState
 
 from .conftest import MakeHarness
 from .fakes import ADMIN, FRIEND, READER, STRANGER, FakeBackend, components, custom_id
@@ -24,7 +24,10 @@ async def test_status_defers_first_and_shows_transfers(make_harness: MakeHarness
 
 
 def hits(n: int) -> list[SearchHit]:
-    return [SearchHit(f"id{i}", f"Result {i}", size=1000 * i, seeders=i, link=f"magnet:?xt=urn:btih:{i:040x}") for i in range(n)]
+    return [
+        SearchHit(f"id{i}", f"Result {i}", size=1000 * i, seeders=i, link=f"magnet:?xt=urn:btih:{i:040x}")
+        for i in range(n)
+    ]
 
 
 async def test_search_streams_then_picking_and_enqueue_button_queue_hits(make_harness: MakeHarness) -> None:
@@ -64,7 +67,11 @@ async def test_next_page_button_turns_the_page(make_harness: MakeHarness) -> Non
     await harness.command("search", FRIEND, query="result")
     final = next(iter(harness.adapter.messages.values()))
 
-    next_page = next(c["custom_id"] for c in components(final) if c.get("custom_id", "").startswith("pd:pg:") and c["custom_id"].endswith(":n"))
+    next_page = next(
+        c["custom_id"]
+        for c in components(final)
+        if c.get("custom_id", "").startswith("pd:pg:") and c["custom_id"].endswith(":n")
+    )
 
     calls = await harness.click(final, next_page, FRIEND)
 
@@ -147,8 +154,6 @@ async def test_remove_is_admin_only_and_asks_first(make_harness: MakeHarness) ->
 
 
 async def test_not_supported_pause_explains_the_alternative(make_harness: MakeHarness) -> None:
-    from peerdeck import BackendKind, Capabilities, SearchKind
-
     slskd = FakeBackend(kind=BackendKind.SLSKD, capabilities=Capabilities(search=SearchKind.P2P, pause=False))
     harness, _ = await make_harness({"music": slskd})
 
@@ -232,8 +237,6 @@ async def test_enqueue_magnet_and_recent_hit_autocomplete(make_harness: MakeHarn
 
 
 async def test_search_on_a_backend_without_search_says_what_to_do(make_harness: MakeHarness) -> None:
-    from peerdeck import BackendKind, Capabilities
-
     harness, _ = await make_harness({"sync": FakeBackend(kind=BackendKind.SYNCTHING, capabilities=Capabilities())})
 
     calls = await harness.command("search", ADMIN, query="x")

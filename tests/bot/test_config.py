@@ -64,7 +64,7 @@ def test_a_good_file_parses_and_secrets_stay_references(tmp_path: Path, monkeypa
         (GOOD.replace("search_limit = 50", "search_limt = 50"), "unknown setting limits.search_limt"),
         (GOOD.replace('url = "http://127.0.0.1:8080"', 'url = "127.0.0.1:8080"'), "http:// or https://"),
         (GOOD.replace("backend_timeout = 5", "backend_timeout = -1"), "limits.backend_timeout: expected a positive"),
-        (GOOD.split("[backends.seedbox]")[0], "[backends] is missing"),
+        (GOOD.split("[backends.seedbox]", maxsplit=1)[0], "[backends] is missing"),
         ("[discord\n", "not valid TOML"),
     ],
 )

@@ -32,7 +32,9 @@ class Sink:
 
 
 async def start(tmp_path: Path, backend: FakeBackend, **sections: dict[str, Any]) -> PeerdeckService:
-    service = PeerdeckService(parse_config(config_data(["seedbox"], **sections), base_dir=tmp_path), backends={"seedbox": backend})
+    service = PeerdeckService(
+        parse_config(config_data(["seedbox"], **sections), base_dir=tmp_path), backends={"seedbox": backend}
+    )
     await service.start()
     return service
 
@@ -55,7 +57,10 @@ async def test_notice_is_sent_once_and_not_again_after_restart(tmp_path: Path) -
     await restarted.poll()
     await restarted.flush(sink)
 
-    assert [(d.transfer_id, d.target, d.user_id) for d in sink.sent] == [("t2", "dm", FRIEND.id), ("t2", "channel", FRIEND.id)]
+    assert [(d.transfer_id, d.target, d.user_id) for d in sink.sent] == [
+        ("t2", "dm", FRIEND.id),
+        ("t2", "channel", FRIEND.id),
+    ]
 
 
 async def test_completion_while_offline_is_announced_once_after_restart(tmp_path: Path) -> None:
@@ -96,7 +101,7 @@ async def test_failed_delivery_is_retried_not_lost(tmp_path: Path) -> None:
 
 async def test_channel_choice_mentions_only_the_requester(make_harness: MakeHarness, monkeypatch: Any) -> None:
     backend = FakeBackend(transfers=[Transfer("h1", "@everyone Film", TransferState.ACTIVE)])
-    harness, core = await make_harness({"seedbox": backend})
+    _, core = await make_harness({"seedbox": backend})
     await core.service.poll()
     core.service.store.state.requests.setdefault("seedbox", {})["h1"] = Request(FRIEND.id, "channel")
     backend.set_state("h1", TransferState.COMPLETED)
@@ -122,7 +127,7 @@ async def test_channel_choice_mentions_only_the_requester(make_harness: MakeHarn
 
 async def test_dm_notice_goes_to_the_requester(make_harness: MakeHarness, monkeypatch: Any) -> None:
     backend = FakeBackend(transfers=[Transfer("h1", "Film", TransferState.ACTIVE)])
-    harness, core = await make_harness({"seedbox": backend}, discord={"notify_channel_id": None})
+    _, core = await make_harness({"seedbox": backend}, discord={"notify_channel_id": None})
     await core.service.poll()
     core.service.store.state.requests.setdefault("seedbox", {})["h1"] = Request(FRIEND.id, "dm")
     backend.set_state("h1", TransferState.COMPLETED)

@@ -13,13 +13,16 @@ from peerdeck_bot.views import search_view
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(None, "?"), (512, "512 B"), (1536, "1.5 KiB"), (5 * 1024**3, "5.0 GiB"), (3 * 1024**6, "3072.0 PiB")]
+    ("value", "text"),
+    [(None, "?"), (512, "512 B"), (1536, "1.5 KiB"), (5 * 1024**3, "5.0 GiB"), (3 * 1024**6, "3072.0 PiB")],
 )
 def test_size(value: int | None, text: str) -> None:
     assert render.size(value) == text
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(None, "∞"), (-1, "∞"), (45, "45s"), (125, "2m 5s"), (7260, "2h 1m"), (90000, "1d 1h")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(None, "∞"), (-1, "∞"), (45, "45s"), (125, "2m 5s"), (7260, "2h 1m"), (90000, "1d 1h")]
+)
 def test_eta(seconds: float | None, text: str) -> None:
     assert render.eta(seconds) == text
 
@@ -42,7 +45,9 @@ def test_safe_escapes_and_respects_the_limit() -> None:
 
 def test_search_embed_and_menu_stay_within_limits() -> None:
     long = "x_*" * 200
-    record = SearchRecord("abcdef0123", 1, "seedbox", long, [SearchHit(str(i), long, size=1, source=long) for i in range(30)])
+    record = SearchRecord(
+        "abcdef0123", 1, "seedbox", long, [SearchHit(str(i), long, size=1, source=long) for i in range(30)]
+    )
     embed = render.search_embed(record, 2, {20, 21})
     view = search_view(record, 2, {20, 21})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, patch
 
@@ -24,6 +25,14 @@ ENTRY_DATA: dict[str, Any] = {
     CONF_VERIFY_SSL: True,
     CONF_TIMEOUT: 10,
 }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test here as needing Home Assistant."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.ha)
 
 
 @pytest.fixture(autouse=True)

@@ -135,7 +135,9 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
         for start in range(0, len(batch), SUMMARY_BATCH):
             part = batch[start : start + SUMMARY_BATCH]
             content, embed, pinged = render.channel_summary(part)
-            mentions = discord.AllowedMentions(everyone=False, roles=False, replied_user=False, users=[discord.Object(u) for u in pinged])
+            mentions = discord.AllowedMentions(
+                everyone=False, roles=False, replied_user=False, users=[discord.Object(u) for u in pinged]
+            )
             try:
                 channel = await self.resolve_channel()
                 await channel.send(content=content, embed=embed, allowed_mentions=mentions)

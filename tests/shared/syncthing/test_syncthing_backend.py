@@ -1,0 +1,333 @@
+"""SyncthingBackend on recorded answers: snapshot, event mapping, verbs, search, request economy."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import pytest
+from aioresponses import CallbackResult, aioresponses
+
+from peerdeck import ALL, Backend, Credentials, Magnet, RemoteFiles, SearchHit, TransferEventKind, TransferState
+from peerdeck.exceptions import PeerdeckInputError, PeerdeckNotSupportedError
+from peerdeck.factory import create_backend
+from peerdeck.syncthing import EventBatch, InvalidSyncthingIdError, SyncthingBackend, SyncthingEvent
+
+from ..samples import sample_json
+from .conftest import KEY, URL
+
+ME = "OH4DIKR-FOHTW6R-LFFWKXU-ONYQS67-MOXNZAC-OFETNDT-DR5WQYQ-ZFZQBQS"
+PEER = "3OGYH3P-V72GFVB-DH6PHLE-YZWNOY2-76ID3SP-UL2ECFR-FCTEFQ3-AAWFRAG"
+REST = re.escape(f"{URL}/rest/")
+
+
+def config() -> dict[str, Any]:
+    return {"folders": sample_json("syncthing", "config_folders"), "devices": sample_json("syncthing", "config_devices")}
+
+
+def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> None:
+    """What the first snapshot reads: status, config, connections, completions; events stay quiet."""
+    mocked.get(f"{URL}/rest/system/status", payload=sample_json("syncthing", "system_status"), repeat=True)
+    mocked.get(f"{URL}/rest/config", payload=config(), repeat=True)
+    mocked.get(f"{URL}/rest/system/connections", payload=sample_json("syncthing", "system_connections"), repeat=True)
+    local = {**sample_json("syncthing", "db_completion_all"), "sequence": local_sequence}
+    remote = sample_json("syncthing", "db_completion_remote")
+
+    def completion(url: Any, **kwargs: Any) -> CallbackResult:
+        return CallbackResult(payload=remote if "device" in url.query else local)
+
+    mocked.get(re.compile(rf"^{REST}db/completion\?.*$"), callback=completion, repeat=True)
+
+
+def quiet_events(mocked: aioresponses) -> None:
+    async def wait(url: Any, **kwargs: Any) -> CallbackResult:
+        if url.query.get("timeout") != "0":
+            await asyncio.sleep(0.05)
+        return CallbackResult(payload=[])
+
+    mocked.get(re.compile(rf"^{REST}events\?.*$"), callback=wait, repeat=True)
+
+
+def count(mocked: aioresponses, path: str) -> int:
+    return sum(len(calls) for (_, url), calls in mocked.requests.items() if url.path == path)
+
+
+def ev(kind: str, event_id: int = 1, **data: Any) -> SyncthingEvent:
+    return SyncthingEvent(id=event_id, type=kind, data=data)
+
+
+async def started(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    mock_snapshot(mocked)
+    quiet_events(mocked)
+    await backend.update()
+
+
+def test_factory_builds_it_and_it_is_a_backend() -> None:
+    built = create_backend("syncthing", URL, Credentials(api_key=KEY))
+    assert isinstance(built, SyncthingBackend)
+    assert isinstance(built, Backend)
+    assert built.capabilities.events_pushed
+    with pytest.raises(PeerdeckInputError, match="API key"):
+        SyncthingBackend(URL, Credentials(username="u", password="p"))
+
+
+async def test_first_update_takes_a_snapshot_without_db_status(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    update = await backend.update()
+    assert set(update.transfers) == {"folder:default", "folder:demo", f"device:{PEER}"}
+    demo = update.transfers["folder:demo"]
+    assert (demo.state, demo.progress, demo.size, demo.name) == (TransferState.COMPLETED, 1.0, 300006, "Demo")
+    peer = update.transfers[f"device:{PEER}"]
+    assert peer.state is TransferState.COMPLETED
+    assert peer.name == "B"
+    assert update.events == ()
+    assert update.status.connected
+    assert update.status.count(TransferState.COMPLETED) == 3
+    assert update.status.extra["peers"] == {"connected": 1, "disconnected": 0, "paused": 0}
+    assert update.status.extra["folders"] == {"idle": 2}
+    assert update.status.extra["device_id"] == ME
+    assert count(mocked, "/rest/db/status") == 0
+
+
+async def test_steady_state_updates_cost_no_request(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    before = sum(len(c) for (_, url), c in mocked.requests.items() if url.path != "/rest/events")
+    for _ in range(5):
+        await backend.update()
+        await backend.transfers()
+    after = sum(len(c) for (_, url), c in mocked.requests.items() if url.path != "/rest/events")
+    assert after == before
+
+
+async def test_a_sync_cycle_is_one_completion(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    await backend._handle(
+        EventBatch(
+            (
+                ev("StateChanged", 1, folder="demo", to="sync-waiting", **{"from": "idle"}),
+                ev("StateChanged", 2, folder="demo", to="syncing", **{"from": "sync-preparing"}),
+            )
+        )
+    )
+    assert (await backend.update()).transfers["folder:demo"].state is TransferState.ACTIVE
+    await backend._handle(
+        EventBatch(
+            (
+                ev("ItemFinished", 3, folder="demo", item="new.txt", type="file", action="update", error=None),
+                ev("StateChanged", 4, folder="demo", to="idle", **{"from": "syncing"}),
+            )
+        )
+    )
+    update = await backend.update()
+    kinds = [(e.kind, e.transfer.id) for e in update.events]
+    assert (TransferEventKind.COMPLETED, "file:demo:new.txt") in kinds
+    assert kinds.count((TransferEventKind.COMPLETED, "folder:demo")) == 1
+    # going idle re-reads the folder's completion once, never db/status
+    assert count(mocked, "/rest/db/completion") == 4
+    await backend._handle(EventBatch((ev("StateChanged", 5, folder="demo", to="scanning", **{"from": "idle"}),)))
+    assert not [e for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
+
+
+async def test_completion_seen_in_one_batch_still_counts(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    await backend._handle(
+        EventBatch(
+            (
+                ev("StateChanged", 1, folder="demo", to="syncing", **{"from": "sync-preparing"}),
+                ev("StateChanged", 2, folder="demo", to="idle", **{"from": "syncing"}),
+            )
+        )
+    )
+    events = (await backend.update()).events
+    assert [e.kind for e in events if e.transfer.id == "folder:demo"] == [TransferEventKind.COMPLETED]
+
+
+async def test_failed_item_and_folder_error(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    await backend._handle(
+        EventBatch(
+            (
+                ev("ItemFinished", 1, folder="demo", item="x", type="file", action="update", error="disk full"),
+                ev("StateChanged", 2, folder="demo", to="error", **{"from": "idle"}),
+                ev("FolderErrors", 3, folder="demo", errors=[{"error": "disk full", "path": "x"}]),
+            )
+        )
+    )
+    update = await backend.update()
+    assert {(e.kind, e.transfer.id) for e in update.events} == {
+        (TransferEventKind.FAILED, "file:demo:x"),
+        (TransferEventKind.FAILED, "folder:demo"),
+    }
+    assert update.transfers["folder:demo"].raw["error"] == "disk full"
+
+
+async def test_folder_summary_and_peer_completion(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    summary = {**sample_json("syncthing", "db_status"), "needBytes": 150003, "needTotalItems": 1, "state": "idle"}
+    await backend._handle(
+        EventBatch(
+            (
+                ev("FolderSummary", 1, folder="demo", summary=summary),
+                ev("FolderCompletion", 2, folder="demo", device=PEER, globalBytes=100, needBytes=40, needItems=1),
+            )
+        )
+    )
+    update = await backend.update()
+    demo = update.transfers["folder:demo"]
+    assert (demo.state, demo.progress) == (TransferState.QUEUED, 0.5)
+    peer = update.transfers[f"device:{PEER}"]
+    assert (peer.state, peer.progress) == (TransferState.ACTIVE, 0.6)
+    await backend._handle(
+        EventBatch((ev("FolderCompletion", 3, folder="demo", device=PEER, globalBytes=100, needBytes=0, sequence=9),))
+    )
+    events = (await backend.update()).events
+    assert [(e.kind, e.previous_state) for e in events if e.transfer.id == f"device:{PEER}"] == [
+        (TransferEventKind.COMPLETED, TransferState.ACTIVE)
+    ]
+
+
+async def test_pause_connection_and_config_events(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    recorded = [SyncthingEvent.from_json(e) for e in sample_json("syncthing", "events_filtered_after_subscribe")]
+    paused = [e for e in recorded if e.type in ("FolderPaused", "DevicePaused", "DeviceDisconnected")]
+    await backend._handle(EventBatch(tuple(paused)))
+    update = await backend.update()
+    assert update.transfers["folder:demo"].state is TransferState.PAUSED
+    assert update.transfers[f"device:{PEER}"].state is TransferState.PAUSED
+    assert update.status.extra["peers"]["paused"] == 1
+    changed = {e.transfer.id: (e.kind, e.previous_state) for e in update.events}
+    assert changed["folder:demo"] == (TransferEventKind.STATE_CHANGED, TransferState.COMPLETED)
+    await backend._handle(EventBatch((ev("DeviceResumed", 9, device=PEER), ev("FolderResumed", 10, id="demo"))))
+    assert (await backend.update()).transfers[f"device:{PEER}"].state is TransferState.QUEUED
+    await backend._handle(EventBatch((ev("DeviceConnected", 11, id=PEER, addr="127.0.0.1:1"),)))
+    assert (await backend.update()).transfers[f"device:{PEER}"].state is TransferState.COMPLETED
+    smaller = config()
+    smaller["folders"] = [f for f in smaller["folders"] if f["id"] != "default"]
+    await backend._handle(EventBatch((ev("ConfigSaved", 12, **smaller),)))
+    removed = [e for e in (await backend.update()).events if e.kind is TransferEventKind.REMOVED]
+    assert [e.transfer.id for e in removed] == ["folder:default"]
+
+
+async def test_resync_announces_a_sync_missed_while_away(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    mocked.clear()
+    mock_snapshot(mocked, local_sequence=7)
+    quiet_events(mocked)
+    await backend._handle(EventBatch((), resync=True, reason="restart"))
+    completed = [e.transfer.id for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
+    assert sorted(completed) == ["folder:default", "folder:demo"]
+    await backend._handle(EventBatch((), resync=True, reason="reconnect"))
+    assert (await backend.update()).events == ()
+
+
+async def test_events_are_pushed_from_the_stream(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    mock_snapshot(mocked)
+    sent = False
+
+    async def answer(url: Any, **kwargs: Any) -> CallbackResult:
+        nonlocal sent
+        if url.query.get("timeout") == "0":
+            return CallbackResult(payload=[])
+        await asyncio.sleep(0.02)
+        if sent:
+            return CallbackResult(payload=[])
+        sent = True
+        return CallbackResult(payload=[{"id": 1, "type": "FolderPaused", "data": {"id": "demo"}}])
+
+    mocked.get(re.compile(rf"^{REST}events\?.*$"), callback=answer, repeat=True)
+    async with asyncio.timeout(5):
+        event = await anext(aiter(backend.events()))
+    assert (event.kind, event.transfer.id, event.transfer.state) == (
+        TransferEventKind.STATE_CHANGED,
+        "folder:demo",
+        TransferState.PAUSED,
+    )
+    polls = [url for (_, url) in mocked.requests if url.path == "/rest/events" and url.query.get("timeout") == "1"]
+    assert polls
+    assert all("FolderCompletion" in url.query["events"] for url in polls)
+
+
+async def test_pause_and_resume_verbs(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    mocked.patch(re.compile(rf"^{REST}config/folders/.*$"), status=200, repeat=True)
+    mocked.post(re.compile(rf"^{REST}system/(pause|resume).*$"), status=200, repeat=True)
+    await backend.pause(["folder:demo", f"device:{PEER.lower()}"])
+    await backend.resume(["folder:demo"])
+    patches = [c.kwargs["json"] for (m, u), calls in mocked.requests.items() if m == "PATCH" for c in calls]
+    assert patches == [{"paused": True}, {"paused": False}]
+    [pause] = [u for (m, u) in mocked.requests if u.path == "/rest/system/pause"]
+    assert pause.query["device"] == PEER
+    with pytest.raises(InvalidSyncthingIdError):
+        await backend.pause(["demo"])
+    with pytest.raises(InvalidSyncthingIdError):
+        await backend.resume(["device:nope"])
+    with pytest.raises(InvalidSyncthingIdError):
+        await backend.pause("folder:demo")  # type: ignore[arg-type]
+    with pytest.raises(PeerdeckInputError):
+        await backend.pause([])
+
+
+async def test_all_pauses_every_device_and_folder(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    mocked.patch(re.compile(rf"^{REST}config/folders/.*$"), status=200, repeat=True)
+    mocked.post(re.compile(rf"^{REST}system/pause.*$"), status=200, repeat=True)
+    await backend.pause(ALL)
+    [pause] = [u for (m, u) in mocked.requests if u.path == "/rest/system/pause"]
+    assert "device" not in pause.query
+    assert {u.path for (m, u) in mocked.requests if m == "PATCH"} == {
+        "/rest/config/folders/default",
+        "/rest/config/folders/demo",
+    }
+
+
+async def test_remove(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    mocked.delete(f"{URL}/rest/config/folders/demo", status=200)
+    mocked.delete(f"{URL}/rest/config/devices/{PEER}", status=200)
+    await backend.remove(["folder:demo", f"device:{PEER}"])
+    assert count(mocked, "/rest/config/folders/demo") == 1
+    with pytest.raises(PeerdeckNotSupportedError):
+        await backend.remove(["folder:demo"], delete_data=True)
+    with pytest.raises(PeerdeckInputError):
+        await backend.remove(ALL)
+
+
+async def test_search_walks_the_global_index(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    mocked.get(f"{URL}/rest/config/folders", payload=sample_json("syncthing", "config_folders"), repeat=True)
+    nested = [{"name": "sub", "type": "FILE_INFO_TYPE_DIRECTORY", "children": sample_json("syncthing", "db_browse")}]
+    browse = re.compile(rf"^{REST}db/browse\?.*$")
+    mocked.get(browse, payload=sample_json("syncthing", "db_browse"))
+    mocked.get(browse, payload=nested)
+    hits = [h async for h in backend.search("HELLO")]
+    assert [(h.id, h.size, h.source) for h in hits] == [
+        ("file:default:hello.txt", 6, "Default Folder"),
+        ("file:demo:sub/hello.txt", 6, "Demo"),
+    ]
+    mocked.get(browse, payload=sample_json("syncthing", "db_browse"), repeat=True)
+    assert len([h async for h in backend.search(".", limit=1)]) == 1
+    with pytest.raises(PeerdeckInputError):
+        _ = [h async for h in backend.search("  ")]
+
+
+async def test_enqueue_prioritises_needed_files(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    need = {"page": 1, "perpage": 100, "progress": [], "queued": [{"name": "big.bin"}], "rest": []}
+    mocked.post(re.compile(rf"^{REST}db/prio\?.*$"), payload=need, repeat=True)
+    hit = SearchHit(id="file:demo:big.bin", title="big.bin")
+    assert await backend.enqueue(hit) == ["file:demo:big.bin"]
+    assert await backend.enqueue(RemoteFiles(source="demo", files=(("in-sync.txt", 1),))) == []
+    [prio, *_] = [u for (m, u) in mocked.requests if u.path == "/rest/db/prio"]
+    assert dict(prio.query) == {"folder": "demo", "file": "big.bin"}
+    with pytest.raises(InvalidSyncthingIdError):
+        await backend.enqueue(SearchHit(id="demo/big.bin", title="x"))
+    with pytest.raises(PeerdeckNotSupportedError):
+        await backend.enqueue(Magnet("magnet:?xt=urn:btih:" + "a" * 40))
+
+
+async def test_info_and_status_rates(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    mocked.get(f"{URL}/rest/system/version", payload=sample_json("syncthing", "system_version"))
+    mocked.get(f"{URL}/rest/config/devices", payload=sample_json("syncthing", "config_devices"))
+    await started(mocked, backend)
+    info = await backend.info()
+    assert (info.version, info.identity, info.name) == ("1.19.2-ds1", ME, "vm")
+    status = await backend.status()
+    assert status.download_rate == 0
+    assert count(mocked, "/rest/system/connections") == 2

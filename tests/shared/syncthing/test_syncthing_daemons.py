@@ -1,0 +1,195 @@
+"""Two real syncthing daemons on 127.0.0.1 that sync with each other (they must start: no skips)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import aiohttp
+import pytest
+
+from peerdeck import Credentials, TransferEvent, TransferEventKind, TransferState
+from peerdeck.exceptions import PeerdeckAuthenticationError, PeerdeckForbiddenError, PeerdeckNotFoundError
+from peerdeck.syncthing import SyncthingBackend, SyncthingClient
+
+from .syncthing_daemons import SyncthingDaemon
+
+pytestmark = pytest.mark.daemon
+
+Pair = tuple[SyncthingDaemon, SyncthingDaemon]
+
+
+@asynccontextmanager
+async def counted_backend(daemon: SyncthingDaemon) -> AsyncIterator[tuple[SyncthingBackend, Counter[str]]]:
+    """A backend on ``daemon`` whose session counts requests by path."""
+    paths: Counter[str] = Counter()
+
+    async def on_start(session: object, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
+        paths[params.url.path] += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        backend = SyncthingBackend(daemon.url, Credentials(api_key=daemon.api_key), session=session, event_timeout=5)
+        try:
+            yield backend, paths
+        finally:
+            await backend.close()
+
+
+async def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def until_event(
+    events: AsyncIterator[TransferEvent], match: Callable[[TransferEvent], bool], seconds: float
+) -> TransferEvent:
+    async with asyncio.timeout(seconds):
+        async for event in events:
+            if match(event):
+                return event
+    raise AssertionError("the event stream ended")
+
+
+def is_completion(transfer_id: str) -> Callable[[TransferEvent], bool]:
+    return lambda e: e.kind is TransferEventKind.COMPLETED and e.transfer.id == transfer_id
+
+
+async def scan(daemon: SyncthingDaemon) -> None:
+    async with SyncthingClient(daemon.url, api_key=daemon.api_key) as client:
+        await client.db_scan("shared")
+
+
+async def test_file_written_on_a_completes_on_b_by_polling(pair: Pair, tmp_path: Path) -> None:
+    a, b = pair
+    async with counted_backend(b) as (backend, paths):
+        first = await backend.update()
+        assert set(first.transfers) == {"folder:shared", f"device:{a.device_id}"}
+        await wait_for(lambda: backend.stream.connected, 5, "the event stream")
+        (tmp_path / "data-a" / "poll.txt").write_text("written on A")
+        await scan(a)
+        seen: list[TransferEvent] = []
+        deadline = time.monotonic() + 30
+        while not any(is_completion("folder:shared")(e) for e in seen):
+            assert time.monotonic() < deadline, f"no folder completion; events: {seen}"
+            seen.extend((await backend.update()).events)
+            await asyncio.sleep(0.2)
+        assert (tmp_path / "data-b" / "poll.txt").read_text() == "written on A"
+        assert any(is_completion("file:shared:poll.txt")(e) for e in seen)
+        update = await backend.update()
+        assert update.transfers["folder:shared"].state is TransferState.COMPLETED
+        assert update.transfers["folder:shared"].progress == 1.0
+        assert update.status.extra["peers"]["connected"] == 1
+        assert paths["/rest/db/status"] == 0
+
+
+async def test_completion_arrives_through_the_event_stream(pair: Pair, tmp_path: Path) -> None:
+    a, b = pair
+    async with counted_backend(b) as (backend, _):
+        events = aiter(backend.events())
+        waiter = asyncio.create_task(until_event(events, is_completion("folder:shared"), 30))
+        await wait_for(lambda: backend.stream.connected, 10, "the event stream")
+        (tmp_path / "data-a" / "pushed.bin").write_bytes(b"x" * 200_000)
+        await scan(a)
+        done = await waiter
+        assert done.previous_state in (TransferState.ACTIVE, TransferState.QUEUED)
+        assert (tmp_path / "data-b" / "pushed.bin").stat().st_size == 200_000
+
+
+async def test_pause_and_resume_a_folder_and_a_device(pair: Pair) -> None:
+    a, b = pair
+    async with counted_backend(b) as (backend, _):
+        await backend.update()
+        events = aiter(backend.events())
+        folder, device = "folder:shared", f"device:{a.device_id}"
+
+        def became(transfer_id: str, state: TransferState) -> Callable[[TransferEvent], bool]:
+            return lambda e: e.transfer.id == transfer_id and e.transfer.state is state
+
+        pending = asyncio.create_task(until_event(events, became(folder, TransferState.PAUSED), 15))
+        await asyncio.sleep(0)
+        await backend.pause([folder])
+        await pending
+        assert {t.id: t.state for t in await backend.transfers()}[folder] is TransferState.PAUSED
+        pending = asyncio.create_task(until_event(events, became(folder, TransferState.COMPLETED), 15))
+        await asyncio.sleep(0)
+        await backend.resume([folder])
+        await pending
+
+        pending = asyncio.create_task(until_event(events, became(device, TransferState.PAUSED), 15))
+        await asyncio.sleep(0)
+        await backend.pause([device])
+        await pending
+        assert (await backend.update()).status.extra["peers"]["paused"] == 1
+        pending = asyncio.create_task(until_event(events, became(device, TransferState.COMPLETED), 30))
+        await asyncio.sleep(0)
+        await backend.resume([device])
+        await pending  # reconnects within the reconnection interval (2 s in these daemons)
+        assert (await backend.update()).status.extra["peers"]["connected"] == 1
+
+
+async def test_restart_of_b_loses_no_completion(pair: Pair, tmp_path: Path) -> None:
+    a, b = pair
+    async with counted_backend(b) as (backend, _):
+        await backend.update()
+        events = aiter(backend.events())
+        waiter = asyncio.create_task(until_event(events, is_completion("folder:shared"), 60))
+        await wait_for(lambda: backend.stream.connected, 10, "the event stream")
+        b.stop()
+        await wait_for(lambda: not backend.stream.connected, 15, "the stream to notice the outage")
+        (tmp_path / "data-a" / "while-b-was-down.txt").write_text("missed?")
+        await scan(a)
+        await asyncio.to_thread(b.start)
+        done = await waiter
+        assert done.transfer.state is TransferState.COMPLETED
+        assert (tmp_path / "data-b" / "while-b-was-down.txt").read_text() == "missed?"
+        assert backend.stream.reconnects >= 1
+        update = await backend.update()
+        assert update.status.connected
+        assert update.transfers["folder:shared"].state is TransferState.COMPLETED
+
+
+async def test_client_routes_on_a_real_daemon(pair: Pair, tmp_path: Path) -> None:
+    a, b = pair
+    (tmp_path / "data-a" / "sub").mkdir()
+    (tmp_path / "data-a" / "sub" / "r.txt").write_text("route")
+    async with SyncthingClient(a.url, api_key=a.api_key) as client:
+        assert await client.system_ping()
+        assert (await client.system_status())["myID"] == a.device_id
+        assert (await client.version_tuple())[0] == 1
+        assert "facilities" in await client.log_levels()
+        assert {f["id"] for f in await client.config_folders()} == {"shared"}
+        assert (await client.config_device(b.device_id))["name"] == "B"
+        assert (await client.config_options())["globalAnnounceEnabled"] is False
+        assert await client.config_restart_required() is False
+        await client.db_scan("shared", subs=["sub"])
+        file = await client.db_file("shared", "sub/r.txt")
+        assert file["global"]["size"] == 5
+        assert "page" in await client.db_need("shared", page=1, perpage=10)
+        assert (await client.db_completion("shared", b.device_id))["globalItems"] >= 0
+        assert isinstance(await client.db_browse("shared", levels=1), list)
+        assert "queued" in await client.db_prio("shared", "sub/r.txt")
+        assert isinstance(await client.stats_folder(), dict)
+        assert isinstance(await client.system_error(), list)
+        assert len(await client.svc_random_string(12)) == 12
+        newest = await client.events(since=0, limit=1, timeout=0)
+        assert len(newest) == 1
+        started = time.monotonic()
+        assert await client.events(since=newest[0]["id"] + 10_000, timeout=1, events=["FolderPaused"]) == []
+        assert time.monotonic() - started >= 0.9
+        with pytest.raises(PeerdeckNotFoundError):
+            await client.db_completion("no-such-folder")
+        with pytest.raises(PeerdeckForbiddenError, match="host check"):
+            await client._request("GET", "rest/system/ping", headers={"Host": "example.com"})
+    async with SyncthingClient(a.url, api_key="wrong") as wrong:
+        with pytest.raises(PeerdeckAuthenticationError, match="API Key"):
+            await wrong.system_status()
