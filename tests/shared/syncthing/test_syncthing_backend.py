@@ -23,7 +23,10 @@ REST = re.escape(f"{URL}/rest/")
 
 
 def config() -> dict[str, Any]:
-    return {"folders": sample_json("syncthing", "config_folders"), "devices": sample_json("syncthing", "config_devices")}
+    return {
+        "folders": sample_json("syncthing", "config_folders"),
+        "devices": sample_json("syncthing", "config_devices"),
+    }
 
 
 def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> None:

@@ -168,7 +168,7 @@ async def test_events_parameters_and_disk_events(mocked: aioresponses, client: S
     got = await client.events(since=3, limit=10, timeout=5, events=["FolderPaused", "StateChanged"])
     assert got[0]["type"] == "FolderPaused"
     assert await client.disk_events(since=1, timeout=0) == []
-    [(url, kwargs)] = sent(mocked, "GET", "/rest/events")
+    [(url, _)] = sent(mocked, "GET", "/rest/events")
     assert dict(url.query) == {"since": "3", "limit": "10", "timeout": "5", "events": "FolderPaused,StateChanged"}
     [(disk_url, _)] = sent(mocked, "GET", "/rest/events/disk")
     assert dict(disk_url.query) == {"since": "1", "timeout": "0"}
@@ -216,7 +216,7 @@ async def test_csrf_403_means_missing_or_wrong_key(mocked: aioresponses, client:
 async def test_csrf_with_bearer_hints_at_old_versions(mocked: aioresponses) -> None:
     mocked.get(f"{URL}/rest/system/ping", status=403, body="CSRF Error\n")
     async with SyncthingClient(URL, api_key=KEY, use_bearer=True) as st:
-        with pytest.raises(PeerdeckAuthenticationError, match="1.23.7"):
+        with pytest.raises(PeerdeckAuthenticationError, match=r"1\.23\.7"):
             await st.system_ping()
 
 
