@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 _TESTS = Path(__file__).resolve().parent
-_LOOPBACK_SUITES = ("shared", "bot")
+_LOOPBACK_SUITES = ("shared", "bot", "demo")
 
 
 def _needs_loopback(node: pytest.Item | pytest.Collector | None) -> bool:
