@@ -7,6 +7,7 @@ from homeassistant.const import CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -20,12 +21,13 @@ from .coordinator import (
     PeerdeckConfigEntry,
     PeerdeckCoordinator,
     PeerdeckData,
-    tracker_store,
+    event_store,
 )
+from .entity import daemon_device_info
 from .helpers import build_backend
 from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -52,7 +54,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> 
     coordinator = PeerdeckCoordinator(hass, entry, backend)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = PeerdeckData(backend=backend, coordinator=coordinator)
+    # Created first, so Syncthing's folder and peer devices can link to it.
+    dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **daemon_device_info(coordinator))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_remove_stale_devices()
+    entry.async_on_unload(coordinator.async_add_listener(coordinator.async_remove_stale_devices))
+    coordinator.async_follow_events()
     return True
 
 
@@ -62,7 +69,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> None:
-    """Forget what the entry's event tracker persisted, and its repair issues."""
-    await tracker_store(hass, entry.entry_id).async_remove()
+    """Forget the entry's persisted event state, and its repair issues."""
+    await event_store(hass, entry.entry_id).async_remove()
     for issue in (ISSUE_BANNED, ISSUE_UNSUPPORTED_VERSION):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")

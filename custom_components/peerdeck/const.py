@@ -29,6 +29,12 @@ DEFAULT_URLS: Final[dict[BackendKind, str]] = {
 }
 """Each daemon's usual web address, suggested in the config flow."""
 
+PUSHED_BACKSTOP_INTERVAL: Final = 300
+"""Seconds between backstop refreshes of daemons that push events, while nothing transfers."""
+EVENT_RETRY_MIN: Final = 1
+EVENT_RETRY_MAX: Final = 300
+"""Bounds of the wait, in seconds, before following a failed event stream again (doubled each time)."""
+
 DEFAULT_SCAN_INTERVALS: Final[dict[BackendKind, int]] = {
     BackendKind.QBITTORRENT: 10,
     BackendKind.SYNCTHING: 30,
@@ -36,7 +42,8 @@ DEFAULT_SCAN_INTERVALS: Final[dict[BackendKind, int]] = {
     BackendKind.SOULSYNC: 30,
     BackendKind.TRIBLER: 15,
 }
-"""Seconds between refreshes, by daemon (qBittorrent's update path is cheap enough for 10 s)."""
+"""Seconds between refreshes, by daemon (qBittorrent's update path is cheap enough for 10 s); for
+Syncthing and Tribler, which push events, only while something transfers."""
 
 CREDENTIAL_FIELDS: Final[dict[BackendKind, tuple[tuple[str, bool], ...]]] = {
     BackendKind.QBITTORRENT: (("username", False), ("password", False), (CONF_API_KEY, False)),

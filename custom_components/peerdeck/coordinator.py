@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_SCAN_INTERVAL, CONF_URL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -28,18 +30,22 @@ from peerdeck import (
     Transfer,
     TransferEvent,
     TransferEventKind,
-    TransferTracker,
+    TransferState,
 )
 from peerdeck.qbittorrent import QBittorrentBackend
+from peerdeck.syncthing import SyncthingBackend
 
 from .const import (
     DEFAULT_SCAN_INTERVALS,
     DOMAIN,
+    EVENT_RETRY_MAX,
+    EVENT_RETRY_MIN,
     EVENT_TRANSFER_ADDED,
     EVENT_TRANSFER_COMPLETED,
     EVENT_TRANSFER_FAILED,
     EVENT_TRANSFER_REMOVED,
     LOGGER,
+    PUSHED_BACKSTOP_INTERVAL,
     STORAGE_VERSION,
 )
 from .helpers import daemon_name, public_url
@@ -56,7 +62,7 @@ ISSUE_BANNED = "banned"
 ISSUE_UNSUPPORTED_VERSION = "unsupported_version"
 
 type TransferListener = Callable[[TransferEventKind, dict[str, Any]], None]
-type TrackerState = dict[str, dict[str, str | bool]]
+type EventState = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,10 @@ class PeerdeckSnapshot:
     transfers: Mapping[str, Transfer]
     alternative_speed: bool | None = None
     """qBittorrent's alternative speed mode, read fresh each refresh (its status carries a stale copy)."""
+    folder_states: Mapping[str, str] = field(default_factory=dict)
+    """Syncthing's own state of each folder, by folder id."""
+    peer_last_seen: Mapping[str, datetime | None] = field(default_factory=dict)
+    """When each Syncthing peer was last seen, by device id."""
 
 
 @dataclass
@@ -82,9 +92,14 @@ class PeerdeckData:
 type PeerdeckConfigEntry = ConfigEntry[PeerdeckData]
 
 
-def tracker_store(hass: HomeAssistant, entry_id: str) -> Store[TrackerState]:
-    """Where an entry keeps what its event tracker has seen, across restarts."""
+def event_store(hass: HomeAssistant, entry_id: str) -> Store[EventState]:
+    """Where an entry keeps what its backend has announced (``Backend.export_state``), across restarts."""
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.transfers")
+
+
+def job_device_id(entry_id: str, transfer_id: str) -> str:
+    """The device identifier of a Syncthing folder or peer (transfer ids ``folder:…`` / ``device:…``)."""
+    return f"{entry_id}_{transfer_id}"
 
 
 def transfer_payload(transfer: Transfer) -> dict[str, Any]:
@@ -115,36 +130,39 @@ def event_payload(event: TransferEvent) -> dict[str, Any]:
 
 
 class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
-    """Refreshes one daemon by its cheapest path and announces transfer events exactly once."""
+    """Refreshes one daemon by its cheapest path and announces transfer events exactly once.
+
+    Daemons that push events (Syncthing, Tribler) are followed in a background task that
+    announces each event as it comes and refreshes for it; their polling is then only a slow
+    backstop, quickened while something transfers or after a failure. The backend hands each
+    event to one path only (``Backend.update``), so announcing both paths announces it once.
+    """
 
     config_entry: PeerdeckConfigEntry
 
     def __init__(self, hass: HomeAssistant, entry: PeerdeckConfigEntry, backend: Backend) -> None:
         """Set up the coordinator for ``backend``."""
-        interval = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVALS[backend.kind])
+        interval = timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVALS[backend.kind]))
+        self.pushed = backend.capabilities.events_pushed
+        self.fast_interval = interval
+        self.backstop_interval = max(interval, timedelta(seconds=PUSHED_BACKSTOP_INTERVAL))
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
-            update_interval=timedelta(seconds=interval),
+            update_interval=self.backstop_interval if self.pushed else interval,
         )
         self.backend = backend
         self.info = BackendInfo(kind=backend.kind, version="")
         self.daemon_name = daemon_name(backend.kind)
         self.configuration_url = public_url(entry.data[CONF_URL])
-        self._store = tracker_store(hass, entry.entry_id)
+        self._store = event_store(hass, entry.entry_id)
         self._transfer_listeners: list[TransferListener] = []
-        self._saved = False
-
-    @property
-    def tracker(self) -> TransferTracker | None:
-        """The backend's event tracker, where it has one to persist."""
-        tracker = getattr(self.backend, "tracker", None)
-        return tracker if isinstance(tracker, TransferTracker) else None
+        self._saved_state: dict[str, Any] | None = None
 
     async def _async_setup(self) -> None:
-        """Read the daemon's version once and resume the event tracker from storage."""
+        """Read the daemon's version once and resume the backend's event state from storage."""
         try:
             self.info = await self.backend.info()
         except PeerdeckNotSupportedError as err:
@@ -165,30 +183,82 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         except PeerdeckError as err:
             raise self._update_error(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_UNSUPPORTED_VERSION}_{self.config_entry.entry_id}")
-        tracker = self.tracker
-        if tracker is not None and (stored := await self._store.async_load()) is not None:
-            tracker.restore_state(stored)
-            self._saved = True
+        if (stored := await self._store.async_load()) is not None:
+            self.backend.restore_state(stored)
+            self._saved_state = stored
 
     async def _async_update_data(self) -> PeerdeckSnapshot:
-        """Refresh, announce what changed, and persist what the tracker has seen."""
+        """Refresh, announce what changed, and persist what the backend has announced."""
+        alternative_speed: bool | None = None
+        folder_states: dict[str, str] = {}
+        peer_last_seen: dict[str, datetime | None] = {}
+        if self.pushed:
+            self.update_interval = self.fast_interval  # until this refresh shows all is quiet
         try:
             update = await self.backend.update()
-            alternative_speed = (
-                await self.backend.client.transfer_speed_limits_mode()
-                if isinstance(self.backend, QBittorrentBackend)
-                else None
-            )
+            if isinstance(self.backend, QBittorrentBackend):
+                alternative_speed = await self.backend.client.transfer_speed_limits_mode()
+            elif isinstance(self.backend, SyncthingBackend):
+                folder_states = self.backend.folder_states()
+                peer_last_seen = await self.backend.peer_last_seen()
         except PeerdeckError as err:
             raise self._update_error(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_BANNED}_{self.config_entry.entry_id}")
+        if self.pushed and not update.status.connected:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="stream_down",
+                translation_placeholders={"daemon": self.daemon_name},
+            )
         for event in update.events:
             self._announce(event)
-        tracker = self.tracker
-        if tracker is not None and (update.events or not self._saved):
-            await self._store.async_save(tracker.export_state())
-            self._saved = True
-        return PeerdeckSnapshot(update.status, update.transfers, alternative_speed)
+        if update.events or self._saved_state is None:
+            await self._async_save()
+        if self.pushed and not update.status.count(TransferState.ACTIVE):
+            self.update_interval = self.backstop_interval
+        return PeerdeckSnapshot(update.status, update.transfers, alternative_speed, folder_states, peer_last_seen)
+
+    async def _async_save(self) -> None:
+        """Persist what the backend has announced, when it changed."""
+        state = self.backend.export_state()
+        if state != self._saved_state:
+            await self._store.async_save(state)
+            self._saved_state = state
+
+    @callback
+    def async_follow_events(self) -> None:
+        """Follow a pushing daemon's events in the background until the entry unloads."""
+        if self.pushed:
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_follow_events(), f"{DOMAIN} {self.config_entry.title} events"
+            )
+
+    async def _async_follow_events(self) -> None:
+        """Announce pushed events and refresh for them; start again with backoff when the stream fails."""
+        delay = EVENT_RETRY_MIN
+        while True:
+            try:
+                async for event in self.backend.events(interval=self.backstop_interval.total_seconds()):
+                    delay = EVENT_RETRY_MIN
+                    self._announce(event)
+                    await self._async_save()
+                    await self.async_request_refresh()
+            except PeerdeckError as err:
+                LOGGER.debug("The %s event stream stopped (%s); following again in %s s", self.daemon_name, err, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, EVENT_RETRY_MAX)
+
+    @callback
+    def async_remove_stale_devices(self) -> None:
+        """Remove the devices of Syncthing folders and peers the daemon no longer has (with their entities)."""
+        if not self.last_update_success:
+            return
+        entry_id = self.config_entry.entry_id
+        live = {entry_id} | {job_device_id(entry_id, transfer_id) for transfer_id in self.data.transfers}
+        registry = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            if not any(domain == DOMAIN and ident in live for domain, ident in device.identifiers):
+                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
 
     def _update_error(self, err: PeerdeckError) -> HomeAssistantError:
         """Map a library error onto what the coordinator understands (reauth, retry later, failed)."""

@@ -1,9 +1,10 @@
-"""Sensors: rates, transfer counts per state, free space, connection and daemon-specific totals."""
+"""Sensors: rates, counts per state, free space, connection, daemon totals, Syncthing folders and peers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -11,19 +12,33 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfDataRate, UnitOfInformation
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfDataRate, UnitOfInformation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from peerdeck import BackendKind, TransferState
+from peerdeck import BackendKind, Transfer, TransferState
+from peerdeck.syncthing.backend import DEVICE_PREFIX, FOLDER_PREFIX
 
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, PeerdeckSnapshot
-from .entity import PeerdeckEntity
+from .entity import PeerdeckEntity, PeerdeckJobEntity, async_add_job_entities
 
 PARALLEL_UPDATES = 0
 
 CONNECTION_STATES = ["connected", "firewalled", "disconnected"]
+FOLDER_STATES = [
+    "idle",
+    "scanning",
+    "scan_waiting",
+    "sync_waiting",
+    "sync_preparing",
+    "syncing",
+    "cleaning",
+    "clean_waiting",
+    "error",
+    "paused",
+]
+"""Syncthing's folder states (its hyphens as underscores), and paused."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,14 +174,70 @@ SENSORS: tuple[PeerdeckSensorEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class PeerdeckJobSensorEntityDescription(SensorEntityDescription):
+    """A value of one Syncthing folder or peer."""
+
+    value_fn: Callable[[PeerdeckSnapshot, Transfer], StateType | datetime]
+
+
+def _folder_state(snapshot: PeerdeckSnapshot, transfer: Transfer) -> str | None:
+    state = snapshot.folder_states.get(transfer.id.removeprefix(FOLDER_PREFIX), "").replace("-", "_")
+    return state if state in FOLDER_STATES else None
+
+
+def _completion(snapshot: PeerdeckSnapshot, transfer: Transfer) -> float:
+    return round(transfer.progress * 100, 2)
+
+
+COMPLETION = PeerdeckJobSensorEntityDescription(
+    key="completion",
+    translation_key="completion",
+    native_unit_of_measurement=PERCENTAGE,
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=1,
+    value_fn=_completion,
+)
+
+FOLDER_SENSORS: tuple[PeerdeckJobSensorEntityDescription, ...] = (
+    PeerdeckJobSensorEntityDescription(
+        key="folder_state",
+        translation_key="folder_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=FOLDER_STATES,
+        value_fn=_folder_state,
+    ),
+    COMPLETION,
+)
+
+PEER_SENSORS: tuple[PeerdeckJobSensorEntityDescription, ...] = (
+    COMPLETION,
+    PeerdeckJobSensorEntityDescription(
+        key="last_seen",
+        translation_key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda snapshot, transfer: snapshot.peer_last_seen.get(transfer.id.removeprefix(DEVICE_PREFIX)),
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant, entry: PeerdeckConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add the sensors this daemon can feed."""
+    """Add the sensors this daemon can feed, and those of Syncthing folders and peers as they appear."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
         PeerdeckSensor(coordinator, description) for description in SENSORS if description.exists_fn(coordinator)
     )
+    for prefix, descriptions in ((FOLDER_PREFIX, FOLDER_SENSORS), (DEVICE_PREFIX, PEER_SENSORS)):
+        async_add_job_entities(coordinator, prefix, async_add_entities, _job_sensors(coordinator, descriptions))
+
+
+def _job_sensors(
+    coordinator: PeerdeckCoordinator, descriptions: tuple[PeerdeckJobSensorEntityDescription, ...]
+) -> Callable[[str], list[PeerdeckJobSensor]]:
+    """Makes the sensors of one folder or peer."""
+    return lambda transfer_id: [PeerdeckJobSensor(coordinator, d, transfer_id) for d in descriptions]
 
 
 class PeerdeckSensor(PeerdeckEntity, SensorEntity):
@@ -178,3 +249,14 @@ class PeerdeckSensor(PeerdeckEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The current value."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class PeerdeckJobSensor(PeerdeckJobEntity, SensorEntity):
+    """A value of one Syncthing folder or peer."""
+
+    entity_description: PeerdeckJobSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The current value."""
+        return self.entity_description.value_fn(self.coordinator.data, self.transfer)

@@ -27,12 +27,13 @@ from .homeassistant import HomeAssistantApi, HomeAssistantProcess, Login, write_
 
 _LOGGER = logging.getLogger("peerdeck.demo")
 ENTITY_TIMEOUT = 90.0
+DASHBOARD = "dashboard-peerdeck"
 
 INTRO = """\
 ## Peerdeck demo
 Live data from a real **qBittorrent** (downloading from a second one on 127.0.0.1) and two real
-**Syncthing** instances syncing a folder. Try the *Pause all* switch, or
-*Developer tools → Actions → Peerdeck: Get transfers*.
+**Syncthing** instances syncing a folder. Flip *Pause all*, or watch the *Transfer* event fire when a
+download completes. Every value comes from the daemons through Peerdeck.
 """
 
 
@@ -148,7 +149,7 @@ class BotProcess:
             self.process.wait(timeout=10)
 
 
-async def run(args: argparse.Namespace) -> int:  # noqa: C901 - one linear start-up, one clean-up
+async def run(args: argparse.Namespace) -> int:
     """Start everything, report, wait for Ctrl-C (or ``--exit-after``), stop everything."""
     started = time.monotonic()
     login = Login()
@@ -174,8 +175,10 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901 - one linear start
         daemons = await asyncio.shield(starting)
         async with aiohttp.ClientSession() as session:
             await seed_torrents(daemons)
-            _say(f"qBittorrent {daemons.qbittorrent.url} has {len(daemons.hashes)} demo torrents; "
-                 f"Syncthing {daemons.syncthing[0].url} and {daemons.syncthing[1].url} share a folder")
+            _say(
+                f"qBittorrent {daemons.qbittorrent.url} has {len(daemons.hashes)} demo torrents; "
+                f"Syncthing {daemons.syncthing[0].url} and {daemons.syncthing[1].url} share a folder"
+            )
             await hass.wait_until_up(session)
             _say(f"Home Assistant answers after {time.monotonic() - started:.1f} s; onboarding user {login.username!r}")
             api = HomeAssistantApi(session, hass.url)
@@ -189,9 +192,8 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901 - one linear start
             ]
             _say("config entries added through the config flow: " + ", ".join(e["title"] for e in entries))
             registry = await _wait_for_entities(api, [e["entry_id"] for e in entries])
-            await api.websocket(
-                {"type": "lovelace/config/save", "config": build_dashboard(entries, registry, intro=INTRO)}
-            )
+            states = {state["entity_id"]: state for state in await api.states()}
+            await api.install_dashboard(DASHBOARD, "Peerdeck", build_dashboard(entries, registry, states, intro=INTRO))
             token = await api.long_lived_token("Peerdeck demo")
             if os.environ.get("DISCORD_TOKEN"):
                 config, env = _bot_config(workdir, daemons)
@@ -202,7 +204,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901 - one linear start
             elapsed = time.monotonic() - started
             info = {
                 "url": hass.url,
-                "dashboard": f"{hass.url}/lovelace/peerdeck",
+                "dashboard": f"{hass.url}/{DASHBOARD}/peerdeck",
                 "username": login.username,
                 "password": login.password,
                 "token": token,

@@ -38,18 +38,29 @@ FLAGS = (
 # True once the dashboard's cards are rendered: searched through the shadow roots of the frontend.
 _RENDERED = """
 (() => {
-  const seen = [];
+  const cards = [];
   const walk = (root) => {
     for (const el of root.querySelectorAll('*')) {
-      if (el.tagName.startsWith('HUI-') && el.tagName.endsWith('-CARD')) seen.push(el);
+      if (el.tagName.startsWith('HUI-') && el.tagName.endsWith('-CARD')) cards.push(el);
       if (el.shadowRoot) walk(el.shadowRoot);
     }
   };
+  const text = (node) => {
+    let out = '';
+    const kids = node.shadowRoot ? [...node.shadowRoot.childNodes, ...node.childNodes] : [...node.childNodes];
+    for (const child of kids) {
+      if (child.nodeType === Node.TEXT_NODE) out += ' ' + child.textContent;
+      else if (child.nodeType === Node.ELEMENT_NODE && !['STYLE', 'SCRIPT'].includes(child.tagName)) {
+        out += ' ' + text(child);
+      }
+    }
+    return out.replace(/\\s+/g, ' ').trim();
+  };
   walk(document);
-  const tiles = seen.filter((el) => el.tagName === 'HUI-TILE-CARD' && el.shadowRoot &&
-    el.shadowRoot.textContent.trim().length > 0);
-  return JSON.stringify({cards: seen.length, tiles: tiles.length,
-    text: tiles.map((el) => el.shadowRoot.textContent.replace(/\\s+/g, ' ').trim()).join(' | ')});
+  const tiles = cards.filter((el) => el.tagName === 'HUI-TILE-CARD');
+  const shown = tiles.map(text).filter((t) => t.length > 0);
+  return JSON.stringify({cards: cards.length, tiles: shown.length, text: shown.join(' | '),
+    path: location.pathname});
 })()
 """
 
@@ -68,7 +79,7 @@ class Browser:
 
     async def __aenter__(self) -> Browser:
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+            self.process = subprocess.Popen(  # noqa: S603, ASYNC220 - fixed argv; returns at once
                 [self.binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -162,5 +173,5 @@ class Browser:
             rendered = json.loads(answer["result"]["value"])
             shot = await send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
             output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_bytes(base64.b64decode(shot["data"]))
+            output.write_bytes(base64.b64decode(shot["data"]))  # noqa: ASYNC240 - one small file
         return rendered

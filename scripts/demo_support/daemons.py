@@ -132,7 +132,7 @@ async def seed_torrents(daemons: Daemons, *, timeout: float = 60.0) -> None:
             if torrent.source in ("seeder", "uploads"):
                 await other.torrents_add(torrent_files=[(f"{torrent.name}.torrent", content)])
         async with asyncio.timeout(timeout):
-            while len(await client.torrents_info()) < len(TORRENTS) or len(await other.torrents_info()) < 3:
+            while len(await client.torrents_info()) < len(TORRENTS) or len(await other.torrents_info()) < 3:  # noqa: ASYNC110 - polling the daemons
                 await asyncio.sleep(0.2)
         await connect_peers(daemons)
 
@@ -159,7 +159,7 @@ async def keep_busy(daemons: Daemons, *, every: float = 30.0) -> None:
         count += 1
         try:
             await connect_peers(daemons)
-        except Exception:  # noqa: BLE001 - a failed nudge must not stop the demo
+        except Exception:  # a failed nudge must not stop the demo
             _LOGGER.debug("reconnecting the demo torrents failed", exc_info=True)
         with contextlib.suppress(OSError):
             (folder / f"note-{count:03d}.txt").write_text(f"Note {count}, written by the demo.\n")

@@ -40,8 +40,10 @@ def _rank(key: str) -> tuple[int, str]:
     return (ORDER.index(key), "") if key in ORDER else (len(ORDER), key)
 
 
-def _tile(entity_id: str) -> dict[str, Any]:
+def _tile(entity_id: str, name: str | None) -> dict[str, Any]:
     card: dict[str, Any] = {"type": "tile", "entity": entity_id}
+    if name:
+        card["name"] = name
     if entity_id.startswith(TOGGLES):
         card["features"] = [{"type": "toggle"}]
         card["features_position"] = "inline"
@@ -49,9 +51,22 @@ def _tile(entity_id: str) -> dict[str, Any]:
 
 
 def build_dashboard(
-    entries: Iterable[Mapping[str, Any]], registry: Iterable[Mapping[str, Any]], *, intro: str = ""
+    entries: Iterable[Mapping[str, Any]],
+    registry: Iterable[Mapping[str, Any]],
+    states: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    intro: str = "",
 ) -> dict[str, Any]:
-    """A sections view with one section per Peerdeck config entry, a tile per enabled entity."""
+    """A sections view with one section per Peerdeck config entry, a tile per enabled entity.
+
+    Tiles are named without the device (entry) title, which the section heading already shows.
+    """
+    states = states or {}
+
+    def name(entity_id: str, title: str) -> str | None:
+        friendly = str(states.get(entity_id, {}).get("attributes", {}).get("friendly_name") or "")
+        return friendly.removeprefix(title).strip() or None
+
     entities = [e for e in registry if e.get("platform") == "peerdeck" and not e.get("disabled_by")]
     sections: list[dict[str, Any]] = []
     if intro:
@@ -61,7 +76,7 @@ def build_dashboard(
         mine = [e for e in entities if e.get("config_entry_id") == entry_id]
         mine.sort(key=lambda e: _rank(_key(e, entry_id)))
         cards: list[dict[str, Any]] = [{"type": "heading", "heading": str(entry["title"]), "heading_style": "title"}]
-        cards += [_tile(str(e["entity_id"])) for e in mine]
+        cards += [_tile(str(e["entity_id"]), name(str(e["entity_id"]), str(entry["title"]))) for e in mine]
         sections.append({"type": "grid", "cards": cards})
     return {
         "title": "Peerdeck",

@@ -267,7 +267,9 @@ class HomeAssistantApi:
     async def websocket(self, *commands: Mapping[str, Any]) -> list[Any]:
         """Run websocket commands in order, returning each one's result."""
         results: list[Any] = []
-        async with self.session.ws_connect(f"{self.url}/api/websocket", timeout=aiohttp.ClientWSTimeout(ws_close=5)) as ws:
+        async with self.session.ws_connect(
+            f"{self.url}/api/websocket", timeout=aiohttp.ClientWSTimeout(ws_close=5)
+        ) as ws:
             hello = await ws.receive_json(timeout=10)
             if hello.get("type") != "auth_required":
                 raise RuntimeError(f"unexpected websocket greeting: {hello}")
@@ -286,9 +288,23 @@ class HomeAssistantApi:
                 results.append(message.get("result"))
         return results
 
+    async def install_dashboard(self, url_path: str, title: str, config: Mapping[str, Any]) -> None:
+        """Create a dashboard (storage mode) with ``config``, in the sidebar and opened by default."""
+        await self.websocket(
+            {
+                "type": "lovelace/dashboards/create",
+                "url_path": url_path,
+                "title": title,
+                "icon": "mdi:swap-vertical-bold",
+                "show_in_sidebar": True,
+                "require_admin": False,
+                "mode": "storage",
+            },
+            {"type": "lovelace/config/save", "url_path": url_path, "config": dict(config)},
+            {"type": "frontend/set_system_data", "key": "core", "value": {"default_panel": url_path}},
+        )
+
     async def long_lived_token(self, name: str) -> str:
         """A long-lived access token of the demo user (for the test and for scripts)."""
-        (token,) = await self.websocket(
-            {"type": "auth/long_lived_access_token", "client_name": name, "lifespan": 30}
-        )
+        (token,) = await self.websocket({"type": "auth/long_lived_access_token", "client_name": name, "lifespan": 30})
         return str(token)

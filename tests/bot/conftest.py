@@ -17,6 +17,21 @@ from peerdeck_bot.service import PeerdeckService
 from .fakes import APP_ID, BOT_USER_ID, CHANNEL_ID, READER_ROLE, FakeAdapter, FakeBackend, Harness, guild_payload
 
 MakeHarness = Callable[..., Awaitable[tuple[Harness, PeerdeckCore]]]
+StartBot = Callable[[str], Awaitable[tuple[Harness, Any]]]
+E2E_HEADER = f"""
+[discord]
+notify_channel_id = {CHANNEL_ID}
+state_file = "state.json"
+
+[permissions]
+write_roles = ["Seedbox"]
+
+[limits]
+poll_interval = 1
+search_timeout = 1
+search_cooldown = 0.001
+"""
+"""Config of the end-to-end tests; each adds its ``[backends.*]`` tables."""
 
 
 def config_data(names: list[str], **sections: dict[str, Any]) -> dict[str, Any]:
@@ -58,4 +73,24 @@ async def make_harness(tmp_path: Path) -> AsyncIterator[MakeHarness]:
     for bot in bots:
         for name in list(bot.cogs):
             await bot.remove_cog(name)
+        await bot.close()
+
+
+@pytest.fixture
+async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
+    """Load the extension from a config file (``E2E_HEADER`` + the given backends) into a bot that never connects."""
+    bots: list[commands.Bot] = []
+
+    async def start(backends: str) -> tuple[Harness, Any]:
+        path = tmp_path / f"bot{len(bots)}.toml"
+        path.write_text(E2E_HEADER.replace("state.json", f"state{len(bots)}.json") + backends)
+        bot = await new_bot()
+        bots.append(bot)
+        bot.peerdeck_config = str(path)  # type: ignore[attr-defined]
+        await bot.load_extension("peerdeck_bot")
+        return Harness(bot, FakeAdapter()), bot.get_cog("Peerdeck")
+
+    yield start
+    for bot in bots:
+        await bot.unload_extension("peerdeck_bot")
         await bot.close()

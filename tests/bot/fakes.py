@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from peerdeck import (
     TransferEvent,
     TransferSelector,
     TransferState,
+    TransferTracker,
     Update,
 )
 from peerdeck.backend import poll_events
@@ -64,6 +65,7 @@ class FakeBackend:
         self.stall = False
         self.entered = asyncio.Event()
         self.closed = False
+        self.tracker = TransferTracker()
 
     async def _op(self, name: str, arg: Any = None) -> None:
         self.calls.append((name, arg))
@@ -118,7 +120,15 @@ class FakeBackend:
             self.items.pop(tid, None)
 
     async def update(self) -> Update:
-        return Update(await self.status(), dict(self.items))
+        status = await self.status()
+        return Update(status, dict(self.items), tuple(self.tracker.observe(self.items)))
+
+    def export_state(self) -> dict[str, Any]:
+        return dict(self.tracker.export_state())
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        self.tracker = TransferTracker()
+        self.tracker.restore_state(data)
 
     def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
         return poll_events(self, interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,11 @@ class Sink:
         self.sent: list[Delivery] = []
         self.fail = False
 
-    async def __call__(self, deliveries: Sequence[Delivery]) -> set[str]:
+    async def __call__(self, nonce: str, batch: Sequence[Delivery]) -> bool:
         if self.fail:
-            return set()
-        self.sent.extend(deliveries)
-        return {d.key for d in deliveries}
+            return False
+        self.sent.extend(batch)
+        return True
 
 
 async def start(tmp_path: Path, backend: FakeBackend, **sections: dict[str, Any]) -> PeerdeckService:
@@ -148,3 +149,51 @@ async def test_dm_notice_goes_to_the_requester(make_harness: MakeHarness, monkey
     await core.run_notices()
 
     assert dms == [(FRIEND.id, "Your download **Film** on seedbox has finished downloading.")]
+
+
+class Crash(BaseException):
+    """The process dies right after Discord accepted a message, before the bot saved anything."""
+
+
+class NonceChannel:
+    """Discord's side of ``enforce_nonce``: a second message with a known nonce is not posted again."""
+
+    def __init__(self) -> None:
+        self.posted: dict[str, list[str]] = {}
+        self.tries: list[str] = []
+
+    def post(self, nonce: str, batch: Sequence[Delivery]) -> None:
+        self.tries.append(nonce)
+        self.posted.setdefault(nonce, [d.name for d in batch])
+
+
+async def test_a_crash_between_send_and_save_neither_loses_nor_duplicates(tmp_path: Path) -> None:
+    backend = FakeBackend(
+        transfers=[Transfer("h1", "Film", TransferState.ACTIVE), Transfer("h2", "Show", TransferState.ACTIVE)]
+    )
+    discord_side = NonceChannel()
+    service = await start(tmp_path, backend)
+    await service.poll()
+    backend.set_state("h1", TransferState.COMPLETED)
+    await service.poll()
+
+    async def send_then_crash(nonce: str, batch: Sequence[Delivery]) -> bool:
+        discord_side.post(nonce, batch)
+        raise Crash
+
+    with contextlib.suppress(Crash):
+        await service.flush(send_then_crash)
+    backend.set_state("h2", TransferState.COMPLETED)  # finishes while the bot is down
+
+    async def send(nonce: str, batch: Sequence[Delivery]) -> bool:
+        discord_side.post(nonce, batch)
+        return True
+
+    for _ in range(2):
+        restarted = await start(tmp_path, backend)
+        await restarted.poll()
+        await restarted.flush(send)
+        await restarted.close()
+
+    assert list(discord_side.posted.values()) == [["Film"], ["Show"]]
+    assert len(discord_side.tries) == 3  # Film twice, with the same nonce

@@ -155,8 +155,10 @@ async def test_check_config_connects_and_prints_a_table(
 
     out = capsys.readouterr().out
     assert exit_.value.code == 0, out
-    assert "seedbox" in out and "ok    qbittorrent" in out
+    row = next(line for line in out.splitlines() if line.startswith("seedbox"))
+    assert row.split()[:4] == ["seedbox", "qbittorrent", qbittorrent.url, "ok"]
     assert "discord token" in out and "present" in out
+    assert "1 of 1 backends answered" in out
     assert qbittorrent.password not in out and "not-a-real-token" not in out
 
 

@@ -78,4 +78,8 @@ def test_status_page_for_a_down_backend_and_a_busy_one() -> None:
     assert "cannot be reached" in (pages[0].description or "")
     assert all(len(p) <= 6000 for p in pages)
     assert (pages[1].description or "").count("█████░░░░░") == render.TOP_TRANSFERS
-    assert pages[1].footer.text == "Page 2 of 2"
+    assert len(pages) == 1 + render.MAX_STATUS_PAGES
+    assert pages[1].footer.text == f"Page 2 of {len(pages)}"
+    assert all((p.title or "").startswith("box") for p in pages[1:])
+    hidden = 50 - render.TOP_TRANSFERS * render.MAX_STATUS_PAGES
+    assert (pages[-1].description or "").endswith(f"… and {hidden} more.")

@@ -60,7 +60,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     """The running demo's ready file; stopped with SIGINT afterwards, which must leave nothing behind."""
     ready, log = tmp_path / "ready.json", tmp_path / "demo.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
             [
                 str(ROOT / "scripts" / "demo"),
                 "--headless",
@@ -90,7 +90,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
         yield info
         process.send_signal(signal.SIGINT)  # what Ctrl-C does
         deadline = time.monotonic() + STOP_TIMEOUT
-        while process.poll() is None and time.monotonic() < deadline:
+        while process.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110 - polling a process
             await asyncio.sleep(0.5)
         assert process.returncode == 0, f"the demo did not stop cleanly:\n{_tail(log)}"
         pids = [info["pids"]["homeassistant"], *info["pids"]["daemons"]]
@@ -143,32 +143,38 @@ async def test_demo_end_to_end(demo: dict[str, Any]) -> None:
 
         await _wait(downloading, 90, "qBittorrent's download speed did not rise above 0")
 
-        # An action through REST reaches the daemon: pause one torrent, see it paused, resume it.
-        podcast = demo["qbittorrent"]["hashes"]["podcast-episode-42.mp3"]
+        # An action through REST reaches the daemon: pause a waiting torrent, see it paused in Home
+        # Assistant (response of get_transfers and the paused-transfers sensor), resume it.
+        waiting = demo["qbittorrent"]["hashes"]["rare-bootleg.ogg"]
+        paused_count = by_key[(qbt_entry, "transfers_paused")]
+        before = int((await states())[paused_count]["state"])
 
         async def state_of(transfer_id: str) -> str | None:
             reply = await api.call_service_response("peerdeck", "get_transfers", {"config_entry_id": qbt_entry})
             transfers = reply["service_response"]["transfers"]
             return next((t["state"] for t in transfers if t["id"] == transfer_id), None)
 
-        await api.call_service("peerdeck", "pause", {"config_entry_id": qbt_entry, "ids": [podcast]})
+        await api.call_service("peerdeck", "pause", {"config_entry_id": qbt_entry, "ids": [waiting]})
 
         async def paused() -> bool:
-            return await state_of(podcast) == "paused"
+            return await state_of(waiting) == "paused" and int((await states())[paused_count]["state"]) == before + 1
 
-        await _wait(paused, 30, "the paused torrent did not show as paused")
-        await api.call_service("peerdeck", "resume", {"config_entry_id": qbt_entry, "ids": [podcast]})
+        await _wait(paused, 45, "the paused torrent did not show as paused")
+        await api.call_service("peerdeck", "resume", {"config_entry_id": qbt_entry, "ids": [waiting]})
 
         async def resumed() -> bool:
-            return await state_of(podcast) not in ("paused", None)
+            return await state_of(waiting) not in ("paused", None)
 
-        await _wait(resumed, 30, "the resumed torrent stayed paused")
+        await _wait(resumed, 45, "the resumed torrent stayed paused")
 
         # The dashboard, as a logged-in user sees it.
         code = await api.login_code(Login())
         async with Browser() as browser:
             rendered = await browser.screenshot(
-                session, api.frontend_login_url(code, "/lovelace/peerdeck"), SCREENSHOT, min_tiles=10
+                session,
+                api.frontend_login_url(code, demo["dashboard"].removeprefix(demo["url"])),
+                SCREENSHOT,
+                min_tiles=10,
             )
         assert "Download speed" in rendered["text"], rendered
         assert SCREENSHOT.stat().st_size > 20_000

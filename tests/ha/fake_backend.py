@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -145,6 +145,12 @@ class FakeBackend:
         self._act("remove", ids, delete_data)
         for transfer_id in self._selected(ids):
             del self.items[transfer_id]
+
+    def export_state(self) -> dict[str, Any]:
+        return dict(self.tracker.export_state())
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        self.tracker.restore_state(data)
 
     async def close(self) -> None:
         self.closed = True

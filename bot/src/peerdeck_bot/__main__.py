@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -42,49 +43,77 @@ def _public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-async def _probe(backend_config: BackendConfig, session: aiohttp.ClientSession, timeout: float) -> str:
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One row of the ``--check-config`` table."""
+
+    ok: bool
+    result: str
+    secrets: tuple[str, ...] = ()
+
+
+async def _probe(backend_config: BackendConfig, session: aiohttp.ClientSession, timeout: float) -> Probe:
     try:
         credentials = backend_config.credentials()
     except ConfigError as err:
-        return f"FAIL  {err}"
-    backend = create_backend(
-        backend_config.kind,
-        backend_config.url,
-        credentials,
-        session=session,
-        verify_ssl=backend_config.verify_ssl,
-        request_timeout=timeout,
-    )
+        return Probe(False, str(err))
+    hidden = tuple(s for s in (credentials.password, credentials.api_key) if s)
     try:
         async with asyncio.timeout(timeout):
-            info = await backend.info()
-            status = await backend.status()
+            backend = create_backend(
+                backend_config.kind,
+                backend_config.url,
+                credentials,
+                session=session,
+                verify_ssl=backend_config.verify_ssl,
+                request_timeout=timeout,
+            )
+            try:
+                info = await backend.info()
+                status = await backend.status()
+            finally:
+                await backend.close()
     except TimeoutError:
-        return f"FAIL  no answer within {timeout:g} s"
+        return Probe(False, f"no answer within {timeout:g} s", hidden)
     except PeerdeckError as err:
-        return "FAIL  " + describe(BackendError(backend_config.name, err))
-    finally:
-        await backend.close()
+        return Probe(False, describe(BackendError(backend_config.name, err)), hidden)
+    except (aiohttp.ClientError, OSError, ValueError) as err:
+        return Probe(False, f"{backend_config.name} failed unexpectedly ({type(err).__name__})", hidden)
     state = "connected" if status.connected else "up, not connected to its network"
-    return f"ok    {backend_config.kind.value} {info.version}, {state}"
+    version = info.version if info.version and info.version != "unknown" else "version not reported"
+    return Probe(True, f"{backend_config.kind.value} {version}, {state}", hidden)
+
+
+def _redact(text: str, hidden: Sequence[str]) -> str:
+    for secret in hidden:
+        text = text.replace(secret, "***")
+    return text
 
 
 async def check_config(config: BotConfig) -> int:
-    """Connect to every backend and print a table; 0 when all answer."""
-    rows = [("backend", "url", "result")]
+    """Connect to every backend and print a table; 0 when every backend answers."""
+    timeout = config.limits.backend_timeout
     async with aiohttp.ClientSession() as session:
-        results = await asyncio.gather(*(_probe(b, session, config.limits.backend_timeout) for b in config.backends))
-    rows += [(b.name, _public_url(b.url), r) for b, r in zip(config.backends, results, strict=True)]
+        probes = await asyncio.gather(*(_probe(b, session, timeout) for b in config.backends))
+    hidden = [s for p in probes for s in p.secrets]
+    rows = [("backend", "kind", "url", "", "result")]
+    for backend, probe in zip(config.backends, probes, strict=True):
+        mark = "ok" if probe.ok else "FAIL"
+        rows.append((backend.name, backend.kind.value, _public_url(backend.url), mark, probe.result))
     try:
-        config.token.resolve()
+        hidden.append(config.token.resolve())
     except ConfigError as err:
-        rows.append(("discord token", config.token.describe(), f"FAIL  {err}"))
+        rows.append(("discord token", "", config.token.describe(), "MISSING", f"{err} (needed to run or sync)"))
     else:
-        rows.append(("discord token", config.token.describe(), "ok    present (not checked with Discord)"))
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    for row in rows:
-        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}")
-    return 0 if all(row[2].startswith("ok") for row in rows[1:]) else 1
+        rows.append(("discord token", "", config.token.describe(), "ok", "present (not checked with Discord)"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(f"{cell:<{widths[i]}}" for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 6)
+    failed = sum(not p.ok for p in probes)
+    total = len(probes)
+    lines.append(f"{total - failed} of {total} backends answered" + ("" if not failed else f"; {failed} failed"))
+    print(_redact("\n".join(line.rstrip() for line in lines), hidden))
+    return 1 if failed else 0
 
 
 async def sync_commands(config: BotConfig, token: str) -> None:

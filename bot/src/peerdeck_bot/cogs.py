@@ -23,7 +23,6 @@ from .views import DYNAMIC_ITEMS, HOST_COG, Confirm, Pager, Tier, search_view
 
 _LOGGER = logging.getLogger(__name__)
 MAX_TORRENT_BYTES = 10 * 1024 * 1024
-SUMMARY_BATCH = 20
 _TIER_WORDS = {"read": "use Peerdeck", "write": "start or change downloads", "admin": "remove downloads"}
 
 
@@ -116,36 +115,33 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
 
     # ------------------------------------------------------------------ notices
 
-    async def deliver(self, deliveries: Sequence[Delivery]) -> set[str]:
-        """Send DMs and the channel summary; returns the keys that went out (or never can)."""
-        sent: set[str] = set()
-        for delivery in deliveries:
-            if delivery.target != "dm" or delivery.user_id is None:
-                continue
+    async def deliver(self, nonce: str, batch: Sequence[Delivery]) -> bool:
+        """Send one planned message (a DM, or a channel summary); True when done or never possible."""
+        first = batch[0]
+        if first.target == "dm" and first.user_id is not None:
             try:
-                user = await self.resolve_user(delivery.user_id)
-                await user.send(render.dm_notice(delivery), allowed_mentions=render.NO_MENTIONS)
+                user = await self.resolve_user(first.user_id)
+                await user.send(render.dm_notice(first), allowed_mentions=render.NO_MENTIONS, nonce=nonce)
             except discord.Forbidden:
-                _LOGGER.info("user %s does not accept DMs from the bot; notice dropped", delivery.user_id)
+                _LOGGER.info("user %s does not accept DMs from the bot; notice dropped", first.user_id)
             except discord.HTTPException as err:
                 _LOGGER.warning("cannot DM a notice (HTTP %s); will retry", err.status)
-                continue
-            sent.add(delivery.key)
-        batch = [d for d in deliveries if d.target == "channel"]
-        for start in range(0, len(batch), SUMMARY_BATCH):
-            part = batch[start : start + SUMMARY_BATCH]
-            content, embed, pinged = render.channel_summary(part)
-            mentions = discord.AllowedMentions(
-                everyone=False, roles=False, replied_user=False, users=[discord.Object(u) for u in pinged]
-            )
-            try:
-                channel = await self.resolve_channel()
-                await channel.send(content=content, embed=embed, allowed_mentions=mentions)
-            except discord.HTTPException as err:
-                _LOGGER.warning("cannot post notices to the channel (HTTP %s); will retry", err.status)
-                continue
-            sent.update(d.key for d in part)
-        return sent
+                return False
+            return True
+        content, embed, pinged = render.channel_summary(batch)
+        mentions = discord.AllowedMentions(
+            everyone=False, roles=False, replied_user=False, users=[discord.Object(u) for u in pinged]
+        )
+        try:
+            channel = await self.resolve_channel()
+            await channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=nonce)
+        except discord.HTTPException as err:
+            _LOGGER.warning("cannot post notices to the channel (HTTP %s); will retry", err.status)
+            return False
+        except UserFacingError as err:
+            _LOGGER.warning("cannot post notices: %s", err)
+            return False
+        return True
 
     async def resolve_user(self, user_id: int) -> discord.abc.Messageable:
         """The user to DM."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import discord
 
-from peerdeck import SearchHit, TransferState
+from peerdeck import SearchHit, Transfer, TransferState
 
 from .service import Report, active_first
 from .state import Delivery, SearchRecord
@@ -14,6 +14,9 @@ from .state import Delivery, SearchRecord
 NO_MENTIONS = discord.AllowedMentions.none()
 PAGE_SIZE = 10
 TOP_TRANSFERS = 8
+"""Transfers per /status page."""
+MAX_STATUS_PAGES = 5
+"""Pages per backend; the rest is counted."""
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
 MESSAGE_MAX = 2000
@@ -120,18 +123,17 @@ def search_embed(record: SearchRecord, page: int, selected: set[int]) -> discord
 
 
 def status_pages(reports: Sequence[Report]) -> list[discord.Embed]:
-    """One embed per backend: connection, speeds, counts and the busiest transfers."""
-    return [_status_embed(report) for report in reports]
+    """Per backend: connection, speeds and counts, then its transfers, busiest first, paged."""
+    return [page for report in reports for page in _status_embeds(report)]
 
 
-def _status_embed(report: Report) -> discord.Embed:
+def _status_embeds(report: Report) -> list[discord.Embed]:
     title = f"{report.name} ({report.kind})"
     if report.status is None:
         embed = discord.Embed(title=safe(title, TITLE_MAX), colour=RED)
         embed.description = safe(report.error or "unavailable", DESCRIPTION_MAX)
-        return embed
+        return [embed]
     status = report.status
-    embed = discord.Embed(title=safe(title, TITLE_MAX), colour=GREEN if status.connected else RED)
     counts = " · ".join(f"{n} {state.value}" for state, n in status.counts.items() if n) or "no transfers"
     summary = [
         f"{'Connected' if status.connected else 'Not connected'} · ↓ {rate(status.download_rate)} · "
@@ -140,19 +142,26 @@ def _status_embed(report: Report) -> discord.Embed:
     ]
     if status.free_space is not None:
         summary.append(f"{size(status.free_space)} free")
-    lines = ["\n".join(summary), ""]
-    shown = [t for t in active_first(report.transfers) if t.state is not TransferState.COMPLETED][:TOP_TRANSFERS]
-    for transfer in shown:
-        line = (
-            f"`{bar(transfer.progress)}` {transfer.progress:.0%} **{safe(transfer.name, 120)}**\n"
-            f"{transfer.state.value} · {size(transfer.size)} · ↓ {rate(transfer.download_rate)} · "
-            f"ETA {eta(transfer.eta)}"
-        )
-        lines.append(line)
-    if not shown:
-        lines.append("Nothing active right now.")
-    embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
-    return embed
+    ordered = active_first(report.transfers)
+    shown = ordered[: TOP_TRANSFERS * MAX_STATUS_PAGES]
+    chunks = [shown[i : i + TOP_TRANSFERS] for i in range(0, len(shown), TOP_TRANSFERS)] or [[]]
+    embeds = []
+    for chunk in chunks:
+        lines = ["\n".join(summary), ""]
+        lines += [_transfer_line(t) for t in chunk] or ["No transfers right now."]
+        if chunk is chunks[-1] and len(ordered) > len(shown):
+            lines.append(f"… and {len(ordered) - len(shown)} more.")
+        embed = discord.Embed(title=safe(title, TITLE_MAX), colour=GREEN if status.connected else RED)
+        embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
+        embeds.append(embed)
+    return embeds
+
+
+def _transfer_line(transfer: Transfer) -> str:
+    facts = [transfer.state.value, size(transfer.size)]
+    if transfer.state in (TransferState.ACTIVE, TransferState.QUEUED):
+        facts += [f"↓ {rate(transfer.download_rate)}", f"ETA {eta(transfer.eta)}"]
+    return f"`{bar(transfer.progress)}` {transfer.progress:.0%} **{safe(transfer.name, 120)}**\n" + " · ".join(facts)
 
 
 def with_page_footer(embeds: Sequence[discord.Embed]) -> list[discord.Embed]:

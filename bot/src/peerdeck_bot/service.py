@@ -28,7 +28,6 @@ from peerdeck import (
     TransferEventKind,
     TransferSelector,
     TransferState,
-    TransferTracker,
     create_backend,
 )
 from peerdeck.models import TransferEvent
@@ -43,6 +42,8 @@ Verb: TypeAlias = Literal["search", "enqueue", "pause", "resume", "remove", "sta
 HIT_PREFIX = "#hit:"
 MAX_ATTEMPTS = 5
 MAX_CHOICES = 25
+SUMMARY_LINES = 20
+"""Notices per channel summary message."""
 ACTIVE_STATES = (TransferState.ACTIVE, TransferState.QUEUED)
 
 
@@ -52,7 +53,6 @@ class Slot:
 
     name: str
     backend: Backend
-    tracker: TransferTracker = field(default_factory=TransferTracker)
     transfers: list[Transfer] = field(default_factory=list)
     refreshed_at: float | None = None
 
@@ -127,11 +127,10 @@ class PeerdeckService:
                 for b in self.config.backends
             }
         for name, backend in backends.items():
-            slot = Slot(name, backend)
             saved = self.store.state.trackers.get(name)
             if saved is not None:
-                slot.tracker.restore_state(saved)
-            self._slots[name] = slot
+                backend.restore_state(saved)
+            self._slots[name] = Slot(name, backend)
 
     async def close(self) -> None:
         """Stop background work and close every backend and the shared HTTP session."""
@@ -403,21 +402,29 @@ class PeerdeckService:
     # ------------------------------------------------------------------ completion notices
 
     async def poll(self) -> None:
-        """Refresh every backend once and queue the notices for what finished since the last look."""
+        """Refresh every backend once and queue the notices for what finished since the last look.
+
+        The backends' own events are the source (they catch what snapshots miss: a Syncthing
+        folder's next sync cycle, an slskd download cleared before the next look); what each
+        backend has announced is saved with the outbox, so a restart announces once what
+        finished meanwhile and nothing twice.
+        """
         async with self._poll_lock:
             for slot in list(self._slots.values()):
                 try:
-                    transfers = await self.call(slot.name, slot.backend.transfers)
+                    update = await self.call(slot.name, slot.backend.update)
                 except BackendError as err:
                     _LOGGER.debug("cannot refresh %s: %s", slot.name, describe(err))
                     continue
-                self._remember(slot, transfers)
-                for event in slot.tracker.observe(transfers):
-                    self._on_event(slot.name, event)
-                self.store.state.trackers[slot.name] = slot.tracker.export_state()
+                self._remember(slot, list(update.transfers.values()))
+                for event in update.events:
+                    self._on_event(slot.name, event, listed=event.transfer.id in update.transfers)
+                self.store.state.trackers[slot.name] = slot.backend.export_state()
             await self.store.save()
 
-    def _on_event(self, backend: str, event: TransferEvent) -> None:
+    def _on_event(self, backend: str, event: TransferEvent, *, listed: bool) -> None:
+        """Queue the notices for one event; items that are not listed transfers of their own (a
+        Syncthing file) are told only to whoever asked for them, never to the channel."""
         requests = self.store.state.requests.setdefault(backend, {})
         tid = event.transfer.id
         if event.kind is TransferEventKind.REMOVED:
@@ -431,7 +438,7 @@ class PeerdeckService:
             outcome = "failed"
         else:
             return
-        if request is None and not self.config.announce_all:
+        if request is None and not (self.config.announce_all and listed):
             return
         base = Delivery(backend, tid, event.transfer.name, outcome, "channel")
         has_channel = self.config.notify_channel_id is not None
@@ -445,25 +452,53 @@ class PeerdeckService:
         known = {d.key for d in self.store.state.outbox}
         self.store.state.outbox.extend(d for d in deliveries if d.key not in known)
 
-    async def flush(self, deliver: Callable[[Sequence[Delivery]], Awaitable[set[str]]]) -> None:
-        """Hand pending notices to ``deliver``; what it reports sent is never handed over again."""
-        pending = list(self.store.state.outbox)
-        if not pending:
+    async def flush(self, send: Callable[[str, Sequence[Delivery]], Awaitable[bool]]) -> None:
+        """Hand each pending message (its id, its notices) to ``send``; what it reports done is not handed over again.
+
+        Write-ahead: which notices share a message, and that message's id (its nonce), are saved
+        before the first try, so a resend after a crash between sending and saving is the same
+        message with the same nonce, which Discord posts only once.
+        """
+        outbox = self.store.state.outbox
+        if not outbox:
             return
-        sent = await deliver(pending)
-        remaining: list[Delivery] = []
-        for delivery in pending:
-            if delivery.key in sent:
-                continue
-            attempts = delivery.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                _LOGGER.warning(
-                    "giving up on a %s notice for %s after %d attempts", delivery.target, delivery.key, attempts
-                )
-                continue
-            remaining.append(replace(delivery, attempts=attempts))
-        self.store.state.outbox = remaining
+        self.store.state.outbox = outbox = _plan(outbox)
         await self.store.save()
+        for message in [m for m in dict.fromkeys(d.message for d in outbox) if m is not None]:
+            done = await send(message, [d for d in outbox if d.message == message])
+            remaining: list[Delivery] = []
+            for delivery in self.store.state.outbox:
+                if delivery.message != message:
+                    remaining.append(delivery)
+                elif done:
+                    continue
+                elif delivery.attempts + 1 >= MAX_ATTEMPTS:
+                    _LOGGER.warning(
+                        "giving up on a %s notice for %s after %d attempts", delivery.target, delivery.key, MAX_ATTEMPTS
+                    )
+                else:
+                    remaining.append(replace(delivery, attempts=delivery.attempts + 1))
+            self.store.state.outbox = outbox = remaining
+            await self.store.save()
+
+
+def _plan(outbox: Sequence[Delivery]) -> list[Delivery]:
+    """Give every notice without a message one: a DM each, channel lines by :data:`SUMMARY_LINES`."""
+    planned: list[Delivery] = []
+    open_batch: str | None = None
+    open_size = 0
+    for delivery in outbox:
+        if delivery.message is not None:
+            planned.append(delivery)
+            continue
+        if delivery.target == "dm":
+            planned.append(replace(delivery, message=secrets.token_hex(8)))
+            continue
+        if open_batch is None or open_size >= SUMMARY_LINES:
+            open_batch, open_size = secrets.token_hex(8), 0
+        open_size += 1
+        planned.append(replace(delivery, message=open_batch))
+    return planned
 
 
 def active_first(transfers: Sequence[Transfer]) -> list[Transfer]:

@@ -55,6 +55,9 @@ class Delivery:
     user_id: int | None = None
     mention: bool = False
     attempts: int = 0
+    message: str | None = None
+    """Write-ahead record: the message this notice goes out in, fixed (and saved) before the first
+    try; it is also the message's nonce, so a resend after a crash is not posted twice."""
 
     @property
     def key(self) -> str:
@@ -145,6 +148,7 @@ def _dump(state: BotState) -> dict[str, Any]:
                 "user_id": d.user_id,
                 "mention": d.mention,
                 "attempts": d.attempts,
+                "message": d.message,
             }
             for d in state.outbox
         ],
@@ -185,6 +189,7 @@ def _parse(data: dict[str, Any]) -> BotState:
                 user_id=None if d["user_id"] is None else int(d["user_id"]),
                 mention=bool(d["mention"]),
                 attempts=int(d["attempts"]),
+                message=None if d.get("message") is None else str(d["message"]),
             )
             for d in data["outbox"]
         ],

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Protocol, runtime_checkable
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from .models import (
     BackendInfo,
@@ -65,11 +65,27 @@ class Backend(Protocol):
         ...
 
     async def update(self) -> Update:
-        """One refresh by the cheapest correct path: status, transfers and events since the last."""
+        """One refresh by the cheapest correct path: status, transfers and events since the last.
+
+        Each event is delivered once, by ``update`` or by an open :meth:`events` iterator, never
+        both: a caller using both announces what each gives.
+        """
         ...
 
     def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
         """Transfer events, pushed by the daemon where it can, else from ``update`` every ``interval`` s."""
+        ...
+
+    def export_state(self) -> dict[str, Any]:
+        """What the backend has announced, as JSON-ready data to persist after handling its events.
+
+        Restored with :meth:`restore_state`, it lets a later process announce what changed while
+        the caller was away (a completion exactly once) and nothing it announced before again.
+        """
+        ...
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Resume from :meth:`export_state` before the first refresh (invalid items are skipped)."""
         ...
 
     async def close(self) -> None:

@@ -57,6 +57,7 @@ from ..torrents import bencode
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_KEY = "0123456789abcdef0123456789abcdef"
 PIECE_LENGTH = 16384
+FIXTURES = web.AppKey("fixtures", dict[str, bytes])
 _COMPONENT_ROUTES = ("/api/search", "/api/metadata", "/api/rss", "/api/versioning")
 
 
@@ -252,6 +253,8 @@ class TriblerServer:
         }
         self.remote_catalogue: list[dict[str, Any]] = []
         """What peers answer to remote searches (matched on the words of the query)."""
+        self.peer_catalogues: list[list[dict[str, Any]]] = []
+        """What each peer of ``search_peers`` has, when they differ."""
         self.local_catalogue: list[dict[str, Any]] = []
         """What the core's own database holds."""
         self.search_peers = ["50e9a2ce646c373985a8e827e328830e053025c6", "107c84e5d9636c17b46c88c3ddb54842d80081b0"]
@@ -265,6 +268,7 @@ class TriblerServer:
         self._streams_changed = asyncio.Condition()
         self.stream_count = 0
         self.requests: list[tuple[str, str]] = []
+        self._requests_changed = asyncio.Condition()
         self.url = ""
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -300,16 +304,16 @@ class TriblerServer:
             ]
         )
         app.on_shutdown.append(self._on_shutdown)
-        app["fixtures"] = {}
+        app[FIXTURES] = {}
         return app
 
     def host_file(self, app: web.Application, name: str, content: bytes) -> str:
         """Serve bytes under ``/ui`` (exempt from the key, like the web UI's files); returns the URL."""
-        app["fixtures"][name] = content
+        app[FIXTURES][name] = content
         return f"{self.url}/ui/fixtures/{name}"
 
     async def fixture_file(self, request: web.Request) -> web.Response:
-        content = request.app["fixtures"].get(request.match_info["name"])
+        content = request.app[FIXTURES].get(request.match_info["name"])
         if content is None:
             raise web.HTTPNotFound
         return web.Response(body=content, content_type="application/x-bittorrent")
@@ -321,13 +325,15 @@ class TriblerServer:
 
     @web.middleware
     async def _ui_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.requests.append((request.method, request.path))
+        async with self._requests_changed:
+            self._requests_changed.notify_all()
         if not request.path.startswith(("/docs", "/static", "/ui", "/api")):
             raise web.HTTPFound("/ui" + request.rel_url.path)
         return await handler(request)
 
     @web.middleware
     async def _key_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self.requests.append((request.method, request.path))
         if request.path.startswith(("/docs", "/static", "/ui")):
             return await handler(request)
         key = request.headers.get("X-Api-Key") or request.query.get("key") or request.cookies.get("api_key")
@@ -363,6 +369,7 @@ class TriblerServer:
             if stream.request.transport is not None:
                 stream.request.transport.abort()
             stream.queue.put_nowait(None)
+        self.streams.clear()
 
     def end_streams(self) -> None:
         """Close every open stream cleanly (what a shutting-down core does)."""
@@ -388,10 +395,13 @@ class TriblerServer:
         if self.stall_streams > 0:
             self.stall_streams -= 1
         else:
-            await self._write(response, self._start_frame())
+            start = self._start_frame()
+            # Tribler registers the stream as soon as its first write returns, long before the
+            # client has read it; registering first keeps that guarantee under ``slow_chunk``.
             self.streams.append(stream)
             async with self._streams_changed:
                 self._streams_changed.notify_all()
+            await self._write(response, start)
         try:
             while (frame := await stream.queue.get()) is not None:
                 await self._write(response, frame)
@@ -404,10 +414,17 @@ class TriblerServer:
                 self._streams_changed.notify_all()
         return response
 
-    async def wait_streams(self, count: int) -> None:
-        """Wait until exactly ``count`` streams are open."""
+    async def wait_requests(self, method: str, path: str, count: int) -> None:
+        """Wait until ``method path`` has been requested ``count`` times."""
+        async with self._requests_changed:
+            await self._requests_changed.wait_for(lambda: self.requests.count((method, path)) >= count)
+
+    async def wait_streams(self, count: int, *, connections: int | None = None) -> None:
+        """Wait until exactly ``count`` streams are open (after ``connections`` were made in all)."""
         async with self._streams_changed:
-            await self._streams_changed.wait_for(lambda: len(self.streams) == count)
+            await self._streams_changed.wait_for(
+                lambda: len(self.streams) == count and (connections is None or self.stream_count >= connections)
+            )
 
     async def _write(self, response: web.StreamResponse, frame: bytes) -> None:
         if self.slow_chunk is None:
@@ -715,12 +732,14 @@ class TriblerServer:
 
     async def _answer(self, request_uuid: str, query: str) -> None:
         """Peers answer after a while, each with what it has (often the same torrents)."""
-        matches = [entry for entry in self.remote_catalogue if self._matches(query, entry)]
         fts = f'"{query}"*'
-        for peer in self.search_peers:
+        foreign = [torrent_metadata("Another client's search", 1)]
+        for index, peer in enumerate(self.search_peers):
             await asyncio.sleep(self.search_delay)
             # Another client's search: every open stream gets its results too.
-            self.notify("remote_query_results", query="other*", results=[], uuid=str(uuid.uuid4()), peer=peer)
+            self.notify("remote_query_results", query="other*", results=foreign, uuid=str(uuid.uuid4()), peer=peer)
+            catalogue = self.peer_catalogues[index] if self.peer_catalogues else self.remote_catalogue
+            matches = [entry for entry in catalogue if self._matches(query, entry)]
             self.notify("remote_query_results", query=fts, results=matches, uuid=request_uuid, peer=peer)
 
     async def local_search(self, request: web.Request) -> web.Response:
@@ -807,7 +826,8 @@ def legacy_app(api_key: str = API_KEY) -> web.Application:
 
 async def serve(app: web.Application) -> AsyncIterator[str]:
     """Run an app on 127.0.0.1 on a free port; yields its base URL."""
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
+    # Handlers are cancelled when their client goes away, so a closed event stream leaves at once.
+    runner = web.AppRunner(app, shutdown_timeout=0.5, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

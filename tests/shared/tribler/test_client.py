@@ -10,6 +10,7 @@ import pytest
 
 from peerdeck import PeerdeckInputError, PeerdeckNotFoundError, PeerdeckResponseError
 from peerdeck.tribler import TriblerClient
+from peerdeck.tribler.client import error_message, file_uri
 
 from ..torrents import bencode, make_torrent
 from .conftest import Core
@@ -97,6 +98,14 @@ async def test_corrupt_raw_torrent_is_a_server_error(client: TriblerClient) -> N
         await client.add_torrent(b"d4:infoi1e")
 
 
+async def test_add_refusals_before_sending(core: Core, client: TriblerClient) -> None:
+    with pytest.raises(PeerdeckInputError, match=r"not a \.torrent"):
+        await client.add_torrent(b"<html>")
+    with pytest.raises(PeerdeckInputError, match="negative"):
+        await client.add_download(MAGNET, anon_hops=-1)
+    assert core.server.requests == []
+
+
 @pytest.mark.parametrize(
     "uri", ["ftp://example.org/a.torrent", "magnet:?dn=no-hash", "relative/path.torrent", "file:relative"]
 )
@@ -146,6 +155,9 @@ async def test_patch_states(core: Core, client: TriblerClient, tmp_path: Path) -
     assert core.server.downloads[infohash].status == "HASHCHECKING"
     await client.move_storage(infohash, str(tmp_path))
     assert core.server.downloads[infohash].destination == str(tmp_path)
+    (tmp_path / "done").mkdir()
+    await client.move_storage(infohash, str(tmp_path), completed_dir=str(tmp_path / "done"))
+    assert core.server.downloads[infohash].completed_dir == str(tmp_path / "done")
 
 
 async def test_move_storage_needs_an_existing_directory(client: TriblerClient, tmp_path: Path) -> None:
@@ -284,7 +296,7 @@ async def test_local_search_completions_popular(core: Core, client: TriblerClien
     data = await client.local_search("ubuntu", include_total=True)
     assert [r["name"] for r in data["results"]] == ["Ubuntu 24.04 desktop", "Ubuntu 22.04 server"]
     assert (data["first"], data["last"], data["total"]) == (1, 50, 2)
-    page = await client.local_search("ubuntu", first=2, last=2)
+    page = await client.local_search("ubuntu", first=2, last=2, metadata_type="torrent", sort_by="size")
     assert [r["name"] for r in page["results"]] == ["Ubuntu 22.04 server"]
     assert "total" not in page
     assert await client.completions("ub") == ["ubuntu"]
@@ -333,3 +345,34 @@ async def test_key_travels_in_the_header(core: Core, client: TriblerClient) -> N
 async def test_api_suffix_in_the_url_is_tolerated(core: Core) -> None:
     async with TriblerClient(core.url + "/api/", api_key=API_KEY) as tribler:
         assert (await tribler.events_info())["version"] == "8.4.3"
+
+
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [
+        ("/home/me/My Films/a.torrent", "file:///home/me/My%20Films/a.torrent"),
+        ("C:\\Users\\me\\a.torrent", "file:///C:/Users/me/a.torrent"),
+    ],
+)
+def test_file_uri_for_posix_and_windows_hosts(path: str, uri: str) -> None:
+    assert file_uri(path) == uri
+
+
+def test_relative_path_is_refused() -> None:
+    with pytest.raises(PeerdeckInputError, match="absolute path"):
+        file_uri("a.torrent")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"error": {"handled": true, "message": "this download does not exist"}}', "this download does not exist"),
+        (b'{"error": "Unauthorized access"}', "Unauthorized access"),
+        (b'{"error": {"handled": false, "message": "Traceback\\n  x\\nKeyError: 1\\n"}}', "KeyError: 1"),
+        (b"<html>Not Found</html>", ""),
+        (b'{"error": 3}', ""),
+        (b"[]", ""),
+    ],
+)
+def test_error_message_shapes(body: bytes, message: str) -> None:
+    assert error_message(body) == message

@@ -259,13 +259,13 @@ async def test_silent_stream_is_replaced(core: Core, client: TriblerClient) -> N
     events = client.events(backoff=FAST)
     assert isinstance(await anext(events), EventsStart)
     assert core.server.stream_count == 2
+    await events.aclose()
 
 
 async def test_closing_the_iterator_closes_the_connection(core: Core, client: TriblerClient) -> None:
     events = client.events(backoff=FAST)
     await anext(events)
     await events.aclose()
-    core.server.notify("torrent_status_changed", infohash="ab", status="SEEDING")
     await core.server.wait_streams(0)
     assert (await client.events_info())["sessions"] == "0"
 

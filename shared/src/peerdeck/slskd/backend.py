@@ -183,6 +183,14 @@ class SlskdBackend:
         """The event tracker (exported and restored by callers that persist it)."""
         return self._tracker
 
+    def export_state(self) -> dict[str, Any]:
+        """What the event tracker has seen (see :meth:`Backend.export_state`)."""
+        return dict(self._tracker.export_state())
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Resume the event tracker from :meth:`export_state`."""
+        self._tracker.restore_state(data)
+
     async def __aenter__(self) -> Self:
         return self
 

@@ -173,6 +173,14 @@ class SoulSyncBackend:
         """The event tracker (exported and restored by callers that persist it)."""
         return self._tracker
 
+    def export_state(self) -> dict[str, Any]:
+        """What the event tracker has seen (see :meth:`Backend.export_state`)."""
+        return dict(self._tracker.export_state())
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Resume the event tracker from :meth:`export_state`."""
+        self._tracker.restore_state(data)
+
     async def close(self) -> None:
         """Close the client's session if it owns one."""
         await self.client.close()

@@ -155,6 +155,7 @@ class _Device:
     connected: bool = False
     address: str = ""
     client_version: str = ""
+    last_seen: datetime | None = None
     synced: bool = False
     """Set when the peer was seen needing data since completion was last judged."""
 
@@ -213,6 +214,7 @@ class SyncthingBackend:
         self._resync_needed = False
         self._totals: tuple[float, int, int] | None = None
         self._rates = (0, 0)
+        self._seen_stale = True
         self.resyncs = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -298,6 +300,7 @@ class SyncthingBackend:
             jobs.extend(remote(folder, d) for d in folder.devices if d in self._devices)
         await asyncio.gather(*jobs)
         self._resync_needed = False
+        self._seen_stale = True
         self.resyncs += 1
         self._publish(self._diff(resync=True))
 
@@ -393,6 +396,7 @@ class SyncthingBackend:
             device = self._devices.get(str(data.get("id")))
             if device is not None:
                 device.connected = kind == "DeviceConnected"
+                device.last_seen = event.time or device.last_seen
                 device.address = str(data.get("addr") or device.address)
                 device.client_version = str(data.get("clientVersion") or device.client_version)
         elif kind in ("DevicePaused", "DeviceResumed"):
@@ -409,6 +413,7 @@ class SyncthingBackend:
         elif kind == "ConfigSaved" and "folders" in data and "devices" in data:
             known = set(self._folders)
             self._load_config(data)
+            self._seen_stale = True
             return set(self._folders) - known
         return set()
 
@@ -560,10 +565,46 @@ class SyncthingBackend:
         return synced or previous is TransferState.ACTIVE or (changed and (resync or previous is None))
 
     def _publish(self, events: Sequence[TransferEvent]) -> None:
+        """Hand events to the open ``events()`` iterators, or else keep them for ``update()``."""
         for event in events:
-            self._pending.append(event)
+            if not self._listeners:
+                self._pending.append(event)
             for queue in self._listeners:
                 queue.put_nowait(event)
+
+    # ------------------------------------------------------------------ persistence
+
+    def export_state(self) -> dict[str, Any]:
+        """Each job's last published name and state, and the sequence each folder was last judged at.
+
+        Restored, the first snapshot announces once what finished while the caller was away: a
+        folder whose content changed (a new sequence) or a job that was active and is done.
+        """
+        if not self._primed:
+            return {}
+        return {
+            "jobs": {tid: {"name": t.name, "state": t.state.value} for tid, t in self._last.items()},
+            "sequences": dict(self._announced),
+        }
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Resume from :meth:`export_state` (call it before the first refresh)."""
+        jobs = data.get("jobs")
+        if not isinstance(jobs, Mapping):
+            return
+        last: dict[str, Transfer] = {}
+        for tid, item in jobs.items():
+            try:
+                state = TransferState(item["state"])
+            except (TypeError, KeyError, ValueError):
+                continue
+            last[str(tid)] = Transfer(id=str(tid), name=str(item.get("name", tid)), state=state)
+        sequences = data.get("sequences")
+        self._announced = (
+            {str(k): v for k, v in sequences.items() if isinstance(v, int)} if isinstance(sequences, Mapping) else {}
+        )
+        self._last = last
+        self._primed = True
 
     # ------------------------------------------------------------------ reading
 
@@ -620,6 +661,34 @@ class SyncthingBackend:
                 yield item
         finally:
             self._listeners.discard(queue)
+            # What this iterator received but did not yield is not lost: the next update() has it.
+            while not queue.empty():
+                left = queue.get_nowait()
+                if not isinstance(left, PeerdeckError):
+                    self._publish([left])
+
+    def folder_states(self) -> dict[str, str]:
+        """Syncthing's own state of each folder by id (``idle``, ``scanning``, ``syncing``, ``error`` …,
+        or ``paused``), as the event stream keeps it: no request."""
+        return {f.id: "paused" if f.paused else f.state for f in self._folders.values()}
+
+    async def peer_last_seen(self) -> dict[str, datetime | None]:
+        """When each peer (by device id) last connected or disconnected; None if never seen.
+
+        ``stats/device`` is read once after each snapshot or configuration change; connection
+        events keep the times current in between, so steady state costs no request.
+        """
+        await self._ensure_started()
+        if self._seen_stale:
+            stats = await self.client.stats_device()
+            for device_id, device in self._devices.items():
+                record = stats.get(device_id)
+                if isinstance(record, Mapping):
+                    seen = parse_time(record.get("lastSeen"))
+                    # Syncthing reports the Unix epoch for a peer it never saw.
+                    device.last_seen = seen if seen is not None and seen.year > 1970 else device.last_seen
+            self._seen_stale = False
+        return {d.id: d.last_seen for d in self._devices.values()}
 
     async def _measure_rates(self, *, force: bool) -> None:
         """Bytes per second from two readings of ``system/connections`` totals."""

@@ -182,23 +182,24 @@ class TriblerBackend:
         events, self._pending = self._pending, []
         return Update(status=status, transfers=transfers, events=tuple(events))
 
-    async def _refresh(self, finished: str | None = None) -> tuple[Status, dict[str, Transfer], list[TransferEvent]]:
+    async def _refresh(self) -> tuple[Status, dict[str, Transfer], list[TransferEvent]]:
         info, data = await asyncio.gather(self.client.events_info(), self.client.downloads())
-        transfers, events = self._observe(data, finished)
+        transfers, events = self._observe(data)
         return _build_status(info, data, transfers), transfers, events
 
     def _observe(
-        self, data: Mapping[str, Any], finished: str | None = None
+        self, data: Mapping[str, Any], finished: Iterable[str] = ()
     ) -> tuple[dict[str, Transfer], list[TransferEvent]]:
         """Feed a downloads list to the tracker, once the core has loaded all its downloads.
 
         While checkpoints still load the list is partial; observing it would report the rest
-        as added later. ``finished`` names a download Tribler just said finished: it counts
-        as complete even if this read raced ahead of its status.
+        as added later. ``finished`` names downloads Tribler just said finished: they count
+        as complete even if this read raced ahead of their status.
         """
         transfers = {t.id: t for t in (to_transfer(r) for r in data.get("downloads", ()) if isinstance(r, dict))}
-        if finished in transfers and transfers[finished].progress < 1.0:
-            transfers[finished] = replace(transfers[finished], progress=1.0)
+        for infohash in finished:
+            if infohash in transfers and transfers[infohash].progress < 1.0:
+                transfers[infohash] = replace(transfers[infohash], progress=1.0)
         checkpoints = data.get("checkpoints")
         if isinstance(checkpoints, dict) and checkpoints.get("all_loaded") is False:
             return transfers, []
@@ -213,22 +214,21 @@ class TriblerBackend:
         reader = asyncio.create_task(self._pump(queue))
         try:
             while True:
-                finished: str | None = None
                 try:
                     async with asyncio.timeout(interval):
-                        item = await queue.get()
+                        batch = [await queue.get()]
                 except TimeoutError:
-                    item = None
-                if isinstance(item, PeerdeckError):
-                    raise item
-                if isinstance(item, TorrentFinished):
-                    if item.hidden:
-                        continue
-                    finished = item.infohash
-                elif item is not None and not isinstance(item, EventsStart | TorrentStatusChanged):
+                    batch = []  # a quiet interval: reconcile
+                # Frames come in bursts (one per download changing); one read answers them all.
+                while not queue.empty():
+                    batch.append(queue.get_nowait())
+                for item in batch:
+                    if isinstance(item, PeerdeckError):
+                        raise item
+                finished = [e.infohash for e in batch if isinstance(e, TorrentFinished) and not e.hidden]
+                if batch and not finished and not any(isinstance(e, EventsStart | TorrentStatusChanged) for e in batch):
                     continue
-                data = await self.client.downloads()
-                _, events = self._observe(data, finished)
+                _, events = self._observe(await self.client.downloads(), finished)
                 for event in events:
                     yield event
         finally:
@@ -296,7 +296,7 @@ class TriblerBackend:
         self,
         query: str,
         *,
-        timeout: float = 30.0,  # noqa: ASYNC109 - the Backend protocol names it so
+        timeout: float = 30.0,
         limit: int | None = None,
     ) -> AsyncIterator[SearchHit]:
         """Local matches, then remote hits as peers answer, until ``timeout`` s or ``limit`` hits.
@@ -314,7 +314,8 @@ class TriblerBackend:
                 yield hit
                 if limit is not None and len(seen) >= limit:
                     return
-        stream = self.client.events(backoff=self.events_backoff)
+        # A stream that cannot be opened fails the search instead of waiting out its timeout.
+        stream = self.client.events(backoff=replace(self.events_backoff or Backoff(), max_attempts=3))
         try:
             if await self._next_event(stream, deadline) is None:
                 return
@@ -352,6 +353,14 @@ class TriblerBackend:
             if hit is not None and hit.id not in seen:
                 seen.add(hit.id)
                 yield hit
+
+    def export_state(self) -> dict[str, Any]:
+        """What the event tracker has seen (see :meth:`Backend.export_state`)."""
+        return dict(self._tracker.export_state())
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Resume the event tracker from :meth:`export_state`."""
+        self._tracker.restore_state(data)
 
 
 def _build_status(info: Mapping[str, Any], data: Mapping[str, Any], transfers: Mapping[str, Transfer]) -> Status:

@@ -19,7 +19,6 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
 import aiohttp
-from yarl import URL
 
 from ..client import DEFAULT_TIMEOUT, HttpClient, Reply
 from ..exceptions import (
@@ -528,7 +527,7 @@ class TriblerClient(HttpClient):
             async with self._stream("GET", "api/events", read_timeout=self.events_idle_timeout) as response:
                 if response.content_type != "text/event-stream":
                     raise PeerdeckInvalidResponseError(
-                        f"GET {URL(str(response.url)).path}: Tribler answered {response.status} "
+                        f"GET {response.url.path}: Tribler answered {response.status} "
                         f"{response.content_type}, not an event stream; check the URL"
                     )
                 yield response

@@ -1,0 +1,46 @@
+"""qBittorrent's persisted event state: a completion while the caller was away is announced once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aioresponses import aioresponses
+
+from peerdeck import Backend, Credentials, TransferEventKind
+from peerdeck.qbittorrent import QBittorrentBackend
+
+URL = "http://192.0.2.10:8080"
+API = f"{URL}/api/v2"
+HASH = "c" * 40
+
+
+async def completions(state: dict[str, Any] | None, torrent: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """One refresh of a fresh backend (restored from ``state``): completed hashes and the new state."""
+    backend = QBittorrentBackend(URL, Credentials("admin", "pw"))
+    assert isinstance(backend, Backend)
+    if state is not None:
+        backend.restore_state(state)
+    with aioresponses() as mocked:
+        mocked.post(f"{API}/auth/login", body="Ok.", headers={"Set-Cookie": "SID=1"})
+        mocked.get(re.compile(rf"^{re.escape(API)}/log/main\?.*$"), payload=[{"id": 4}])
+        mocked.get(
+            re.compile(rf"^{re.escape(API)}/sync/maindata\?.*$"),
+            payload={"rid": 1, "full_update": True, "torrents": {HASH: torrent}, "server_state": {}},
+        )
+        update = await backend.update()
+    await backend.close()
+    done = [e.transfer.id for e in update.events if e.kind is TransferEventKind.COMPLETED]
+    return done, backend.export_state()
+
+
+async def test_completion_while_away_is_announced_once() -> None:
+    downloading = {"name": "debian.iso", "state": "downloading", "progress": 0.5}
+    seeding = {"name": "debian.iso", "state": "uploading", "progress": 1.0}
+    done, state = await completions(None, downloading)
+    assert done == []
+    assert state[HASH]["state"] == "active"
+    done, state = await completions(state, seeding)
+    assert done == [HASH]
+    done, _ = await completions(state, seeding)
+    assert done == []

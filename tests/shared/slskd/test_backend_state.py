@@ -1,0 +1,44 @@
+"""slskd's persisted event state: a download finished while the caller was away is announced once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from peerdeck import Backend, Credentials, RemoteFiles, TransferEventKind
+from peerdeck.slskd import SlskdBackend, split_id
+
+from .conftest import Running
+
+SONG = ("@@music\\Artist\\Album\\01 - Blue Song.mp3", 8_000_000)
+
+
+async def completions(slskd: Running, state: dict[str, Any] | None) -> tuple[list[str], dict[str, Any]]:
+    """One refresh of a fresh backend (restored from ``state``): completed ids and the new state."""
+    async with SlskdBackend(slskd.url, Credentials(api_key=slskd.api_key)) as backend:
+        assert isinstance(backend, Backend)
+        if state is not None:
+            backend.restore_state(state)
+        update = await backend.update()
+    done = [e.transfer.id for e in update.events if e.kind is TransferEventKind.COMPLETED]
+    return done, backend.export_state()
+
+
+async def test_completion_while_away_is_announced_once(slskd: Running) -> None:
+    slskd.server.peers["alice"].hold = True
+    async with SlskdBackend(slskd.url, Credentials(api_key=slskd.api_key)) as backend:
+        [transfer_id] = await backend.enqueue(RemoteFiles("alice", (SONG,)))
+    done, state = await completions(slskd, None)
+    assert done == []
+    assert state[transfer_id]["done"] is False
+    slskd.server.peers["alice"].hold = False
+    username, raw_id = split_id(transfer_id)
+    async with SlskdBackend(slskd.url, Credentials(api_key=slskd.api_key)) as backend:
+        for _ in range(500):
+            if (await backend.client.transfers_download(username, raw_id))["state"] == "Completed, Succeeded":
+                break
+            await asyncio.sleep(0.02)
+    done, state = await completions(slskd, state)
+    assert done == [transfer_id]
+    done, _ = await completions(slskd, state)
+    assert done == []
