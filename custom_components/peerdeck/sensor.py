@@ -18,6 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from peerdeck import BackendKind, Transfer, TransferState
+from peerdeck.slskd import parse_flags
 from peerdeck.syncthing.backend import DEVICE_PREFIX, FOLDER_PREFIX
 
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, PeerdeckSnapshot
@@ -39,6 +40,10 @@ FOLDER_STATES = [
     "paused",
 ]
 """Syncthing's folder states (its hyphens as underscores), and paused."""
+SERVER_STATES = ["logged_in", "logging_in", "connected", "connecting", "disconnecting", "disconnected"]
+"""The Soulseek server connection as slskd reports it, most advanced first."""
+SERVER_FLAGS = ["LoggedIn", "LoggingIn", "Disconnecting", "Connected", "Connecting", "Disconnected"]
+"""slskd's state flags, in the order they decide the state (a connection being torn down is "disconnecting")."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +73,22 @@ def _number(key: str) -> Callable[[PeerdeckSnapshot], float | None]:
             return None
 
     return value
+
+
+def _integer(key: str) -> Callable[[PeerdeckSnapshot], int | None]:
+    """A count in ``Status.extra``."""
+
+    def value(snapshot: PeerdeckSnapshot) -> int | None:
+        raw = snapshot.status.extra.get(key)
+        return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+
+    return value
+
+
+def _server_state(snapshot: PeerdeckSnapshot) -> str | None:
+    """slskd's flags (``"Connected, LoggedIn"``) as one state."""
+    flags = parse_flags(snapshot.status.extra.get("server_state"))
+    return next((SERVER_STATES[SERVER_FLAGS.index(flag)] for flag in SERVER_FLAGS if flag in flags), None)
 
 
 def _has_extra(kind: BackendKind, key: str) -> Callable[[PeerdeckCoordinator], bool]:
@@ -170,6 +191,42 @@ SENSORS: tuple[PeerdeckSensorEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=_number("dht_nodes"),
         exists_fn=_has_extra(BackendKind.QBITTORRENT, "dht_nodes"),
+    ),
+    PeerdeckSensorEntityDescription(
+        key="server_state",
+        translation_key="server_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=SERVER_STATES,
+        value_fn=_server_state,
+        exists_fn=_has_extra(BackendKind.SLSKD, "server_state"),
+    ),
+    PeerdeckSensorEntityDescription(
+        key="shared_files",
+        translation_key="shared_files",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_integer("shared_files"),
+        exists_fn=_has_extra(BackendKind.SLSKD, "shared_files"),
+    ),
+    PeerdeckSensorEntityDescription(
+        key="shared_directories",
+        translation_key="shared_directories",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_integer("shared_directories"),
+        exists_fn=_has_extra(BackendKind.SLSKD, "shared_directories"),
+    ),
+    PeerdeckSensorEntityDescription(
+        key="wishlist_size",
+        translation_key="wishlist_size",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_integer("wishlist_size"),
+        exists_fn=_has_extra(BackendKind.SOULSYNC, "wishlist_size"),
+    ),
+    PeerdeckSensorEntityDescription(
+        key="watchlist_size",
+        translation_key="watchlist_size",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_integer("watchlist_size"),
+        exists_fn=_has_extra(BackendKind.SOULSYNC, "watchlist_size"),
     ),
 )
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
+from unittest.mock import MagicMock
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -10,14 +14,23 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
 
-from custom_components.peerdeck.const import DOMAIN
+from custom_components.peerdeck.const import DOMAIN, EVENT_RETRY_MIN
 from peerdeck import (
+    Capabilities,
     PeerdeckAuthenticationError,
     PeerdeckBannedError,
     PeerdeckConnectionError,
     PeerdeckRateLimitedError,
+    Transfer,
+    TransferEvent,
+    TransferEventKind,
     TransferState,
     TransferTracker,
 )
@@ -211,3 +224,41 @@ async def test_first_start_announces_nothing_old(
     await hass.async_block_till_done()
     await _restart(hass, entry, backend)
     assert all(not found for found in events.values())
+
+
+class PushingBackend(FakeBackend):
+    """A daemon that pushes events; its first event stream fails."""
+
+    def __init__(self) -> None:
+        super().__init__(capabilities=Capabilities(events_pushed=True))
+        self.pushed: asyncio.Queue[TransferEvent] = asyncio.Queue()
+        self.streams = 0
+
+    async def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
+        self.streams += 1
+        if self.streams == 1:
+            raise PeerdeckConnectionError("stream refused")
+        while True:
+            yield await self.pushed.get()
+
+
+async def test_pushed_events_are_followed_again_after_a_failure(
+    hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock
+) -> None:
+    backend = PushingBackend()
+    create_backend.return_value = backend
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert backend.streams == 1
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=EVENT_RETRY_MIN))
+    await hass.async_block_till_done()
+    assert backend.streams == 2
+    transfer = Transfer(id=HASH_A, name="pushed.iso", state=TransferState.COMPLETED, progress=1.0)
+    backend.pushed.put_nowait(TransferEvent(TransferEventKind.COMPLETED, transfer, TransferState.ACTIVE))
+    await hass.async_block_till_done()
+    assert [e.data["name"] for e in completed] == ["pushed.iso"]
+    await entry.runtime_data.coordinator.async_refresh()
+    assert len(completed) == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)

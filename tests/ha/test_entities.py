@@ -197,3 +197,51 @@ async def test_ratio_disabled_by_default(
     assert await hass.config_entries.async_reload(loaded_entry.entry_id)
     entry = er.async_get(hass).async_get(entity_id(hass, "sensor", "global_ratio"))
     assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ("Connected, LoggedIn", "logged_in"),
+        ("Connected, LoggingIn", "logging_in"),
+        ("Connected", "connected"),
+        ("Connecting", "connecting"),
+        ("Connected, Disconnecting", "disconnecting"),
+        ("Disconnected", "disconnected"),
+        (None, "unknown"),
+    ],
+)
+async def test_slskd_server_and_shares(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    backend: FakeBackend,
+    create_backend: AsyncMock,
+    flags: str | None,
+    expected: str,
+) -> None:
+    backend.kind = BackendKind.SLSKD
+    backend.extra = {"server_state": flags, "shared_files": 3000, "shared_directories": None}
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    server = hass.states.get(entity_id(hass, "sensor", "server_state"))
+    assert server.state == expected
+    assert server.attributes["options"][0] == "logged_in"
+    files = hass.states.get(entity_id(hass, "sensor", "shared_files"))
+    assert (files.state, files.attributes["unit_of_measurement"]) == ("3000", "files")
+    assert hass.states.get(entity_id(hass, "sensor", "shared_directories")).state == "unknown"
+
+
+async def test_soulsync_list_sizes(
+    hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend, create_backend: AsyncMock
+) -> None:
+    backend.kind = BackendKind.SOULSYNC
+    backend.extra = {"wishlist_size": 12, "watchlist_size": 4}
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    wishlist = hass.states.get(entity_id(hass, "sensor", "wishlist_size"))
+    assert (wishlist.state, wishlist.attributes["unit_of_measurement"]) == ("12", "tracks")
+    watchlist = hass.states.get(entity_id(hass, "sensor", "watchlist_size"))
+    assert (watchlist.state, watchlist.attributes["unit_of_measurement"]) == ("4", "artists")
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, "entry1_shared_files") is None

@@ -10,7 +10,7 @@ import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from custom_components.peerdeck import button, event, sensor, services, switch
+from custom_components.peerdeck import binary_sensor, button, event, sensor, services, switch
 from custom_components.peerdeck.const import DOMAIN
 
 ROOT = Path(__file__).parents[2]
@@ -80,13 +80,16 @@ def test_every_translation_key_exists() -> None:
     strings = json.loads((INTEGRATION / "strings.json").read_text())
     entity = strings["entity"]
     for platform, descriptions in (
-        ("sensor", sensor.SENSORS),
+        ("sensor", (*sensor.SENSORS, *sensor.FOLDER_SENSORS, *sensor.PEER_SENSORS)),
+        ("binary_sensor", (binary_sensor.PEER_CONNECTED,)),
         ("switch", switch.SWITCHES),
         ("button", button.BUTTONS),
         ("event", (event.TRANSFER_EVENT,)),
     ):
         for description in descriptions:
             assert description.translation_key in entity[platform], description.key
+            if description.options:
+                assert set(description.options) == set(entity[platform][description.translation_key]["state"])
     used = set()
     for source in (INTEGRATION / name for name in ("__init__.py", "coordinator.py", "services.py")):
         used |= set(re.findall(r'translation_key="(\w+)"', source.read_text()))

@@ -42,3 +42,10 @@ async def test_completion_while_away_is_announced_once(slskd: Running) -> None:
     assert done == [transfer_id]
     done, _ = await completions(slskd, state)
     assert done == []
+
+
+async def test_status_carries_server_state_and_share_counts(slskd: Running) -> None:
+    async with SlskdBackend(slskd.url, Credentials(api_key=slskd.api_key)) as backend:
+        status = await backend.status()
+    assert status.extra["server_state"] == "Connected, LoggedIn"
+    assert (status.extra["shared_directories"], status.extra["shared_files"]) == (2, 3)

@@ -39,3 +39,20 @@ async def test_completion_while_away_is_announced_once(server: SoulSyncServer, a
     assert done == [task.id]
     done, _ = await completions(server, api_key, clock, state)
     assert done == []
+
+
+async def test_list_sizes_are_read_every_few_minutes(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
+) -> None:
+    server.wishlists[1] = [{"id": str(n), "name": f"Track {n}", "category": "singles"} for n in range(3)]
+    server.watchlists[1] = [{"artist_id": "a1", "artist_name": "A"}, {"artist_id": "a2", "artist_name": "B"}]
+    status = await backend.status()
+    assert (status.extra["wishlist_size"], status.extra["watchlist_size"]) == (3, 2)
+    server.watchlists[1].pop()
+    before = len(server.hits)
+    status = await backend.status()
+    assert len(server.hits) - before == 3  # the lists were not read again
+    assert status.extra["watchlist_size"] == 2
+    clock.now += backend.lists_interval
+    status = await backend.status()
+    assert (status.extra["wishlist_size"], status.extra["watchlist_size"]) == (3, 1)

@@ -74,6 +74,7 @@ STATE_MAP: dict[str, TransferState] = {
 
 _INFINITE_ETA = 8640000
 _LOOKUP_CHUNK = 200
+_ACTION_WATCH_SECONDS = 30.0
 _SEARCH_POLL = 0.5
 
 
@@ -138,7 +139,8 @@ class QBittorrentBackend:
         self._tracker = TransferTracker()
         self._pending: list[TransferEvent] = []
         self._transfers: dict[str, Transfer] = {}
-        self._lookup: set[str] = set()
+        self._lookup: dict[str, float] = {}
+        """Torrents we acted on, looked up by hash until this monotonic time (actions apply a moment later)."""
         self._was_moving: set[str] = set()
         self._log_id: int | None = None
         self._expected_log_lines = 0
@@ -227,7 +229,6 @@ class QBittorrentBackend:
         self._pending.extend(self._tracker.observe(self._transfers))
         self._reconcile_needed = False
         self._last_reconcile = time.monotonic()
-        self._lookup.clear()
         self._expected_log_lines = 0
 
     async def _cheap_tick(self) -> tuple[set[str], set[str]] | None:
@@ -238,10 +239,11 @@ class QBittorrentBackend:
         # Torrents that can finish or fail on their own, and those that just stopped moving
         # (their rates drop to zero), are looked up by hash; finished ones only change when
         # someone acts on them, which qBittorrent's log and the running-count probe reveal.
-        watch = {h for h, r in self._torrents.items() if _can_progress(r)} | self._was_moving | self._lookup
+        now = time.monotonic()
+        self._lookup = {h: until for h, until in self._lookup.items() if until >= now}
+        watch = {h for h, r in self._torrents.items() if _can_progress(r)} | self._was_moving | set(self._lookup)
         found, removed = await self._look_up(watch - moving)
         self._was_moving = moving
-        self._lookup.clear()
         if await self._log_shows_outside_changes():
             return None
         if self._tick % self.probe_every == 0 and await self._running_count_moved():
@@ -355,7 +357,7 @@ class QBittorrentBackend:
             stopped=opts.start_paused,
         )
         if hashes:
-            self._lookup.update(hashes)
+            self._watch_after_action(hashes)
             self._expected_log_lines += len(hashes)
         else:
             self._reconcile_needed = True
@@ -381,9 +383,15 @@ class QBittorrentBackend:
         hashes = [validate_info_hash(i) for i in ids]
         if not hashes:
             raise PeerdeckInputError("no torrents given")
-        self._lookup.update(hashes)
+        self._watch_after_action(hashes)
         self._expected_log_lines += len(hashes)
         return hashes
+
+    def _watch_after_action(self, hashes: Iterable[str]) -> None:
+        """Look these torrents up for a while: an action takes effect a moment later."""
+        until = time.monotonic() + _ACTION_WATCH_SECONDS
+        for torrent_hash in hashes:
+            self._lookup[torrent_hash] = until
 
     # ------------------------------------------------------------------ search
 

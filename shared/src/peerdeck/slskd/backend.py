@@ -325,6 +325,7 @@ class SlskdBackend:
                 "pending_reconnect": state.get("pendingReconnect"),
                 "shares_ready": shares.get("ready"),
                 "shared_files": shares.get("files"),
+                "shared_directories": shares.get("directories"),
                 "uploads": len(uploads),
             },
         )

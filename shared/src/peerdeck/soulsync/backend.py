@@ -79,6 +79,8 @@ _UNFINISHED = 0.99
 _SEARCH_KINDS = ("tracks", "albums", "artists")
 _SEARCH_MAX = 50
 _SEARCH_DEFAULT = 20
+LISTS_INTERVAL = 300.0
+"""Seconds between reads of the wishlist and watchlist sizes (see ``_list_sizes``)."""
 
 PAUSE_UNSUPPORTED = (
     "SoulSync has no pause or resume; cancel with remove(ALL) (single tasks are cancelled in slskd) "
@@ -167,6 +169,10 @@ class SoulSyncBackend:
         self._tasks: dict[str, DownloadTask] = {}
         self._request_route_fixed = False
         self._lock = asyncio.Lock()
+        self.lists_interval = LISTS_INTERVAL
+        """Seconds between reads of the wishlist and watchlist sizes (two requests)."""
+        self._lists: tuple[int | None, int | None] = (None, None)
+        self._lists_read_at: float | None = None
 
     @property
     def tracker(self) -> TransferTracker:
@@ -203,7 +209,8 @@ class SoulSyncBackend:
         return list(transfers.values())
 
     async def update(self) -> Update:
-        """Status, tasks and the events since the last call (three requests)."""
+        """Status, tasks and the events since the last call (three requests, five when the
+        list sizes are due)."""
         status, transfers = await self._refresh()
         events, self._pending = tuple(self._pending), []
         return Update(status=status, transfers=transfers, events=events)
@@ -222,6 +229,7 @@ class SoulSyncBackend:
             counts = dict.fromkeys(TransferState, 0)
             for transfer in transfers.values():
                 counts[transfer.state] += 1
+            wishlist_size, watchlist_size = await self._list_sizes()
             status = Status(
                 connected=True,
                 counts=counts,
@@ -233,11 +241,29 @@ class SoulSyncBackend:
                     "library_tracks": stats.tracks,
                     "database_size_mb": stats.database_size_mb,
                     "active_downloads": stats.active_downloads,
+                    "wishlist_size": wishlist_size,
+                    "watchlist_size": watchlist_size,
                     # Passed on for display only: spotify and soulseek are always true.
                     "reported_services": dict(system.services),
                 },
             )
             return status, transfers
+
+    async def _list_sizes(self) -> tuple[int | None, int | None]:
+        """Wishlist tracks and watched artists of the profile, read at most every ``lists_interval`` s.
+
+        SoulSync allows 60 requests a minute per key, and the lists change only when someone
+        edits them or a wishlist run or watchlist scan ends: reading them on every refresh would
+        spend the budget for nothing.
+        """
+        now = self._clock()
+        if self._lists_read_at is None or now - self._lists_read_at >= self.lists_interval:
+            wishlist = await self.client.wishlist(limit=1, fields=("id",))
+            watchlist = await self.client.watchlist(fields=("artist_id",))
+            total = wishlist.pagination.total if wishlist.pagination is not None else len(wishlist.items)
+            self._lists = (total, len(watchlist))
+            self._lists_read_at = now
+        return self._lists
 
     def _remember(self, tasks: Iterable[DownloadTask], *, replace: bool = False) -> None:
         fresh = {task.id: task for task in tasks}
