@@ -40,6 +40,7 @@ from peerdeck import (
 from .const import (
     CONF_ADVANCED,
     CONF_API_KEY,
+    CONF_EXTRA_SENSORS,
     CONF_KIND,
     CONF_TIMEOUT,
     CREDENTIAL_FIELDS,
@@ -48,6 +49,7 @@ from .const import (
     DEFAULT_URLS,
     DEFAULT_VERIFY_SSL,
     DOMAIN,
+    EXTRA_SENSOR_KINDS,
     LOGGER,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
@@ -246,29 +248,37 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class PeerdeckOptionsFlow(OptionsFlowWithReload):
-    """Options: how often to refresh."""
+    """Options: how often to refresh, and optional extra sensors."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and save the options; the entry reloads with them."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
         kind = BackendKind(self.config_entry.data[CONF_KIND])
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVALS[kind]): vol.All(
-                    NumberSelector(
-                        NumberSelectorConfig(
-                            min=MIN_SCAN_INTERVAL,
-                            max=MAX_SCAN_INTERVAL,
-                            step=1,
-                            unit_of_measurement="s",
-                            mode=NumberSelectorMode.BOX,
-                        )
-                    ),
-                    vol.Coerce(int),
+        fields: dict[vol.Marker, Any] = {
+            vol.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVALS[kind]): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_SCAN_INTERVAL,
+                        max=MAX_SCAN_INTERVAL,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
                 ),
-            }
-        )
+                vol.Coerce(int),
+            ),
+        }
+        if extra := EXTRA_SENSOR_KINDS.get(kind):
+            fields[vol.Optional(CONF_EXTRA_SENSORS, default=[])] = SelectSelector(
+                SelectSelectorConfig(
+                    options=list(extra),
+                    multiple=True,
+                    translation_key=CONF_EXTRA_SENSORS,
+                    mode=SelectSelectorMode.LIST,
+                )
+            )
+        schema = vol.Schema(fields)
         return self.async_show_form(
             step_id="init", data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options)
         )

@@ -14,6 +14,11 @@ CONF_KIND: Final = "kind"
 CONF_API_KEY: Final = "api_key"
 CONF_TIMEOUT: Final = "timeout"
 CONF_ADVANCED: Final = "advanced"
+CONF_EXTRA_SENSORS: Final = "extra_sensors"
+EXTRA_CATEGORIES: Final = "categories"
+EXTRA_TAGS: Final = "tags"
+EXTRA_SENSOR_KINDS: Final = {BackendKind.QBITTORRENT: (EXTRA_CATEGORIES, EXTRA_TAGS)}
+"""The optional transfer-count sensors each daemon can offer (per category, per tag)."""
 
 DEFAULT_TIMEOUT: Final = 10
 DEFAULT_VERIFY_SSL: Final = True

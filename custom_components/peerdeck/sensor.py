@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +13,8 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfDataRate, UnitOfInformation
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -21,6 +22,7 @@ from peerdeck import BackendKind, Transfer, TransferState
 from peerdeck.slskd import parse_flags
 from peerdeck.syncthing.backend import DEVICE_PREFIX, FOLDER_PREFIX
 
+from .const import CONF_EXTRA_SENSORS, EXTRA_CATEGORIES, EXTRA_TAGS
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, PeerdeckSnapshot
 from .entity import PeerdeckEntity, PeerdeckJobEntity, async_add_job_entities
 
@@ -40,10 +42,16 @@ FOLDER_STATES = [
     "paused",
 ]
 """Syncthing's folder states (its hyphens as underscores), and paused."""
-SERVER_STATES = ["logged_in", "logging_in", "connected", "connecting", "disconnecting", "disconnected"]
-"""The Soulseek server connection as slskd reports it, most advanced first."""
-SERVER_FLAGS = ["LoggedIn", "LoggingIn", "Disconnecting", "Connected", "Connecting", "Disconnected"]
-"""slskd's state flags, in the order they decide the state (a connection being torn down is "disconnecting")."""
+SERVER_FLAGS = {
+    "LoggedIn": "logged_in",
+    "LoggingIn": "logging_in",
+    "Disconnecting": "disconnecting",
+    "Connected": "connected",
+    "Connecting": "connecting",
+    "Disconnected": "disconnected",
+}
+"""slskd's Soulseek server flags and their state, in the order they decide it."""
+SERVER_STATES = list(SERVER_FLAGS.values())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +96,7 @@ def _integer(key: str) -> Callable[[PeerdeckSnapshot], int | None]:
 def _server_state(snapshot: PeerdeckSnapshot) -> str | None:
     """slskd's flags (``"Connected, LoggedIn"``) as one state."""
     flags = parse_flags(snapshot.status.extra.get("server_state"))
-    return next((SERVER_STATES[SERVER_FLAGS.index(flag)] for flag in SERVER_FLAGS if flag in flags), None)
+    return next((state for flag, state in SERVER_FLAGS.items() if flag in flags), None)
 
 
 def _has_extra(kind: BackendKind, key: str) -> Callable[[PeerdeckCoordinator], bool]:
@@ -278,6 +286,30 @@ PEER_SENSORS: tuple[PeerdeckJobSensorEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class PeerdeckGroupSensorEntityDescription(SensorEntityDescription):
+    """Transfer counts of each group (category, tag) a transfer can belong to."""
+
+    groups_fn: Callable[[Transfer], Iterable[str]]
+
+
+GROUP_SENSORS: Mapping[str, PeerdeckGroupSensorEntityDescription] = {
+    EXTRA_CATEGORIES: PeerdeckGroupSensorEntityDescription(
+        key="category",
+        translation_key="category_transfers",
+        state_class=SensorStateClass.MEASUREMENT,
+        groups_fn=lambda transfer: (transfer.category,) if transfer.category else (),
+    ),
+    EXTRA_TAGS: PeerdeckGroupSensorEntityDescription(
+        key="tag",
+        translation_key="tag_transfers",
+        state_class=SensorStateClass.MEASUREMENT,
+        groups_fn=lambda transfer: transfer.tags,
+    ),
+}
+"""The optional sensors of the options flow's "extra sensors", by option value."""
+
+
 async def async_setup_entry(
     hass: HomeAssistant, entry: PeerdeckConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
@@ -288,6 +320,44 @@ async def async_setup_entry(
     )
     for prefix, descriptions in ((FOLDER_PREFIX, FOLDER_SENSORS), (DEVICE_PREFIX, PEER_SENSORS)):
         async_add_job_entities(coordinator, prefix, async_add_entities, _job_sensors(coordinator, descriptions))
+    chosen = entry.options.get(CONF_EXTRA_SENSORS, [])
+    for option, description in GROUP_SENSORS.items():
+        _async_add_group_sensors(coordinator, description, async_add_entities, enabled=option in chosen)
+
+
+@callback
+def _async_add_group_sensors(
+    coordinator: PeerdeckCoordinator,
+    description: PeerdeckGroupSensorEntityDescription,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
+    enabled: bool,
+) -> None:
+    """Add a count sensor per group, now and as groups appear; forget those of groups gone or not wanted."""
+    entry = coordinator.config_entry
+    prefix = f"{entry.entry_id}_{description.key}_"
+    known: set[str] = set()
+
+    def current() -> set[str]:
+        return {group for transfer in coordinator.data.transfers.values() for group in description.groups_fn(transfer)}
+
+    registry = er.async_get(coordinator.hass)
+    wanted = current() if enabled else set()
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if registered.unique_id.startswith(prefix) and registered.unique_id[len(prefix) :] not in wanted:
+            registry.async_remove(registered.entity_id)
+    if not enabled:
+        return
+
+    @callback
+    def add_new() -> None:
+        new = current() - known
+        known.update(new)
+        if new:
+            async_add_entities(PeerdeckGroupSensor(coordinator, description, group) for group in sorted(new))
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
 
 
 def _job_sensors(
@@ -317,3 +387,35 @@ class PeerdeckJobSensor(PeerdeckJobEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """The current value."""
         return self.entity_description.value_fn(self.coordinator.data, self.transfer)
+
+
+class PeerdeckGroupSensor(PeerdeckEntity, SensorEntity):
+    """How many transfers a group (category, tag) has, with the count per state as attributes."""
+
+    entity_description: PeerdeckGroupSensorEntityDescription
+
+    def __init__(
+        self, coordinator: PeerdeckCoordinator, description: PeerdeckGroupSensorEntityDescription, group: str
+    ) -> None:
+        """Describe the sensor of ``group``."""
+        super().__init__(coordinator, description)
+        self.group = group
+        self._attr_unique_id = f"{self._attr_unique_id}_{group}"
+        self._attr_translation_placeholders = {"group": group}
+
+    def _members(self) -> list[Transfer]:
+        groups_fn = self.entity_description.groups_fn
+        return [t for t in self.coordinator.data.transfers.values() if self.group in groups_fn(t)]
+
+    @property
+    def native_value(self) -> int:
+        """Transfers in the group (0 once it has none)."""
+        return len(self._members())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, int]:
+        """Transfers in the group per state."""
+        counts = dict.fromkeys((state.value for state in TransferState), 0)
+        for transfer in self._members():
+            counts[transfer.state.value] += 1
+        return counts

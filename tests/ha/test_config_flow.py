@@ -265,8 +265,24 @@ async def test_options_flow_reloads_with_new_interval(hass: HomeAssistant, loade
     assert result["step_id"] == "init"
     interval_key = next(iter(result["data_schema"].schema))
     assert interval_key.default() == 10
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_SCAN_INTERVAL: 42})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 42, "extra_sensors": ["categories"]}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert loaded_entry.options == {CONF_SCAN_INTERVAL: 42}
+    assert loaded_entry.options == {CONF_SCAN_INTERVAL: 42, "extra_sensors": ["categories"]}
     assert loaded_entry.runtime_data.coordinator.update_interval.total_seconds() == 42
+
+
+async def test_options_offer_extra_sensors_only_where_the_daemon_has_them(
+    hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend, create_backend: MagicMock
+) -> None:
+    backend.kind = BackendKind.SLSKD
+    slskd = MockConfigEntry(domain=DOMAIN, data={**entry.data, "kind": "slskd"}, unique_id="slskd")
+    slskd.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(slskd.entry_id)
+    result = await hass.config_entries.options.async_init(slskd.entry_id)
+    assert [str(key) for key in result["data_schema"].schema] == [CONF_SCAN_INTERVAL]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_SCAN_INTERVAL: 20})
+    assert slskd.options == {CONF_SCAN_INTERVAL: 20}
+    await hass.async_block_till_done()

@@ -227,7 +227,7 @@ async def test_first_start_announces_nothing_old(
 
 
 class PushingBackend(FakeBackend):
-    """A daemon that pushes events; its first event stream fails."""
+    """A daemon that pushes events; its first event stream fails, its second ends after one event."""
 
     def __init__(self) -> None:
         super().__init__(capabilities=Capabilities(events_pushed=True))
@@ -238,7 +238,8 @@ class PushingBackend(FakeBackend):
         self.streams += 1
         if self.streams == 1:
             raise PeerdeckConnectionError("stream refused")
-        while True:
+        yield await self.pushed.get()
+        while self.streams > 2:
             yield await self.pushed.get()
 
 
@@ -261,4 +262,7 @@ async def test_pushed_events_are_followed_again_after_a_failure(
     assert [e.data["name"] for e in completed] == ["pushed.iso"]
     await entry.runtime_data.coordinator.async_refresh()
     assert len(completed) == 1
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=EVENT_RETRY_MIN))
+    await hass.async_block_till_done()
+    assert backend.streams == 3  # followed again after the stream ended
     assert await hass.config_entries.async_unload(entry.entry_id)

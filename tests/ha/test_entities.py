@@ -245,3 +245,37 @@ async def test_soulsync_list_sizes(
     watchlist = hass.states.get(entity_id(hass, "sensor", "watchlist_size"))
     assert (watchlist.state, watchlist.attributes["unit_of_measurement"]) == ("4", "artists")
     assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, "entry1_shared_files") is None
+
+
+async def test_category_and_tag_sensors_follow_the_option(
+    hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend, create_backend: AsyncMock
+) -> None:
+    backend.add("a" * 40, "a", TransferState.ACTIVE, category="movies", tags=("hd",))
+    backend.add("b" * 40, "b", TransferState.PAUSED, category="movies")
+    backend.add("c" * 40, "c", TransferState.ACTIVE)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("sensor", DOMAIN, "entry1_category_movies") is None
+
+    hass.config_entries.async_update_entry(entry, options={"extra_sensors": ["categories", "tags"]})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    movies = hass.states.get(entity_id(hass, "sensor", "category_movies"))
+    assert movies.state == "2"
+    assert movies.attributes["friendly_name"] == "qBittorrent (127.0.0.1:8080) Category movies"
+    assert (movies.attributes["active"], movies.attributes["paused"], movies.attributes["failed"]) == (1, 1, 0)
+    assert hass.states.get(entity_id(hass, "sensor", "tag_hd")).state == "1"
+
+    backend.add("d" * 40, "d", TransferState.QUEUED, category="music")
+    del backend.items["a" * 40], backend.items["b" * 40]
+    await refresh(hass, entry)
+    assert hass.states.get(entity_id(hass, "sensor", "category_music")).state == "1"
+    assert hass.states.get(entity_id(hass, "sensor", "category_movies")).state == "0"
+
+    assert await hass.config_entries.async_reload(entry.entry_id)  # movies and hd are gone for good
+    assert registry.async_get_entity_id("sensor", DOMAIN, "entry1_category_movies") is None
+    assert registry.async_get_entity_id("sensor", DOMAIN, "entry1_tag_hd") is None
+    hass.config_entries.async_update_entry(entry, options={"extra_sensors": ["tags"]})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert registry.async_get_entity_id("sensor", DOMAIN, "entry1_category_music") is None

@@ -88,8 +88,8 @@ def test_every_translation_key_exists() -> None:
     ):
         for description in descriptions:
             assert description.translation_key in entity[platform], description.key
-            if description.options:
-                assert set(description.options) == set(entity[platform][description.translation_key]["state"])
+            if options := getattr(description, "options", None):
+                assert set(options) == set(entity[platform][description.translation_key]["state"])
     used = set()
     for source in (INTEGRATION / name for name in ("__init__.py", "coordinator.py", "services.py")):
         used |= set(re.findall(r'translation_key="(\w+)"', source.read_text()))
