@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
+from .client import HttpClient
 from .models import (
     BackendInfo,
     BackendKind,
@@ -17,8 +19,10 @@ from .models import (
     Transfer,
     TransferEvent,
     TransferSelector,
+    TransferState,
     Update,
 )
+from .tracker import TransferTracker
 
 
 @runtime_checkable
@@ -93,10 +97,99 @@ class Backend(Protocol):
         ...
 
 
-async def poll_events(backend: Backend, interval: float) -> AsyncIterator[TransferEvent]:
+class SupportsUpdate(Protocol):
+    """Anything with the :meth:`Backend.update` coroutine."""
+
+    async def update(self) -> Update:
+        """See :meth:`Backend.update`."""
+        ...
+
+
+async def poll_events(backend: SupportsUpdate, interval: float) -> AsyncIterator[TransferEvent]:
     """Events for daemons without a push channel: refresh, yield what changed, wait, repeat."""
     while True:
         update = await backend.update()
         for event in update.events:
             yield event
         await asyncio.sleep(interval)
+
+
+def count_states(transfers: Iterable[Transfer]) -> dict[TransferState, int]:
+    """How many transfers are in each state (every state present, zeros included)."""
+    counts = dict.fromkeys(TransferState, 0)
+    for transfer in transfers:
+        counts[transfer.state] += 1
+    return counts
+
+
+ClientT = TypeVar("ClientT", bound=HttpClient)
+
+
+class TrackedBackend(ABC, Generic[ClientT]):
+    """What backends that diff snapshots with a :class:`TransferTracker` share.
+
+    Subclasses implement :meth:`_refresh` (read the daemon, feed the tracker); reads are
+    serialised, and events wait in a queue until :meth:`update` hands them out, so a
+    ``status()`` or ``transfers()`` call in between never swallows one.
+    """
+
+    def __init__(self, client: ClientT) -> None:
+        self.client = client
+        self._tracker = TransferTracker()
+        self._pending: list[TransferEvent] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def tracker(self) -> TransferTracker:
+        """The event tracker (exported and restored by callers that persist it)."""
+        return self._tracker
+
+    def export_state(self) -> dict[str, Any]:
+        """What the event tracker has seen (see :meth:`Backend.export_state`)."""
+        return dict(self._tracker.export_state())
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Resume the event tracker from :meth:`export_state`."""
+        self._tracker.restore_state(data)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the client's session if it owns one."""
+        await self.client.close()
+
+    async def status(self) -> Status:
+        """The daemon's status, refreshed."""
+        status, _ = await self._locked_refresh()
+        return status
+
+    async def transfers(self) -> list[Transfer]:
+        """Every transfer, refreshed."""
+        _, transfers = await self._locked_refresh()
+        return list(transfers.values())
+
+    async def update(self) -> Update:
+        """Status, transfers and the events since the last call (none are dropped)."""
+        status, transfers = await self._locked_refresh()
+        events, self._pending = tuple(self._pending), []
+        return Update(status=status, transfers=transfers, events=events)
+
+    def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
+        """Events from polling :meth:`update` every ``interval`` s."""
+        return poll_events(self, interval)
+
+    def _announce(self, events: Iterable[TransferEvent]) -> None:
+        """Queue events for the next :meth:`update`."""
+        self._pending.extend(events)
+
+    async def _locked_refresh(self) -> tuple[Status, dict[str, Transfer]]:
+        async with self._lock:
+            return await self._refresh()
+
+    @abstractmethod
+    async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
+        """Read the daemon, queue what changed with :meth:`_announce`; return status and transfers."""

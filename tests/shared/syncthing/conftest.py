@@ -31,7 +31,7 @@ async def client() -> AsyncIterator[SyncthingClient]:
 
 @pytest.fixture
 async def backend() -> AsyncIterator[SyncthingBackend]:
-    st = SyncthingBackend(URL, Credentials(api_key=KEY), request_timeout=2.0, event_timeout=1)
+    st = SyncthingBackend(URL, Credentials(api_key=KEY), request_timeout=2.0, event_timeout=1, file_events=True)
     yield st
     await st.close()
 

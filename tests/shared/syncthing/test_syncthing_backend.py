@@ -334,3 +334,19 @@ async def test_info_and_status_rates(mocked: aioresponses, backend: SyncthingBac
     status = await backend.status()
     assert status.download_rate == 0
     assert count(mocked, "/rest/system/connections") == 2
+
+
+async def test_single_files_are_announced_only_when_asked(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    backend.file_events = False
+    await started(mocked, backend)
+    await backend._handle(
+        EventBatch(
+            (
+                ev("StateChanged", 1, folder="demo", to="syncing", **{"from": "sync-preparing"}),
+                ev("ItemFinished", 2, folder="demo", item="new.txt", type="file", action="update", error=None),
+                ev("StateChanged", 3, folder="demo", to="idle", **{"from": "syncing"}),
+            )
+        )
+    )
+    ids = [e.transfer.id for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
+    assert ids == ["folder:demo"]

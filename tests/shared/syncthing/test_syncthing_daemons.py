@@ -35,7 +35,9 @@ async def counted_backend(daemon: SyncthingDaemon) -> AsyncIterator[tuple[Syncth
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(on_start)
     async with aiohttp.ClientSession(trace_configs=[trace]) as session:
-        backend = SyncthingBackend(daemon.url, Credentials(api_key=daemon.api_key), session=session, event_timeout=5)
+        backend = SyncthingBackend(
+            daemon.url, Credentials(api_key=daemon.api_key), session=session, event_timeout=5, file_events=True
+        )
         try:
             yield backend, paths
         finally:

@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from ..backend import poll_events
+from ..backend import TrackedBackend, count_states
 from ..client import DEFAULT_TIMEOUT
 from ..exceptions import PeerdeckInputError, PeerdeckNotSupportedError
 from ..models import (
@@ -44,12 +44,9 @@ from ..models import (
     TorrentFile,
     TorrentUrl,
     Transfer,
-    TransferEvent,
     TransferSelector,
     TransferState,
-    Update,
 )
-from ..tracker import TransferTracker
 from ..validation import validate_http_url, validate_info_hash, validate_magnet
 from .client import JsonObject, QBittorrentClient
 from .maindata import MaindataState
@@ -101,7 +98,7 @@ def to_transfer(torrent_hash: str, record: Mapping[str, Any]) -> Transfer:
     )
 
 
-class QBittorrentBackend:
+class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
     """qBittorrent through the unified verbs, with a cheap update path."""
 
     kind = BackendKind.QBITTORRENT
@@ -122,22 +119,22 @@ class QBittorrentBackend:
         reconcile_interval: float = 1800.0,
         probe_every: int = 6,
     ) -> None:
-        self.client = QBittorrentClient(
-            url,
-            username=credentials.username,
-            password=credentials.password,
-            api_key=credentials.api_key,
-            session=session,
-            verify_ssl=verify_ssl,
-            request_timeout=request_timeout,
+        super().__init__(
+            QBittorrentClient(
+                url,
+                username=credentials.username,
+                password=credentials.password,
+                api_key=credentials.api_key,
+                session=session,
+                verify_ssl=verify_ssl,
+                request_timeout=request_timeout,
+            )
         )
         self.reconcile_interval = reconcile_interval
         self.probe_every = max(1, probe_every)
         self._maindata = MaindataState()
         self._torrents: dict[str, JsonObject] = {}
         self._server_state: JsonObject = {}
-        self._tracker = TransferTracker()
-        self._pending: list[TransferEvent] = []
         self._transfers: dict[str, Transfer] = {}
         self._lookup: dict[str, float] = {}
         """Torrents we acted on, looked up by hash until this monotonic time (actions apply a moment later)."""
@@ -147,24 +144,6 @@ class QBittorrentBackend:
         self._reconcile_needed = True
         self._last_reconcile = 0.0
         self._tick = 0
-        self._lock = asyncio.Lock()
-
-    @property
-    def tracker(self) -> TransferTracker:
-        """The event tracker (exported and restored by callers that persist it)."""
-        return self._tracker
-
-    def export_state(self) -> dict[str, Any]:
-        """What the event tracker has seen (see :meth:`Backend.export_state`)."""
-        return dict(self._tracker.export_state())
-
-    def restore_state(self, data: Mapping[str, Any]) -> None:
-        """Resume the event tracker from :meth:`export_state`."""
-        self._tracker.restore_state(data)
-
-    async def close(self) -> None:
-        """Close the client's session if it owns one."""
-        await self.client.close()
 
     # ------------------------------------------------------------------ reading
 
@@ -178,39 +157,19 @@ class QBittorrentBackend:
             name="qBittorrent",
         )
 
-    async def status(self) -> Status:
-        """Rates and connection from ``transfer/info``, counts from the kept torrent list."""
-        status, _ = await self._refresh()
-        return status
-
-    async def transfers(self) -> list[Transfer]:
-        """Every torrent, refreshed by the cheap path."""
-        _, transfers = await self._refresh()
-        return list(transfers.values())
-
-    async def update(self) -> Update:
-        """Status, torrents and the events since the last call (none are dropped)."""
-        status, transfers = await self._refresh()
-        events, self._pending = tuple(self._pending), []
-        return Update(status=status, transfers=transfers, events=events)
-
-    def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
-        """Events from polling ``update`` (qBittorrent has no push channel)."""
-        return poll_events(self, interval)
-
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
-        async with self._lock:
-            self._tick += 1
-            due = time.monotonic() - self._last_reconcile >= self.reconcile_interval
-            if self._reconcile_needed or due:
+        """The cheap tick, or the reconciliation when it is due or the tick calls for it."""
+        self._tick += 1
+        due = time.monotonic() - self._last_reconcile >= self.reconcile_interval
+        if self._reconcile_needed or due:
+            await self._reconcile()
+        else:
+            outcome = await self._cheap_tick()
+            if outcome is None:
                 await self._reconcile()
             else:
-                outcome = await self._cheap_tick()
-                if outcome is None:
-                    await self._reconcile()
-                else:
-                    self._apply(*outcome)
-            return self._build_status(), dict(self._transfers)
+                self._apply(*outcome)
+        return self._build_status(), dict(self._transfers)
 
     async def reconcile(self) -> None:
         """Fetch the expensive full picture now (``sync/maindata`` deltas merged in place)."""
@@ -226,7 +185,7 @@ class QBittorrentBackend:
         self._torrents = {h: dict(r) for h, r in self._maindata.torrents.items()}
         self._server_state = dict(self._maindata.server_state)
         self._transfers = {h: to_transfer(h, r) for h, r in self._torrents.items()}
-        self._pending.extend(self._tracker.observe(self._transfers))
+        self._announce(self._tracker.observe(self._transfers))
         self._reconcile_needed = False
         self._last_reconcile = time.monotonic()
         self._expected_log_lines = 0
@@ -256,7 +215,7 @@ class QBittorrentBackend:
             self._transfers[transfer.id] = transfer
         for torrent_hash in removed:
             self._transfers.pop(torrent_hash, None)
-        self._pending.extend(self._tracker.observe_changes(refreshed, removed))
+        self._announce(self._tracker.observe_changes(refreshed, removed))
 
     def _merge(self, records: Iterable[JsonObject]) -> set[str]:
         seen: set[str] = set()
@@ -299,9 +258,7 @@ class QBittorrentBackend:
         return len(rows) != min(running, 1)
 
     def _build_status(self) -> Status:
-        counts = dict.fromkeys(TransferState, 0)
-        for transfer in self._transfers.values():
-            counts[transfer.state] += 1
+        counts = count_states(self._transfers.values())
         state = self._server_state
         free = state.get("free_space_on_disk")
         return Status(

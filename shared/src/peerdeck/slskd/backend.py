@@ -15,14 +15,14 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 
-from ..backend import poll_events
+from ..backend import TrackedBackend, count_states
 from ..client import DEFAULT_TIMEOUT
 from ..exceptions import (
     PeerdeckError,
@@ -48,9 +48,7 @@ from ..models import (
     TransferEventKind,
     TransferSelector,
     TransferState,
-    Update,
 )
-from ..tracker import TransferTracker
 from .client import EnqueueResult, JsonObject, SlskdClient, event_data
 from .states import search_is_complete, server_is_online, transfer_state
 
@@ -144,7 +142,7 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-class SlskdBackend:
+class SlskdBackend(TrackedBackend[SlskdClient]):
     """slskd through the unified verbs."""
 
     kind = BackendKind.SLSKD
@@ -160,46 +158,22 @@ class SlskdBackend:
         request_timeout: float = DEFAULT_TIMEOUT,
         search_poll_interval: float = _SEARCH_POLL,
     ) -> None:
-        self.client = SlskdClient(
-            url,
-            api_key=credentials.api_key,
-            username=credentials.username,
-            password=credentials.password,
-            session=session,
-            verify_ssl=verify_ssl,
-            request_timeout=request_timeout,
+        super().__init__(
+            SlskdClient(
+                url,
+                api_key=credentials.api_key,
+                username=credentials.username,
+                password=credentials.password,
+                session=session,
+                verify_ssl=verify_ssl,
+                request_timeout=request_timeout,
+            )
         )
         self.search_poll_interval = search_poll_interval
-        self._tracker = TransferTracker()
-        self._pending: list[TransferEvent] = []
-        self._lock = asyncio.Lock()
         self._events_supported = True
         self._last_event_id: str | None = None
         self._log_read = False
         self._event_completed: set[str] = set()
-
-    @property
-    def tracker(self) -> TransferTracker:
-        """The event tracker (exported and restored by callers that persist it)."""
-        return self._tracker
-
-    def export_state(self) -> dict[str, Any]:
-        """What the event tracker has seen (see :meth:`Backend.export_state`)."""
-        return dict(self._tracker.export_state())
-
-    def restore_state(self, data: Mapping[str, Any]) -> None:
-        """Resume the event tracker from :meth:`export_state`."""
-        self._tracker.restore_state(data)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Close the client's session if it owns one."""
-        await self.client.close()
 
     # ------------------------------------------------------------------ reading
 
@@ -216,36 +190,15 @@ class SlskdBackend:
             name="slskd",
         )
 
-    async def status(self) -> Status:
-        """Server connection from ``/application``, rates and counts from the transfers."""
-        status, _ = await self._refresh()
-        return status
-
-    async def transfers(self) -> list[Transfer]:
-        """Every download slskd holds (uploads count only towards the upload rate)."""
-        _, transfers = await self._refresh()
-        return list(transfers.values())
-
-    async def update(self) -> Update:
-        """Status, downloads and the events since the last call."""
-        status, transfers = await self._refresh()
-        events, self._pending = tuple(self._pending), []
-        return Update(status=status, transfers=transfers, events=events)
-
-    def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
-        """Events from polling ``update`` (slskd has no push channel for transfers)."""
-        return poll_events(self, interval)
-
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
-        async with self._lock:
-            state = await self.client.application_state()
-            downloads = flatten(await self.client.transfers_downloads())
-            uploads = flatten(await self.client.transfers_uploads())
-            transfers = {t.id: t for t in map(to_transfer, downloads)}
-            primed = self._tracker.primed
-            self._pending.extend(self._tracker.observe(transfers))
-            self._pending.extend(await self._completions_from_log(transfers, primed))
-            return self._build_status(state, transfers, uploads), transfers
+        state = await self.client.application_state()
+        downloads = flatten(await self.client.transfers_downloads())
+        uploads = flatten(await self.client.transfers_uploads())
+        transfers = {t.id: t for t in map(to_transfer, downloads)}
+        primed = self._tracker.primed
+        self._announce(self._tracker.observe(transfers))
+        self._announce(await self._completions_from_log(transfers, primed))
+        return self._build_status(state, transfers, uploads), transfers
 
     async def _completions_from_log(self, transfers: Mapping[str, Transfer], primed: bool) -> list[TransferEvent]:
         """COMPLETED events for downloads slskd logged as complete but no longer lists."""
@@ -298,9 +251,7 @@ class SlskdBackend:
     def _build_status(
         self, state: Mapping[str, Any], transfers: Mapping[str, Transfer], uploads: list[JsonObject]
     ) -> Status:
-        counts = dict.fromkeys(TransferState, 0)
-        for transfer in transfers.values():
-            counts[transfer.state] += 1
+        counts = count_states(transfers.values())
         server, version, shares = _sub(state, "server"), _sub(state, "version"), _sub(state, "shares")
         if "state" in server:
             connected = server_is_online(server.get("state"))

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import aiohttp
 
-from ..backend import poll_events
+from ..backend import TrackedBackend, count_states
 from ..client import DEFAULT_TIMEOUT
 from ..exceptions import (
     PeerdeckConflictError,
@@ -50,12 +50,9 @@ from ..models import (
     Status,
     TextRequest,
     Transfer,
-    TransferEvent,
     TransferSelector,
     TransferState,
-    Update,
 )
-from ..tracker import TransferTracker
 from .client import SoulSyncClient
 from .models import DownloadTask, MetadataResults
 from .ratelimit import RateLimiter
@@ -123,7 +120,7 @@ def search_hits(kind: str, results: MetadataResults) -> list[SearchHit]:
     return hits
 
 
-class SoulSyncBackend:
+class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
     """SoulSync through the unified verbs, honest about what it cannot do."""
 
     kind = BackendKind.SOULSYNC
@@ -149,47 +146,29 @@ class SoulSyncBackend:
         """``track_enqueue`` picks how a track hit is downloaded (a request, or the wishlist);
         ``confirm_timeout`` bounds the wait for the task of a request SoulSync answered 500.
         """
-        self.client = SoulSyncClient(
-            url,
-            api_key=credentials.api_key,
-            key_in_query=key_in_query,
-            profile_id=profile_id,
-            rate_limiter=rate_limiter,
-            session=session,
-            verify_ssl=verify_ssl,
-            request_timeout=request_timeout,
+        super().__init__(
+            SoulSyncClient(
+                url,
+                api_key=credentials.api_key,
+                key_in_query=key_in_query,
+                profile_id=profile_id,
+                rate_limiter=rate_limiter,
+                session=session,
+                verify_ssl=verify_ssl,
+                request_timeout=request_timeout,
+            )
         )
         self.track_enqueue = track_enqueue
         self.confirm_timeout = confirm_timeout
         self.confirm_interval = confirm_interval
         self._clock = clock
         self._sleep = sleep
-        self._tracker = TransferTracker()
-        self._pending: list[TransferEvent] = []
         self._tasks: dict[str, DownloadTask] = {}
         self._request_route_fixed = False
-        self._lock = asyncio.Lock()
         self.lists_interval = LISTS_INTERVAL
         """Seconds between reads of the wishlist and watchlist sizes (two requests)."""
         self._lists: tuple[int | None, int | None] = (None, None)
         self._lists_read_at: float | None = None
-
-    @property
-    def tracker(self) -> TransferTracker:
-        """The event tracker (exported and restored by callers that persist it)."""
-        return self._tracker
-
-    def export_state(self) -> dict[str, Any]:
-        """What the event tracker has seen (see :meth:`Backend.export_state`)."""
-        return dict(self._tracker.export_state())
-
-    def restore_state(self, data: Mapping[str, Any]) -> None:
-        """Resume the event tracker from :meth:`export_state`."""
-        self._tracker.restore_state(data)
-
-    async def close(self) -> None:
-        """Close the client's session if it owns one."""
-        await self.client.close()
 
     # ------------------------------------------------------------------ reading
 
@@ -198,56 +177,32 @@ class SoulSyncBackend:
         await self.client.system_status()
         return BackendInfo(kind=self.kind, version="unknown", api_version="v1", name="SoulSync")
 
-    async def status(self) -> Status:
-        """Uptime, library and download counts; ``connected`` means SoulSync answered."""
-        status, _ = await self._refresh()
-        return status
-
-    async def transfers(self) -> list[Transfer]:
-        """Every download task SoulSync lists."""
-        _, transfers = await self._refresh()
-        return list(transfers.values())
-
-    async def update(self) -> Update:
-        """Status, tasks and the events since the last call (three requests, five when the
-        list sizes are due)."""
-        status, transfers = await self._refresh()
-        events, self._pending = tuple(self._pending), []
-        return Update(status=status, transfers=transfers, events=events)
-
-    def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
-        """Events from polling ``update`` (SoulSync's Socket.IO feed is internal to its UI)."""
-        return poll_events(self, interval)
-
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
-        async with self._lock:
-            system = await self.client.system_status()
-            stats = await self.client.system_stats()
-            self._remember(await self.client.all_downloads(), replace=True)
-            transfers = {tid: to_transfer(task) for tid, task in self._tasks.items()}
-            self._pending.extend(self._tracker.observe(transfers))
-            counts = dict.fromkeys(TransferState, 0)
-            for transfer in transfers.values():
-                counts[transfer.state] += 1
-            wishlist_size, watchlist_size = await self._list_sizes()
-            status = Status(
-                connected=True,
-                counts=counts,
-                extra={
-                    "uptime": system.uptime,
-                    "uptime_seconds": system.uptime_seconds,
-                    "library_artists": stats.artists,
-                    "library_albums": stats.albums,
-                    "library_tracks": stats.tracks,
-                    "database_size_mb": stats.database_size_mb,
-                    "active_downloads": stats.active_downloads,
-                    "wishlist_size": wishlist_size,
-                    "watchlist_size": watchlist_size,
-                    # Passed on for display only: spotify and soulseek are always true.
-                    "reported_services": dict(system.services),
-                },
-            )
-            return status, transfers
+        system = await self.client.system_status()
+        stats = await self.client.system_stats()
+        self._remember(await self.client.all_downloads(), replace=True)
+        transfers = {tid: to_transfer(task) for tid, task in self._tasks.items()}
+        self._announce(self._tracker.observe(transfers))
+        counts = count_states(transfers.values())
+        wishlist_size, watchlist_size = await self._list_sizes()
+        status = Status(
+            connected=True,
+            counts=counts,
+            extra={
+                "uptime": system.uptime,
+                "uptime_seconds": system.uptime_seconds,
+                "library_artists": stats.artists,
+                "library_albums": stats.albums,
+                "library_tracks": stats.tracks,
+                "database_size_mb": stats.database_size_mb,
+                "active_downloads": stats.active_downloads,
+                "wishlist_size": wishlist_size,
+                "watchlist_size": watchlist_size,
+                # Passed on for display only: spotify and soulseek are always true.
+                "reported_services": dict(system.services),
+            },
+        )
+        return status, transfers
 
     async def _list_sizes(self) -> tuple[int | None, int | None]:
         """Wishlist tracks and watched artists of the profile, read at most every ``lists_interval`` s.

@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from ..backend import count_states
 from ..client import DEFAULT_TIMEOUT
 from ..exceptions import PeerdeckError, PeerdeckInputError, PeerdeckNotSupportedError
 from ..models import (
@@ -186,9 +187,13 @@ class SyncthingBackend:
         use_bearer: bool = False,
         search_levels: int = 16,
         search_max_entries: int = 200_000,
+        file_events: bool = False,
     ) -> None:
         if credentials.api_key is None:
             raise PeerdeckInputError("Syncthing needs its API key (Actions → Settings → GUI → API Key)")
+        self.file_events = file_events
+        """Also announce every synced file (``file:<folder>:<path>``); off by default, since a large
+        sync would flood event consumers — folder completions are announced either way."""
         self.client = SyncthingClient(
             url,
             api_key=credentials.api_key,
@@ -390,7 +395,7 @@ class SyncthingBackend:
             folder = self._folders.get(str(data.get("folder")))
             if folder is not None:
                 folder.synced = True
-            if data.get("type", "file") == "file":
+            if self.file_events and data.get("type", "file") == "file":
                 self._publish([_file_event(data, event.time)])
         elif kind in ("DeviceConnected", "DeviceDisconnected"):
             device = self._devices.get(str(data.get("id")))
@@ -706,9 +711,7 @@ class SyncthingBackend:
         self._totals = reading
 
     def _status(self, transfers: Mapping[str, Transfer]) -> Status:
-        counts = dict.fromkeys(TransferState, 0)
-        for transfer in transfers.values():
-            counts[transfer.state] += 1
+        counts = count_states(transfers.values())
         folder_states: dict[str, int] = {}
         for folder in self._folders.values():
             name = "paused" if folder.paused else folder.state

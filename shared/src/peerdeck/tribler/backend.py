@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ..backend import TrackedBackend, count_states
 from ..client import DEFAULT_TIMEOUT
 from ..exceptions import PeerdeckError, PeerdeckInputError, PeerdeckNotSupportedError
 from ..models import (
@@ -41,9 +42,7 @@ from ..models import (
     TransferEvent,
     TransferSelector,
     TransferState,
-    Update,
 )
-from ..tracker import TransferTracker
 from ..validation import validate_info_hash
 from .client import TriblerClient
 from .sse import Backoff, EventsStart, RemoteQueryResults, TorrentFinished, TorrentStatusChanged, TriblerEvent
@@ -109,7 +108,7 @@ def to_search_hit(result: Mapping[str, Any], peer: str | None = None) -> SearchH
     )
 
 
-class TriblerBackend:
+class TriblerBackend(TrackedBackend[TriblerClient]):
     """Tribler 8 through the unified verbs, with events pushed over its event stream."""
 
     kind = BackendKind.TRIBLER
@@ -128,30 +127,21 @@ class TriblerBackend:
         startup_wait: float = 30.0,
         events_backoff: Backoff | None = None,
     ) -> None:
-        self.client = TriblerClient(
-            url,
-            api_key=credentials.api_key,
-            session=session,
-            verify_ssl=verify_ssl,
-            request_timeout=request_timeout,
-            startup_wait=startup_wait,
+        super().__init__(
+            TriblerClient(
+                url,
+                api_key=credentials.api_key,
+                session=session,
+                verify_ssl=verify_ssl,
+                request_timeout=request_timeout,
+                startup_wait=startup_wait,
+            )
         )
         self.anon_hops = anon_hops
         """Hops for new downloads; None keeps Tribler's own default (its download settings)."""
         self.search_local = search_local
         """Yield matches from the core's database before the remote hits arrive."""
         self.events_backoff = events_backoff
-        self._tracker = TransferTracker()
-        self._pending: list[TransferEvent] = []
-
-    @property
-    def tracker(self) -> TransferTracker:
-        """The event tracker (exported and restored by callers that persist it)."""
-        return self._tracker
-
-    async def close(self) -> None:
-        """Close the client's session if it owns one."""
-        await self.client.close()
 
     # ------------------------------------------------------------------ reading
 
@@ -165,27 +155,17 @@ class TriblerBackend:
             name="Tribler",
         )
 
-    async def status(self) -> Status:
-        """Counts and summed rates from the downloads, liveness and version from ``events/info``."""
-        status, _, _ = await self._refresh()
-        return status
-
     async def transfers(self) -> list[Transfer]:
         """Every download Tribler lists (its hidden, internal ones are not listed)."""
         data = await self.client.downloads()
         return [to_transfer(r) for r in data["downloads"] if isinstance(r, dict)]
 
-    async def update(self) -> Update:
-        """Status, downloads and the events since the last call."""
-        status, transfers, events = await self._refresh()
-        self._pending.extend(events)
-        events, self._pending = self._pending, []
-        return Update(status=status, transfers=transfers, events=tuple(events))
-
-    async def _refresh(self) -> tuple[Status, dict[str, Transfer], list[TransferEvent]]:
+    async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
+        """Counts and summed rates from the downloads, liveness and version from ``events/info``."""
         info, data = await asyncio.gather(self.client.events_info(), self.client.downloads())
         transfers, events = self._observe(data)
-        return _build_status(info, data, transfers), transfers, events
+        self._announce(events)
+        return _build_status(info, data, transfers), transfers
 
     def _observe(
         self, data: Mapping[str, Any], finished: Iterable[str] = ()
@@ -228,7 +208,8 @@ class TriblerBackend:
                 finished = [e.infohash for e in batch if isinstance(e, TorrentFinished) and not e.hidden]
                 if batch and not finished and not any(isinstance(e, EventsStart | TorrentStatusChanged) for e in batch):
                     continue
-                _, events = self._observe(await self.client.downloads(), finished)
+                async with self._lock:  # never observe an older read after a newer one
+                    _, events = self._observe(await self.client.downloads(), finished)
                 for event in events:
                     yield event
         finally:
@@ -354,19 +335,9 @@ class TriblerBackend:
                 seen.add(hit.id)
                 yield hit
 
-    def export_state(self) -> dict[str, Any]:
-        """What the event tracker has seen (see :meth:`Backend.export_state`)."""
-        return dict(self._tracker.export_state())
-
-    def restore_state(self, data: Mapping[str, Any]) -> None:
-        """Resume the event tracker from :meth:`export_state`."""
-        self._tracker.restore_state(data)
-
 
 def _build_status(info: Mapping[str, Any], data: Mapping[str, Any], transfers: Mapping[str, Transfer]) -> Status:
-    counts = dict.fromkeys(TransferState, 0)
-    for transfer in transfers.values():
-        counts[transfer.state] += 1
+    counts = count_states(transfers.values())
     checkpoints = data.get("checkpoints")
     return Status(
         connected=True,
