@@ -331,25 +331,39 @@ class Harness:
         assert len(answers) == 1, self.adapter.calls[start:]
         return list(answers[0].body["data"]["choices"])
 
-    async def click(
-        self, message: dict[str, Any], custom_id: str, member: Member = ADMIN, values: list[str] | None = None
-    ) -> list[Call]:
-        """Use a component of ``message``; returns the calls it made."""
+    def _click_payload(
+        self, message: dict[str, Any], custom_id: str, member: Member, values: list[str] | None
+    ) -> dict[str, Any]:
         component_type = 3 if values is not None else 2
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
             data["values"] = values
         payload = self._base(member, 3, data, f"token-{next(_ids)}")
         payload["message"] = message
+        return payload
+
+    async def click(
+        self, message: dict[str, Any], custom_id: str, member: Member = ADMIN, values: list[str] | None = None
+    ) -> list[Call]:
+        """Use a component of ``message``; returns the calls it made."""
         start = len(self.adapter.calls)
-        await self._settle(self._dispatch(payload))
+        await self._settle(self._dispatch(self._click_payload(message, custom_id, member, values)))
         return self.adapter.calls[start:]
+
+    def start_click(self, message: dict[str, Any], custom_id: str, member: Member = ADMIN) -> set[asyncio.Task[Any]]:
+        """Press a button of ``message`` without waiting for it."""
+        return self._dispatch(self._click_payload(message, custom_id, member, None))
 
 
 def _background(task: asyncio.Task[Any]) -> bool:
-    """Tasks that outlive a response: the notice loop and a view's timeout timer."""
+    """Tasks that outlive a response: the notice loop, a backend's event follower, a view's timeout timer,
+    and a connection handler of a test server running in the same loop."""
     name = getattr(task.get_coro(), "__qualname__", "")
-    return task.get_name() == "peerdeck-notices" or name.endswith("__timeout_task_impl")
+    return (
+        task.get_name().startswith("peerdeck-")
+        or name.endswith("__timeout_task_impl")
+        or name == "RequestHandler.start"
+    )
 
 
 def components(message: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from peerdeck import BackendKind, Capabilities, SearchHit, SearchKind, Transfer, TransferState
 
 from .conftest import MakeHarness
@@ -165,22 +167,6 @@ async def test_not_supported_pause_explains_the_alternative(make_harness: MakeHa
     assert not [c for c in slskd.calls if c[0] == "pause"]
 
 
-async def test_stalled_backend_is_acknowledged_first(make_harness: MakeHarness) -> None:
-    backend = FakeBackend()
-    backend.stall = True
-    harness, _ = await make_harness({"seedbox": backend}, limits={"backend_timeout": 30})
-
-    tasks = harness.start_command("status", READER)
-    await backend.entered.wait()
-    await harness.adapter.wait_for(lambda calls: len(calls) >= 1)
-
-    assert harness.adapter.calls[0].is_defer
-    assert not any(t.done() for t in tasks)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
 async def test_stalled_backend_times_out_into_a_plain_message(make_harness: MakeHarness) -> None:
     backend = FakeBackend()
     backend.stall = True
@@ -242,3 +228,56 @@ async def test_search_on_a_backend_without_search_says_what_to_do(make_harness: 
     calls = await harness.command("search", ADMIN, query="x")
 
     assert "sync (syncthing) has no search. Use /enqueue" in calls[-1].text
+
+
+STALLED_COMMANDS = [
+    ("search", {"query": "x"}),
+    ("enqueue", {"target": "magnet:?xt=urn:btih:" + "a" * 40}),
+    ("pause", {"target": "all"}),
+    ("resume", {"target": "all"}),
+    ("status", {}),
+    ("remove", {"target": "Debian"}),
+]
+
+
+@pytest.mark.parametrize(("name", "options"), STALLED_COMMANDS, ids=[n for n, _ in STALLED_COMMANDS])
+async def test_every_command_is_acknowledged_before_a_stalled_backend_answers(
+    make_harness: MakeHarness, name: str, options: dict[str, str]
+) -> None:
+    backend = FakeBackend(transfers=[Transfer("h1", "Debian", TransferState.ACTIVE)])
+    backend.stall = True
+    harness, _ = await make_harness({"seedbox": backend}, limits={"backend_timeout": 30})
+
+    tasks = harness.start_command(name, ADMIN, **options)
+    await backend.entered.wait()
+
+    assert harness.adapter.calls and harness.adapter.calls[0].is_defer
+    assert not any(t.done() for t in tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_enqueue_button_and_autocomplete_answer_while_the_backend_stalls(make_harness: MakeHarness) -> None:
+    backend = FakeBackend(hits=hits(2), transfers=[Transfer("h1", "Debian", TransferState.ACTIVE)])
+    harness, core = await make_harness({"seedbox": backend}, limits={"backend_timeout": 30})
+    await core.service.poll()
+    await harness.command("search", FRIEND, query="result")
+    final = next(iter(harness.adapter.messages.values()))
+    select = next(c for c in components(final) if c["type"] == 3)
+    picked = await harness.click(final, select["custom_id"], FRIEND, values=["0"])
+    redrawn = {**final, "components": picked[0].body["data"]["components"]}
+    backend.stall = True
+    backend.entered.clear()
+
+    choices = await harness.autocomplete("pause", "target", FRIEND, target="deb")
+    start = len(harness.adapter.calls)
+    tasks = harness.start_click(redrawn, custom_id(redrawn, "pd:enq:"), FRIEND)
+    await backend.entered.wait()
+
+    assert [c["value"] for c in choices] == ["seedbox:h1"]
+    assert harness.adapter.calls[start].is_defer
+    assert not any(t.done() for t in tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

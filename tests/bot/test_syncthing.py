@@ -49,7 +49,8 @@ def backends(pair: Pair, *names: str) -> str:
 
 async def state_of(core: Any, backend: str, transfer_id: str) -> TransferState:
     transfers = await core.service.slot(backend).backend.transfers()
-    return next(t.state for t in transfers if t.id == transfer_id)
+    state: TransferState = next(t.state for t in transfers if t.id == transfer_id)
+    return state
 
 
 @pytest.mark.usefixtures("keys")
