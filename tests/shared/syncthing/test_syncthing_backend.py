@@ -29,8 +29,11 @@ def config() -> dict[str, Any]:
     }
 
 
-def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> None:
-    """What the first snapshot reads: status, config, connections, completions; events stay quiet."""
+def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> dict[str, Any]:
+    """What the first snapshot reads: status, config, connections, completions; events stay quiet.
+
+    Returns the local completion answer: changed, it is what later reads get.
+    """
     mocked.get(f"{URL}/rest/system/status", payload=sample_json("syncthing", "system_status"), repeat=True)
     mocked.get(f"{URL}/rest/config", payload=config(), repeat=True)
     mocked.get(f"{URL}/rest/system/connections", payload=sample_json("syncthing", "system_connections"), repeat=True)
@@ -41,6 +44,7 @@ def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> None:
         return CallbackResult(payload=remote if "device" in url.query else local)
 
     mocked.get(re.compile(rf"^{REST}db/completion\?.*$"), callback=completion, repeat=True)
+    return local
 
 
 def quiet_events(mocked: aioresponses) -> None:
@@ -188,6 +192,45 @@ async def test_folder_summary_and_peer_completion(mocked: aioresponses, backend:
     assert [(e.kind, e.previous_state) for e in events if e.transfer.id == f"device:{PEER}"] == [
         (TransferEventKind.COMPLETED, TransferState.ACTIVE)
     ]
+
+
+async def test_index_updates_show_at_once_with_one_completion_read(
+    mocked: aioresponses, backend: SyncthingBackend
+) -> None:
+    recorded = {e.id: e for e in map(SyncthingEvent.from_json, sample_json("syncthing", "events_recent"))}
+    local = mock_snapshot(mocked, local_sequence=1)
+    quiet_events(mocked)
+    await backend.update()
+    reads = count(mocked, "/rest/db/completion")
+    # a scan finds a new file: its LocalIndexUpdated comes while scanning, then the folder goes idle
+    local.update(globalItems=3, globalBytes=300012, sequence=2)
+    await backend._handle(EventBatch((recorded[16], recorded[17])))
+    demo = (await backend.update()).transfers["folder:demo"]
+    assert (demo.raw["sequence"], demo.raw["global_items"]) == (2, 2)
+    assert count(mocked, "/rest/db/completion") == reads
+    await backend._handle(EventBatch((recorded[18],)))
+    update = await backend.update()
+    demo = update.transfers["folder:demo"]
+    assert (demo.raw["global_items"], demo.size, demo.state) == (3, 300012, TransferState.COMPLETED)
+    assert [e for e in update.events if e.transfer.id == "folder:demo"] == []
+    assert count(mocked, "/rest/db/completion") == reads + 1
+    # a peer's change shows as soon as it is announced, before Syncthing starts pulling
+    local.update(needItems=1, needBytes=6, completion=99.9)
+    await backend._handle(EventBatch((recorded[19],)))
+    update = await backend.update()
+    assert update.transfers["folder:demo"].state is TransferState.QUEUED
+    assert [(e.kind, e.transfer.id) for e in update.events] == [(TransferEventKind.STATE_CHANGED, "folder:demo")]
+    assert count(mocked, "/rest/db/completion") == reads + 2
+    # while it syncs, index updates wait for the one read when it goes idle
+    syncing = ev("StateChanged", 20, folder="demo", to="syncing", **{"from": "sync-preparing"})
+    await backend._handle(EventBatch((syncing, ev("LocalIndexUpdated", 21, folder="demo", items=1, sequence=3))))
+    assert count(mocked, "/rest/db/completion") == reads + 2
+    local.update(needItems=0, needBytes=0, completion=100, sequence=3)
+    idle = ev("StateChanged", 23, folder="demo", to="idle", **{"from": "syncing"})
+    await backend._handle(EventBatch((ev("RemoteIndexUpdated", 22, folder="demo", device=PEER), idle)))
+    assert count(mocked, "/rest/db/completion") == reads + 3
+    completed = [e for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
+    assert [e.transfer.id for e in completed] == ["folder:demo"]
 
 
 async def test_pause_connection_and_config_events(mocked: aioresponses, backend: SyncthingBackend) -> None:

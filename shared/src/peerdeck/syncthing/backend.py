@@ -5,10 +5,12 @@ Transfers are sync jobs: ``folder:<id>`` is this device's side of a shared folde
 has). Their state is kept current by the event stream, not by polling: after one snapshot
 (config, connections, ``db/completion`` per folder and per folder and peer), events move it —
 ``StateChanged``, ``FolderSummary`` (which carries what ``db/status`` would), ``FolderCompletion``,
-device and folder pause/connection events and ``ConfigSaved``. The only extra request in
-steady state is one ``db/completion`` when a folder finishes a sync, to confirm it needs
-nothing more. ``db/status`` (expensive for the daemon) is never called. An idle daemon
-therefore costs one long poll per ``event_timeout`` s.
+``LocalIndexUpdated``/``RemoteIndexUpdated``, device and folder pause/connection events and
+``ConfigSaved``. The only extra request in steady state is one ``db/completion`` when a folder
+finishes a sync, to confirm it needs nothing more, or when its index changed (a scan found
+changes, or a peer announced some) and it is neither scanning nor syncing — so a change shows
+at once, not a second later with the next ``FolderSummary``. ``db/status`` (expensive for the
+daemon) is never called. An idle daemon therefore costs one long poll per ``event_timeout`` s.
 
 Completion is announced once per sync cycle: when a job goes from active to done, or when
 it is done with content it was not done with before (a new ``sequence``), which also covers
@@ -63,6 +65,8 @@ EVENT_MASK = (
     "FolderCompletion",
     "FolderErrors",
     "ItemFinished",
+    "LocalIndexUpdated",
+    "RemoteIndexUpdated",
     "DeviceConnected",
     "DeviceDisconnected",
     "DevicePaused",
@@ -76,6 +80,8 @@ EVENT_MASK = (
 ACTIVE_STATES = frozenset({"syncing", "sync-preparing"})
 QUEUED_STATES = frozenset({"sync-waiting"})
 FAILED_STATES = frozenset({"error"})
+BUSY_STATES = ACTIVE_STATES | {"scanning", "scan-waiting"}
+"""States a folder leaves with a ``StateChanged``: an index change seen in them is read after that."""
 
 FOLDER_PREFIX = "folder:"
 DEVICE_PREFIX = "device:"
@@ -142,6 +148,8 @@ class _Folder:
     changed_at: datetime | None = None
     synced: bool = False
     """Set when a sync (pull) ran since completion was last judged: the next "done" is a completion."""
+    index_changed: bool = False
+    """Set by an index update (ours or a peer's) until the folder's completion is read again."""
     peers: dict[str, JsonObject] = field(default_factory=dict)
     """Device id → that device's completion of this folder (``FolderCompletion`` data)."""
 
@@ -269,6 +277,7 @@ class SyncthingBackend:
                 return
         for event in batch.events:
             refresh |= self._apply(event)
+        refresh |= {f.id for f in self._folders.values() if f.index_changed and f.state not in BUSY_STATES}
         await self._refresh_folders(refresh)
         self._publish(self._diff())
 
@@ -345,6 +354,7 @@ class SyncthingBackend:
         folder.need_items = _int(completion.get("needItems")) + _int(completion.get("needDeletes"))
         folder.completion = float(completion.get("completion", 100.0))
         folder.sequence = _int(completion.get("sequence")) or folder.sequence
+        folder.index_changed = False
         if folder.state == "unknown":
             folder.state = "idle" if folder.need_items == 0 and folder.need_bytes == 0 else "sync-waiting"
 
@@ -379,6 +389,12 @@ class SyncthingBackend:
             summary = data.get("summary")
             if folder is not None and isinstance(summary, dict):
                 self._apply_summary(folder, summary)
+        elif kind in ("LocalIndexUpdated", "RemoteIndexUpdated"):
+            folder = self._folders.get(str(data.get("folder")))
+            if folder is not None:
+                folder.index_changed = True
+                if kind == "LocalIndexUpdated":
+                    folder.sequence = max(folder.sequence, _int(data.get("sequence")))
         elif kind == "FolderCompletion":
             folder = self._folders.get(str(data.get("folder")))
             peer = str(data.get("device", ""))
