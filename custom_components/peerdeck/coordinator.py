@@ -227,11 +227,22 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
 
     @callback
     def async_follow_events(self) -> None:
-        """Follow a pushing daemon's events in the background until the entry unloads."""
+        """Follow a pushing daemon's events in the background until the entry unloads.
+
+        Syncthing folder states (shown by sensors) also change without a transfer event: a
+        refresh is requested for those too.
+        """
         if self.pushed:
             self.config_entry.async_create_background_task(
                 self.hass, self._async_follow_events(), f"{DOMAIN} {self.config_entry.title} events"
             )
+        if isinstance(self.backend, SyncthingBackend):
+            self.config_entry.async_on_unload(self.backend.listen_folder_states(self._async_folder_states_changed))
+
+    @callback
+    def _async_folder_states_changed(self) -> None:
+        """Refresh (debounced) so the folder state sensors show the new states."""
+        self.config_entry.async_create_task(self.hass, self.async_request_refresh())
 
     async def _async_follow_events(self) -> None:
         """Announce pushed events and refresh for them; start again with backoff when the stream fails."""

@@ -180,6 +180,15 @@ async def test_pushed_events_move_entities_and_fire_once(
     assert state(hass, "sensor", f"device:{PEER}", "last_seen") == "2026-11-23T10:00:00+00:00"
 
 
+async def test_folder_states_without_a_transfer_event_still_show(
+    hass: HomeAssistant, entry: MockConfigEntry, syncthing: RecordedSyncthing
+) -> None:
+    syncthing.push(("StateChanged", {"folder": "demo", "from": "idle", "to": "scanning"}))
+    await until(hass, lambda: state(hass, "sensor", "folder:demo", "folder_state") == "scanning")
+    syncthing.push(("StateChanged", {"folder": "demo", "from": "scanning", "to": "idle"}))
+    await until(hass, lambda: state(hass, "sensor", "folder:demo", "folder_state") == "idle")
+
+
 async def test_new_folders_get_entities_and_removed_peers_are_cleaned_up(
     hass: HomeAssistant, entry: MockConfigEntry, syncthing: RecordedSyncthing
 ) -> None:

@@ -115,7 +115,6 @@ async def test_a_sync_pause_and_entities_on_real_daemons(
         ),
     )
     seen = [e.data["new_state"].state for e in changes if e.data["entity_id"] == folder_state]
-    print("SEEN", seen)
     assert {"sync_preparing", "syncing"} & set(seen)
     assert seen[-1] == "idle"
     assert state(hass, entry, "sensor", FOLDER, "completion") == "100.0"

@@ -233,6 +233,19 @@ async def test_index_updates_show_at_once_with_one_completion_read(
     assert [e.transfer.id for e in completed] == ["folder:demo"]
 
 
+async def test_folder_state_listeners(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    calls: list[dict[str, str]] = []
+    stop = backend.listen_folder_states(lambda: calls.append(backend.folder_states()))
+    await backend._handle(EventBatch((ev("StateChanged", 1, folder="demo", to="scanning", **{"from": "idle"}),)))
+    await backend._handle(EventBatch((ev("FolderErrors", 2, folder="demo", errors=[]),)))
+    assert calls == [{"default": "idle", "demo": "scanning"}]
+    stop()
+    await backend._handle(EventBatch((ev("StateChanged", 3, folder="demo", to="idle", **{"from": "scanning"}),)))
+    assert len(calls) == 1
+    assert backend.folder_states()["demo"] == "idle"
+
+
 async def test_pause_connection_and_config_events(mocked: aioresponses, backend: SyncthingBackend) -> None:
     await started(mocked, backend)
     recorded = [SyncthingEvent.from_json(e) for e in sample_json("syncthing", "events_filtered_after_subscribe")]

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -220,6 +220,7 @@ class SyncthingBackend:
         self._announced: dict[str, int] = {}
         self._pending: deque[TransferEvent] = deque(maxlen=_MAX_PENDING)
         self._listeners: set[asyncio.Queue[TransferEvent | PeerdeckError]] = set()
+        self._state_listeners: set[Callable[[], None]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._failure: PeerdeckError | None = None
         self._start_lock = asyncio.Lock()
@@ -266,6 +267,7 @@ class SyncthingBackend:
 
     async def _handle(self, batch: EventBatch) -> None:
         refresh: set[str] = set()
+        states = self.folder_states()
         if batch.resync:
             self._resync_needed = True
         if self._resync_needed:
@@ -280,6 +282,9 @@ class SyncthingBackend:
         refresh |= {f.id for f in self._folders.values() if f.index_changed and f.state not in BUSY_STATES}
         await self._refresh_folders(refresh)
         self._publish(self._diff())
+        if self.folder_states() != states:
+            for listener in list(self._state_listeners):
+                listener()
 
     # ------------------------------------------------------------------ snapshot
 
@@ -687,6 +692,12 @@ class SyncthingBackend:
                 left = queue.get_nowait()
                 if not isinstance(left, PeerdeckError):
                     self._publish([left])
+
+    def listen_folder_states(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` whenever :meth:`folder_states` changed, also when no transfer event says so
+        (``idle`` → ``scanning``); returns what stops it."""
+        self._state_listeners.add(listener)
+        return lambda: self._state_listeners.discard(listener)
 
     def folder_states(self) -> dict[str, str]:
         """Syncthing's own state of each folder by id (``idle``, ``scanning``, ``syncing``, ``error`` …,
