@@ -20,13 +20,12 @@ from .coordinator import PeerdeckCoordinator, job_device_id
 def daemon_device_info(coordinator: PeerdeckCoordinator) -> DeviceInfo:
     """The daemon's own device: a service with its version and web address."""
     entry = coordinator.config_entry
-    info = coordinator.info
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
         name=entry.title,
         manufacturer=coordinator.daemon_name,
-        model=info.name or coordinator.daemon_name,
-        sw_version=info.version or None,
+        model=coordinator.daemon_name,
+        sw_version=coordinator.info.version or None,
         configuration_url=coordinator.configuration_url,
         entry_type=DeviceEntryType.SERVICE,
     )

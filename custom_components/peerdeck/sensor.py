@@ -197,7 +197,7 @@ SENSORS: tuple[PeerdeckSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=_number("dht_nodes"),
+        value_fn=_integer("dht_nodes"),
         exists_fn=_has_extra(BackendKind.QBITTORRENT, "dht_nodes"),
     ),
     PeerdeckSensorEntityDescription(

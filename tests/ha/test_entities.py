@@ -184,7 +184,7 @@ async def test_qbittorrent_totals(hass: HomeAssistant, loaded_entry: MockConfigE
     assert (download.state, download.attributes["state_class"]) == ("5.0", "total_increasing")
     assert hass.states.get(entity_id(hass, "sensor", "alltime_upload")).state == "unknown"
     assert hass.states.get(entity_id(hass, "sensor", "global_ratio")).state == "unknown"
-    assert hass.states.get(entity_id(hass, "sensor", "dht_nodes")).state == "12.0"
+    assert hass.states.get(entity_id(hass, "sensor", "dht_nodes")).state == "12"
     backend.extra = {**backend.extra, "global_ratio": "1.25"}
     await refresh(hass, loaded_entry)
     assert hass.states.get(entity_id(hass, "sensor", "global_ratio")).state == "1.25"
