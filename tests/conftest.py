@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import aiohttp
 import pytest
 
 _TESTS = Path(__file__).resolve().parent
@@ -38,3 +42,24 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object], request: pytest.
         return
     pytest_socket.enable_socket()
     pytest_socket.socket_allow_hosts(["127.0.0.1", "::1"], allow_unix_socket=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let aioresponses 0.7.9 build responses on aiohttp 3.14 (HA 2026.11's pin) too.
+
+    aiohttp 3.14 added a required ``stream_writer`` argument to ``ClientResponse``, which
+    aioresponses does not pass yet; a finished request only reads its ``output_size``.
+    """
+    if "stream_writer" not in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
+        return
+    try:
+        import aioresponses.core  # noqa: PLC0415 - only where the mock library is installed
+    except ImportError:
+        return
+
+    class MockedResponse(aiohttp.ClientResponse):
+        def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+            super().__init__(method, url, **kwargs)
+
+    aioresponses.core.ClientResponse = MockedResponse  # type: ignore[misc]

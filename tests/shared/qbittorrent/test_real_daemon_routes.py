@@ -84,7 +84,11 @@ async def test_torrent_detail_and_tuning_calls(qbt_client: QBittorrentClient, to
     with pytest.raises(PeerdeckNotSupportedError, match="queueing"):
         await qbt_client.torrents_top_priority([torrent])
     await qbt_client.torrents_rename_file(torrent, f"routes-{id(qbt_client)}.bin", "renamed.bin")
-    assert (await qbt_client.torrents_files(torrent))[0]["name"] == "renamed.bin"
+
+    async def renamed() -> bool:  # qBittorrent renames a moment later
+        return bool((await qbt_client.torrents_files(torrent))[0]["name"] == "renamed.bin")
+
+    await _wait_for(renamed)
     with pytest.raises(PeerdeckInputError):
         await qbt_client.torrents_rename_file(torrent, "no-such-file", "x")
     await qbt_client.torrents_delete([torrent])

@@ -384,8 +384,7 @@ class SlskdConformance:
             request.path.endswith("/api/v0/session/enabled")
             or (request.method == "POST" and request.path.endswith("/api/v0/session"))
         )
-        request["principal"] = self._principal(request)
-        if not public and request["principal"] is None:
+        if not public and self._principal(request) is None:
             return web.Response(status=401)
         return await handler(request)
 
@@ -400,9 +399,8 @@ class SlskdConformance:
             return "jwt"
         return None
 
-    @staticmethod
-    def _jwt_only(request: web.Request) -> None:
-        if request["principal"] != "jwt":
+    def _jwt_only(self, request: web.Request) -> None:
+        if self._principal(request) != "jwt":
             raise web.HTTPUnauthorized()
 
     # ------------------------------------------------------------------ helpers
@@ -1574,7 +1572,7 @@ class SlskdConformance:
         return web.Response(status=204)
 
     def _relay_agent(self, request: web.Request) -> tuple[str, str]:
-        if request["principal"] != "apikey":
+        if self._principal(request) != "apikey":
             raise web.HTTPUnauthorized()
         token = request.match_info["token"]
         try:
