@@ -43,7 +43,7 @@ _NOT_FOUND_BODIES = (b"no such folder", b"no folder with given id", b"no such de
 
 
 def normalize_device_id(value: str) -> str:
-    """Return a device id in Syncthing's canonical ``XXXXXXX-…`` form, or raise :class:`PeerdeckInputError`.
+    """Return a device id in Syncthing's canonical ``ABCDEFG-HIJKLMN-…`` form, or raise :class:`PeerdeckInputError`.
 
     Checked locally so a typo fails before anything is sent (Syncthing answers 500 for it).
     """
