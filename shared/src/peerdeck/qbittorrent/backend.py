@@ -134,6 +134,9 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self.probe_every = max(1, probe_every)
         self._maindata = MaindataState()
         self._torrents: dict[str, JsonObject] = {}
+        self._progressing: set[str] = set()
+        """Running torrents that can still finish or fail on their own (kept as records change)."""
+        self._paused: set[str] = set()
         self._server_state: JsonObject = {}
         self._transfers: dict[str, Transfer] = {}
         self._lookup: dict[str, float] = {}
@@ -183,6 +186,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         data = await self.client.sync_maindata(self._maindata.rid)
         self._maindata.apply(data)
         self._torrents = {h: dict(r) for h, r in self._maindata.torrents.items()}
+        self._progressing = {h for h, r in self._torrents.items() if _can_progress(r)}
+        self._paused = {h for h, r in self._torrents.items() if _is_paused(r)}
         self._server_state = dict(self._maindata.server_state)
         self._transfers = {h: to_transfer(h, r) for h, r in self._torrents.items()}
         self._announce(self._tracker.observe(self._transfers))
@@ -200,7 +205,7 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         # someone acts on them, which qBittorrent's log and the running-count probe reveal.
         now = time.monotonic()
         self._lookup = {h: until for h, until in self._lookup.items() if until >= now}
-        watch = {h for h, r in self._torrents.items() if _can_progress(r)} | self._was_moving | set(self._lookup)
+        watch = self._progressing | self._was_moving | set(self._lookup)
         found, removed = await self._look_up(watch - moving)
         self._was_moving = moving
         if await self._log_shows_outside_changes():
@@ -223,6 +228,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
             torrent_hash = str(record.get("hash", ""))
             if torrent_hash:
                 self._torrents[torrent_hash] = record
+                _mark(self._progressing, torrent_hash, _can_progress(record))
+                _mark(self._paused, torrent_hash, _is_paused(record))
                 seen.add(torrent_hash)
         return seen
 
@@ -236,6 +243,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
             present = self._merge(await self.client.torrents_info(hashes=chunk))
             found |= present
             for torrent_hash in set(chunk) - present:
+                self._progressing.discard(torrent_hash)
+                self._paused.discard(torrent_hash)
                 if self._torrents.pop(torrent_hash, None) is not None:
                     removed.add(torrent_hash)
         return found, removed
@@ -252,7 +261,7 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
 
     async def _running_count_moved(self) -> bool:
         """One-row probe of the (small) running list: a seeding torrent paused elsewhere shows here."""
-        running = sum(1 for r in self._torrents.values() if not _is_paused(r))
+        running = len(self._torrents) - len(self._paused)
         name = await self.client.status_filter_name("resumed")
         rows = await self.client.torrents_info(status_filter=name, limit=2, offset=max(running - 1, 0))
         return len(rows) != min(running, 1)
@@ -384,6 +393,13 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
             await self.client.search_delete(search_id)
         except Exception:
             return
+
+
+def _mark(members: set[str], torrent_hash: str, member: bool) -> None:
+    if member:
+        members.add(torrent_hash)
+    else:
+        members.discard(torrent_hash)
 
 
 def _is_paused(record: Mapping[str, Any]) -> bool:
