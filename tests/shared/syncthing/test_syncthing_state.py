@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aioresponses import aioresponses
 
 from peerdeck import Backend, Credentials, TransferEventKind, TransferState
@@ -95,6 +96,38 @@ async def test_folder_states_follow_the_events(mocked: aioresponses, backend: Sy
     await backend._handle(EventBatch((ev("StateChanged", 1, folder="demo", to="syncing", **{"from": "idle"}),)))
     await backend._handle(EventBatch((ev("FolderPaused", 2, id="default"),)))
     assert backend.folder_states() == {"default": "paused", "demo": "syncing"}
+
+
+async def test_a_read_while_a_batch_is_applied_sees_one_moment(
+    monkeypatch: pytest.MonkeyPatch, mocked: aioresponses, backend: SyncthingBackend
+) -> None:
+    """A folder gone idle whose completion is still being read shows as syncing everywhere until it is read."""
+    await started(mocked, backend)
+    await backend._handle(EventBatch((ev("StateChanged", 1, folder="demo", to="syncing", **{"from": "idle"}),)))
+    read = backend.client.db_completion
+    release = asyncio.Event()
+    reading = asyncio.Event()
+
+    async def slow_completion(folder: str | None = None, device: str | None = None) -> dict[str, Any]:
+        reading.set()
+        await release.wait()
+        return await read(folder, device)
+
+    monkeypatch.setattr(backend.client, "db_completion", slow_completion)
+    idle = ev("StateChanged", 2, folder="demo", to="idle", **{"from": "syncing"})
+    handling = asyncio.create_task(backend._handle(EventBatch((idle,))))
+    await reading.wait()
+    update = await backend.update()
+    assert backend.folder_states()["demo"] == "syncing"
+    assert update.transfers["folder:demo"].state is TransferState.ACTIVE
+    assert update.status.extra["folders"] == {"idle": 1, "syncing": 1}
+
+    release.set()
+    await handling
+    update = await backend.update()
+    assert backend.folder_states()["demo"] == "idle"
+    assert update.transfers["folder:demo"].state is TransferState.COMPLETED
+    assert [e.kind for e in update.events if e.transfer.id == "folder:demo"] == [TransferEventKind.COMPLETED]
 
 
 async def test_peer_last_seen_costs_a_request_only_after_a_snapshot(

@@ -217,6 +217,8 @@ class SyncthingBackend:
         self._folders: dict[str, _Folder] = {}
         self._devices: dict[str, _Device] = {}
         self._last: dict[str, Transfer] = {}
+        self._last_folder_states: dict[str, str] = {}
+        """Folder states as of ``_last``: what readers see together, never half an event batch."""
         self._announced: dict[str, int] = {}
         self._pending: deque[TransferEvent] = deque(maxlen=_MAX_PENDING)
         self._listeners: set[asyncio.Queue[TransferEvent | PeerdeckError]] = set()
@@ -554,6 +556,7 @@ class SyncthingBackend:
         seen needing data.
         """
         current = self._transfers()
+        self._last_folder_states = {f.id: "paused" if f.paused else f.state for f in self._folders.values()}
         now = datetime.now(UTC)
         if not self._primed:
             self._primed = True
@@ -664,12 +667,13 @@ class SyncthingBackend:
     async def update(self) -> Update:
         """The current model and the events since the last call; rates are measured only while syncing."""
         await self._ensure_started()
-        transfers = dict(self._last)
-        if any(t.state is TransferState.ACTIVE for t in transfers.values()):
+        if any(t.state is TransferState.ACTIVE for t in self._last.values()):
             await self._measure_rates(force=False)
         else:
             self._rates = (0, 0)
             self._totals = None
+        # Read after the last await: transfers, folder states and events from one moment.
+        transfers = dict(self._last)
         events = tuple(self._pending)
         self._pending.clear()
         return Update(status=self._status(transfers), transfers=transfers, events=events)
@@ -701,8 +705,12 @@ class SyncthingBackend:
 
     def folder_states(self) -> dict[str, str]:
         """Syncthing's own state of each folder by id (``idle``, ``scanning``, ``syncing``, ``error`` …,
-        or ``paused``), as the event stream keeps it: no request."""
-        return {f.id: "paused" if f.paused else f.state for f in self._folders.values()}
+        or ``paused``), as the event stream keeps it: no request.
+
+        They match the transfers :meth:`update` returns: a batch of events being applied (a
+        folder gone idle whose completion is still being read) shows in both at once.
+        """
+        return dict(self._last_folder_states)
 
     async def peer_last_seen(self) -> dict[str, datetime | None]:
         """When each peer (by device id) last connected or disconnected; None if never seen.
@@ -740,8 +748,7 @@ class SyncthingBackend:
     def _status(self, transfers: Mapping[str, Transfer]) -> Status:
         counts = count_states(transfers.values())
         folder_states: dict[str, int] = {}
-        for folder in self._folders.values():
-            name = "paused" if folder.paused else folder.state
+        for name in self._last_folder_states.values():
             folder_states[name] = folder_states.get(name, 0) + 1
         peers = {"connected": 0, "disconnected": 0, "paused": 0}
         for device in self._devices.values():
