@@ -53,9 +53,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> 
     entry.async_on_unload(backend.close)
     coordinator = PeerdeckCoordinator(hass, entry, backend)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = PeerdeckData(backend=backend, coordinator=coordinator)
     # Created first, so Syncthing's folder and peer devices can link to it.
-    dr.async_get(hass).async_get_or_create(config_entry_id=entry.entry_id, **daemon_device_info(coordinator))
+    daemon_device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **daemon_device_info(coordinator)
+    )
+    entry.runtime_data = PeerdeckData(backend=backend, coordinator=coordinator, daemon_device_id=daemon_device.id)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_remove_stale_devices()
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_remove_stale_devices))

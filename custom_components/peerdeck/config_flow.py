@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.const import CONF_PASSWORD, CONF_SCAN_INTERVAL, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant, callback
@@ -56,6 +55,7 @@ from .const import (
 )
 from .coordinator import PeerdeckConfigEntry
 from .helpers import build_backend, daemon_name, normalize_url, public_url
+from .schema import vol
 
 SECRETS = (CONF_PASSWORD, CONF_API_KEY)
 _TEXT = TextSelector()

@@ -85,6 +85,8 @@ class PeerdeckData:
 
     backend: Backend
     coordinator: PeerdeckCoordinator
+    daemon_device_id: str
+    """The daemon's device in the registry, which Syncthing's folder and peer devices link to."""
     search_hits: dict[str, SearchHit] = field(default_factory=dict)
     """Hits of the last search, so ``enqueue`` can take one by id."""
 

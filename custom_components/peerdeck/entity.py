@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -15,6 +16,10 @@ from peerdeck.syncthing.backend import FOLDER_PREFIX
 
 from .const import DOMAIN
 from .coordinator import PeerdeckCoordinator, job_device_id
+
+# Home Assistant 2026.8 links a device to its parent by the parent's registry id; older releases only by the
+# parent's identifiers (``via_device``, deprecated since and removed in 2027.8).
+VIA_DEVICE_BY_ID = "via_device_id" in DeviceInfo.__optional_keys__
 
 
 def daemon_device_info(coordinator: PeerdeckCoordinator) -> DeviceInfo:
@@ -54,12 +59,21 @@ class PeerdeckJobEntity(PeerdeckEntity):
         entry_id = coordinator.config_entry.entry_id
         self._attr_unique_id = f"{entry_id}_{transfer_id}_{description.key}"
         kind = "folder" if transfer_id.startswith(FOLDER_PREFIX) else "peer"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, job_device_id(entry_id, transfer_id))},
-            name=coordinator.data.transfers[transfer_id].name,
-            manufacturer=coordinator.daemon_name,
-            model=f"{coordinator.daemon_name} {kind}",
-            via_device=(DOMAIN, entry_id),
+        link: dict[str, Any] = (
+            {"via_device_id": coordinator.config_entry.runtime_data.daemon_device_id}
+            if VIA_DEVICE_BY_ID
+            else {"via_device": (DOMAIN, entry_id)}
+        )
+        # A cast: each Home Assistant release types only one of the two links.
+        self._attr_device_info = cast(
+            DeviceInfo,
+            {
+                "identifiers": {(DOMAIN, job_device_id(entry_id, transfer_id))},
+                "name": coordinator.data.transfers[transfer_id].name,
+                "manufacturer": coordinator.daemon_name,
+                "model": f"{coordinator.daemon_name} {kind}",
+                **link,
+            },
         )
 
     @property

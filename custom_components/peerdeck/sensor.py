@@ -399,13 +399,13 @@ class PeerdeckGroupSensor(PeerdeckEntity, SensorEntity):
     ) -> None:
         """Describe the sensor of ``group``."""
         super().__init__(coordinator, description)
-        self.group = group
+        self.group_name = group
         self._attr_unique_id = f"{self._attr_unique_id}_{group}"
         self._attr_translation_placeholders = {"group": group}
 
     def _members(self) -> list[Transfer]:
         groups_fn = self.entity_description.groups_fn
-        return [t for t in self.coordinator.data.transfers.values() if self.group in groups_fn(t)]
+        return [t for t in self.coordinator.data.transfers.values() if self.group_name in groups_fn(t)]
 
     @property
     def native_value(self) -> int:

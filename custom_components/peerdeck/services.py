@@ -6,7 +6,6 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
-import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -33,6 +32,7 @@ from peerdeck import (
 
 from .const import DOMAIN
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, transfer_payload
+from .schema import vol
 
 SERVICE_SEARCH = "search"
 SERVICE_ENQUEUE = "enqueue"

@@ -21,6 +21,7 @@ from peerdeck.slskd import SlskdBackend
 from peerdeck.soulsync import SoulSyncBackend
 
 from .conftest import ENTRY_DATA
+from .devices import peerdeck_device
 from .fake_backend import FakeBackend
 from .test_coordinator import entity_id, refresh
 
@@ -69,7 +70,7 @@ async def test_daemon_specific_sensors_need_their_daemon(
 
 
 async def test_device(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "entry1")})
+    device = peerdeck_device(hass, "entry1", "entry1")
     assert device is not None
     assert device.sw_version == "4.5.2"
     assert device.configuration_url == "http://127.0.0.1:8080"

@@ -26,6 +26,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.peerdeck.const import DOMAIN
 from tests.shared.samples import sample_json
 
+from .devices import peerdeck_device
+
 URL = "http://127.0.0.1:8384"
 REST = re.escape(f"{URL}/rest/")
 ME = "OH4DIKR-FOHTW6R-LFFWKXU-ONYQS67-MOXNZAC-OFETNDT-DR5WQYQ-ZFZQBQS"
@@ -138,7 +140,7 @@ def state(hass: HomeAssistant, platform: str, job: str, key: str) -> str | None:
 
 async def test_folders_and_peers_are_devices_under_the_daemon(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     devices = dr.async_get(hass)
-    daemon = devices.async_get_device({(DOMAIN, ENTRY_ID)})
+    daemon = peerdeck_device(hass, ENTRY_ID, ENTRY_ID)
     assert daemon is not None
     children = {d.name: d for d in dr.async_entries_for_config_entry(devices, ENTRY_ID) if d.id != daemon.id}
     assert set(children) == {"Default Folder", "Demo", "B"}
@@ -192,7 +194,7 @@ async def test_folder_states_without_a_transfer_event_still_show(
 async def test_new_folders_get_entities_and_removed_peers_are_cleaned_up(
     hass: HomeAssistant, entry: MockConfigEntry, syncthing: RecordedSyncthing
 ) -> None:
-    peer_device = dr.async_get(hass).async_get_device({(DOMAIN, f"{ENTRY_ID}_device:{PEER}")})
+    peer_device = peerdeck_device(hass, ENTRY_ID, f"{ENTRY_ID}_device:{PEER}")
     assert peer_device is not None
     peer_connected = entity(hass, "binary_sensor", f"device:{PEER}", "connected")
     removed = async_capture_events(hass, "peerdeck_transfer_removed")
@@ -208,7 +210,7 @@ async def test_new_folders_get_entities_and_removed_peers_are_cleaned_up(
     assert er.async_get(hass).async_get(peer_connected) is None
     assert hass.states.get(peer_connected) is None
     assert [e.data["id"] for e in removed] == [f"device:{PEER}"]
-    assert dr.async_get(hass).async_get_device({(DOMAIN, f"{ENTRY_ID}_folder:music")}) is not None
+    assert peerdeck_device(hass, ENTRY_ID, f"{ENTRY_ID}_folder:music") is not None
 
 
 async def test_a_sync_while_home_assistant_was_down_fires_once(

@@ -44,6 +44,15 @@ class QBittorrentDaemon:
         return self.process.pid
 
 
+def installed_version() -> str:
+    """The version of the installed qbittorrent-nox, as its ``--version`` prints it (e.g. ``4.5.2``)."""
+    binary = shutil.which("qbittorrent-nox")
+    if binary is None:
+        raise RuntimeError("qbittorrent-nox is not installed; ./scripts/test installs it with apt")
+    printed = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
+    return printed.split()[-1].removeprefix("v")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as sock:

@@ -108,6 +108,7 @@ async def test_enqueue_magnet_returns_hash_also_for_base32(backend: QBittorrentB
     b32 = base64.b32encode(bytes.fromhex(hex_hash)).decode()
     with aioresponses() as mocked:
         mocked.post(f"{API}/auth/login", body="Ok.", headers={"Set-Cookie": "SID=1"})
+        mocked.get(f"{API}/app/webapiVersion", body="2.8.19")
         mocked.post(f"{API}/torrents/add", body="Ok.", content_type="text/plain", repeat=True)
         assert await backend.enqueue(Magnet(f"magnet:?xt=urn:btih:{hex_hash}&dn=x")) == [hex_hash]
         assert await backend.enqueue(Magnet(f"magnet:?xt=urn:btih:{b32}")) == [hex_hash]

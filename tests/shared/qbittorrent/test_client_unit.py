@@ -197,6 +197,7 @@ async def test_bad_hash_never_reaches_the_daemon(client: QBittorrentClient) -> N
 async def test_add_rejections_are_input_errors(client: QBittorrentClient) -> None:
     with aioresponses() as mocked:
         _login_ok(mocked)
+        _version(mocked, "2.8.19")
         mocked.post(f"{API}/torrents/add", body="Fails.", content_type="text/plain")
         with pytest.raises(PeerdeckInputError, match="could not add"):
             await client.torrents_add(urls=["magnet:?xt=urn:btih:" + HASH])
@@ -207,6 +208,36 @@ async def test_add_rejections_are_input_errors(client: QBittorrentClient) -> Non
             await client.torrents_add(torrent_files=[("x.torrent", b"<html>")])
         with pytest.raises(PeerdeckInputError, match="nothing to add"):
             await client.torrents_add()
+
+
+@pytest.mark.parametrize(
+    ("version", "share_fields", "add_fields"),
+    [
+        ("2.8.19", set(), {"paused", "skip_checking"}),  # qBittorrent 4.5
+        ("2.11.2", set(), {"stopped", "skip_checking"}),  # 5.0
+        ("2.12.0", {"shareLimitAction"}, {"stopped", "skip_checking"}),  # 5.1
+        ("2.15.3", {"shareLimitAction", "shareLimitsMode"}, {"stopped", "skip_checking"}),  # 5.2
+        ("2.16.2", {"shareLimitAction", "shareLimitsMode"}, {"stopped", "seedMode"}),  # 5.3
+    ],
+)
+async def test_parameters_follow_the_webapi_version(
+    client: QBittorrentClient, version: str, share_fields: set[str], add_fields: set[str]
+) -> None:
+    """Each version gets the parameter names it requires, and none it does not know (one path per difference)."""
+    with aioresponses() as mocked:
+        _login_ok(mocked)
+        _version(mocked, version)
+        mocked.post(f"{API}/torrents/setShareLimits", body="")
+        mocked.post(f"{API}/torrents/add", body="Ok.", content_type="text/plain")
+        await client.torrents_set_share_limits([HASH], ratio_limit=1.0, seeding_time_limit=-1)
+        await client.torrents_add(urls=["magnet:?xt=urn:btih:" + HASH], stopped=True, skip_checking=True)
+        sent = {u.path.rsplit("/", 1)[-1]: v[0].kwargs["data"] for (m, u), v in mocked.requests.items() if m == "POST"}
+    optional = {"shareLimitAction", "shareLimitsMode"}
+    assert set(sent["setShareLimits"]) & optional == share_fields
+    assert all(sent["setShareLimits"][field] == "Default" for field in share_fields)
+    added = {field[0]["name"]: field[2] for field in sent["add"]._fields}
+    assert set(added) & {"paused", "stopped", "skip_checking", "seedMode"} == add_fields
+    assert all(added[field] == "true" for field in add_fields)
 
 
 async def test_405_and_5xx_and_bad_json(client: QBittorrentClient) -> None:

@@ -22,7 +22,7 @@ from peerdeck import (
 from peerdeck.qbittorrent import MaindataState, QBittorrentBackend, QBittorrentClient
 
 from ..torrents import make_torrent
-from .daemon import QBittorrentDaemon
+from .daemon import QBittorrentDaemon, installed_version
 
 pytestmark = pytest.mark.daemon
 
@@ -49,7 +49,7 @@ async def _add(client: QBittorrentClient, save_path: Path, name: str, *, with_da
 
 
 async def test_versions_and_preferences(qbt_client: QBittorrentClient) -> None:
-    assert (await qbt_client.app_version()).startswith("v4.5")
+    assert await qbt_client.app_version() == f"v{installed_version()}"
     assert await qbt_client.api_version() >= (2, 8, 0)
     prefs = await qbt_client.app_preferences()
     assert prefs["web_ui_address"] == "127.0.0.1"
@@ -90,9 +90,15 @@ async def test_torrent_lifecycle_and_merged_deltas(qbt_client: QBittorrentClient
     await qbt_client.torrents_start([waiting])
     await qbt_client.torrents_stop([complete])
 
+    # qBittorrent 5 (WebAPI 2.11) renamed the paused states to stopped.
+    stopped = "stopped" if await qbt_client.api_version() >= (2, 11, 0) else "paused"
+
     async def settled() -> bool:
         info = {t["hash"]: t for t in await qbt_client.torrents_info(hashes=[complete, waiting])}
-        return info[complete]["state"] == "pausedUP" and info[waiting]["state"] not in ("pausedDL", "checkingDL")
+        return info[complete]["state"] == f"{stopped}UP" and info[waiting]["state"] not in (
+            f"{stopped}DL",
+            "checkingDL",
+        )
 
     await _wait_for(settled)
     changes = merged.apply(await qbt_client.sync_maindata(merged.rid))
@@ -211,7 +217,8 @@ async def test_search_without_plugins_is_refused_clearly(qbt_backend: QBittorren
 
 async def test_magnet_enqueue_and_info(qbt_backend: QBittorrentBackend) -> None:
     info = await qbt_backend.info()
-    assert info.version.startswith("4.5") and info.api_version
+    assert info.version == installed_version()
+    assert info.api_version == ".".join(str(part) for part in await qbt_backend.client.api_version())
     magnet = "magnet:?xt=urn:btih:" + "ab" * 20 + "&dn=peerdeck-magnet"
     (info_hash,) = await qbt_backend.enqueue(Magnet(magnet), EnqueueOptions(start_paused=True))
     update = await qbt_backend.update()

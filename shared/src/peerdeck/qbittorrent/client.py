@@ -39,6 +39,9 @@ Hashes = Sequence[str] | str
 _STOP_START_API = (2, 11, 0)
 _COUNT_API = (2, 10, 0)
 _API_KEY_API = (2, 14, 1)
+_SHARE_LIMIT_ACTION_API = (2, 12, 0)  # setShareLimits requires shareLimitAction
+_SHARE_LIMITS_MODE_API = (2, 15, 3)  # setShareLimits requires shareLimitsMode
+_SEED_MODE_API = (2, 16, 0)  # torrents/add: seedMode replaces skip_checking
 
 
 def parse_api_version(text: str) -> tuple[int, ...]:
@@ -488,10 +491,10 @@ class QBittorrentClient(HttpClient):
             "savepath": save_path,
             "category": category,
             "tags": ",".join(tags) if tags else None,
-            # Both names: "paused" before WebAPI 2.11, "stopped" after; each version ignores the other.
-            "paused": _bool(stopped),
-            "stopped": _bool(stopped),
-            "skip_checking": _bool(skip_checking) if skip_checking else None,
+            "stopped" if await self._uses_stop_start() else "paused": _bool(stopped),
+            "seedMode" if await self.api_version() >= _SEED_MODE_API else "skip_checking": (
+                _bool(skip_checking) if skip_checking else None
+            ),
             "rename": rename,
             "upLimit": upload_limit,
             "dlLimit": download_limit,
@@ -582,13 +585,20 @@ class QBittorrentClient(HttpClient):
         seeding_time_limit: int,
         inactive_seeding_time_limit: int = -2,
     ) -> None:
-        """Share limits (-2 = global, -1 = none); the inactive limit is required from WebAPI 2.9."""
+        """Share limits (-2 = global, -1 = none).
+
+        Each WebAPI version requires what it knows: the inactive limit from 2.9, the action taken at the limit
+        from 2.12 and how limits combine from 2.15.3; those two are left to the global settings ("Default").
+        """
+        version = await self.api_version()
         await self._post(
             "torrents/setShareLimits",
             hashes=join_hashes(hashes),
             ratioLimit=ratio_limit,
             seedingTimeLimit=seeding_time_limit,
             inactiveSeedingTimeLimit=inactive_seeding_time_limit,
+            shareLimitAction="Default" if version >= _SHARE_LIMIT_ACTION_API else None,
+            shareLimitsMode="Default" if version >= _SHARE_LIMITS_MODE_API else None,
         )
 
     async def torrents_set_location(self, hashes: Hashes, location: str) -> None:
