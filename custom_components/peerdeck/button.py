@@ -8,6 +8,7 @@ from typing import Any
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from peerdeck import Backend
@@ -15,6 +16,7 @@ from peerdeck.qbittorrent import QBittorrentBackend
 from peerdeck.slskd import SlskdBackend
 from peerdeck.soulsync import SoulSyncBackend
 
+from .const import DOMAIN
 from .coordinator import PeerdeckConfigEntry
 from .entity import PeerdeckEntity
 from .services import run_action
@@ -29,6 +31,17 @@ class PeerdeckButtonEntityDescription(ButtonEntityDescription):
     backend_type: type[Backend]
     press_fn: Callable[[Any], Awaitable[None]]
     """Called with the backend, which is a ``backend_type``."""
+
+
+async def _process_wishlist(backend: SoulSyncBackend) -> None:
+    """Run SoulSync's wishlist; its 200 proves nothing, so say so when no download started."""
+    started = await backend.process_wishlist()
+    if not started:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="nothing_started",
+            translation_placeholders={"daemon": "SoulSync", "reason": started.notice or ""},
+        )
 
 
 BUTTONS: tuple[PeerdeckButtonEntityDescription, ...] = (
@@ -48,7 +61,7 @@ BUTTONS: tuple[PeerdeckButtonEntityDescription, ...] = (
         key="process_wishlist",
         translation_key="process_wishlist",
         backend_type=SoulSyncBackend,
-        press_fn=lambda backend: backend.client.process_wishlist(),
+        press_fn=_process_wishlist,
     ),
     PeerdeckButtonEntityDescription(
         key="scan_watchlist",

@@ -110,7 +110,7 @@ def transfer_payload(transfer: Transfer) -> dict[str, Any]:
         "id": transfer.id,
         "name": transfer.name,
         "state": transfer.state.value,
-        "progress": transfer.progress,
+        "progress": transfer.progress if transfer.progress_known else None,
         "size": transfer.size,
         "path": transfer.save_path,
         "category": transfer.category,

@@ -14,6 +14,7 @@ from homeassistant.util.json import JsonValueType
 
 from peerdeck import (
     ALL,
+    Enqueued,
     EnqueueOptions,
     EnqueueTarget,
     Magnet,
@@ -253,7 +254,12 @@ async def _async_enqueue(call: ServiceCall) -> ServiceResponse:
     ids = await run_action(coordinator, coordinator.backend.enqueue(target, options))
     await coordinator.async_request_refresh()
     response: list[JsonValueType] = list(ids)
-    return {"ids": response} if call.return_response else None
+    if not call.return_response:
+        return None
+    if isinstance(ids, Enqueued) and ids.notice:
+        # SoulSync: sent straight to the Soulseek daemon (never seen again), or left on its wishlist.
+        return {"ids": response, "tracked": not ids.untracked, "notice": ids.notice}
+    return {"ids": response}
 
 
 def _selection(call: ServiceCall) -> TransferSelector:

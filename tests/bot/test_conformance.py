@@ -132,6 +132,38 @@ async def test_soulsync_search_pick_enqueue_notice_and_pause_explained(
     assert "soulsync (soulsync) cannot resume transfers. Search for the item again" in resumed[-1].text
 
 
+async def test_soulsync_request_is_said_to_go_straight_to_soulseek(
+    soulsync: SoulSyncServer, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A free-text request never shows in SoulSync: the bot says so and promises no notice."""
+    harness, core = await start_bot(soulsync_backend(soulsync))
+    notices = Notices()
+    notices.install(core, monkeypatch)
+    await core.service.poll()
+
+    queued = await harness.command("enqueue", FRIEND, target="Daft Punk - One More Time", backend="soulsync")
+
+    text = queued[-1].text
+    assert "straight to the Soulseek daemon" in text and "No completion notice can be sent for it." in text
+    assert "DM" not in text and "when it finishes" not in text
+    assert [d["filename"] for d in soulsync.soulseek_downloads] == ["@@music\\Daft Punk - One More Time.flac"]
+    for _ in range(4):
+        await core.run_notices()
+    assert notices.dms == [] and notices.channel == []
+
+
+async def test_soulsync_progress_is_shown_unknown(soulsync: SoulSyncServer, start_bot: StartBot) -> None:
+    harness, core = await start_bot(soulsync_backend(soulsync))
+    soulsync.advance_downloads = False
+    soulsync.add_task("downloading", track_name="Roygbiv", artist_name="Boards of Canada", username="peer")
+    await core.service.poll()
+
+    status = await harness.command("status", FRIEND, backend="soulsync")
+
+    assert "progress unknown **Boards of Canada - Roygbiv**" in status[-1].text
+    assert "0%" not in status[-1].text
+
+
 async def test_soulsync_rate_limit_is_explained_privately(soulsync: SoulSyncServer, start_bot: StartBot) -> None:
     harness, _ = await start_bot(soulsync_backend(soulsync))
     soulsync.rate_limit = 0  # another client on the host used up the minute

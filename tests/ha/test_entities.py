@@ -123,7 +123,6 @@ def _dress(real: SlskdBackend | SoulSyncBackend, fake: FakeBackend) -> None:
     ("backend_class", "kind", "button", "method"),
     [
         (SlskdBackend, "slskd", "rescan_shares", "shares_rescan"),
-        (SoulSyncBackend, "soulsync", "process_wishlist", "process_wishlist"),
         (SoulSyncBackend, "soulsync", "scan_watchlist", "scan_watchlist"),
     ],
 )
@@ -158,7 +157,7 @@ async def test_daemon_buttons(
 async def test_button_error(hass: HomeAssistant, backend: FakeBackend) -> None:
     real = SoulSyncBackend("http://127.0.0.1:8008", Credentials(api_key="key"))
     _dress(real, backend)
-    real.client.process_wishlist = AsyncMock(side_effect=PeerdeckServerError("SoulSync answered 500", 500))  # type: ignore[method-assign]
+    real.process_wishlist = AsyncMock(side_effect=PeerdeckServerError("SoulSync answered 500", 500))  # type: ignore[method-assign]
     entry = MockConfigEntry(domain=DOMAIN, data={**ENTRY_DATA, "kind": "soulsync"}, entry_id="entry1")
     entry.add_to_hass(hass)
     with patch("custom_components.peerdeck.helpers.create_backend", return_value=real):

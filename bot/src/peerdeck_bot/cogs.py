@@ -12,7 +12,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from peerdeck import EnqueueTarget, Magnet, PeerdeckError, SearchHit, TextRequest, TorrentFile, TorrentUrl
+from peerdeck import (
+    Enqueued,
+    EnqueueTarget,
+    Magnet,
+    PeerdeckError,
+    SearchHit,
+    TextRequest,
+    TorrentFile,
+    TorrentUrl,
+)
 
 from . import render
 from .config import BotConfig, NotifyMode, PermissionConfig
@@ -218,20 +227,36 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
             record = self.service.search_record(search_id)
             mode = self.service.notify_mode(interaction.user.id, None)
             lines = []
+            followed = False
             for index in indices:
                 if index >= len(record.hits):
                     continue
                 hit = record.hits[index]
                 try:
-                    await self.service.enqueue(record.backend, hit, interaction.user.id, mode)
+                    ids = await self.service.enqueue(record.backend, hit, interaction.user.id, mode)
                 except (BackendError, UserFacingError) as err:
                     lines.append(f"❌ {render.safe(hit.title, 150)}: {render.safe(describe(err), 300)}")
                 else:
                     lines.append(f"✅ Queued {render.safe(hit.title, 150)}")
-            lines.append(_notice_hint(mode, self.config))
+                    unfollowed = _unfollowed(ids)
+                    lines += [unfollowed] if unfollowed else []
+                    followed = followed or not unfollowed
+            if followed:
+                lines.append(_notice_hint(mode, self.config))
             await reply(interaction, render.clip("\n".join(lines), render.MESSAGE_MAX))
         except Exception as err:
             await self.reply_error(interaction, err)
+
+
+def _unfollowed(ids: list[str]) -> str | None:
+    """Why no completion notice can come for what was just queued, or None when one can.
+
+    SoulSync hands a request straight to the Soulseek daemon, where it can never be seen
+    finishing, and a wishlist entry it did not start now has no id to follow.
+    """
+    if isinstance(ids, Enqueued) and ids.notice and not ids:
+        return f"{ids.notice} No completion notice can be sent for it."
+    return None
 
 
 def _notice_hint(mode: NotifyMode, config: BotConfig) -> str:
@@ -360,9 +385,9 @@ class EnqueueCog(VerbCog, name="Peerdeck enqueue"):
         else:
             raise UserFacingError("Give a magnet link, a URL, a search result or a .torrent file.")
         mode = self.service.notify_mode(interaction.user.id, notify)
-        await self.service.enqueue(name, parsed, interaction.user.id, mode)
+        ids = await self.service.enqueue(name, parsed, interaction.user.id, mode)
         text = f"Queued **{render.safe(_describe_target(parsed), 300)}** on {render.safe(name, 40)}. "
-        await reply(interaction, text + _notice_hint(mode, self.core.config))
+        await reply(interaction, text + (_unfollowed(ids) or _notice_hint(mode, self.core.config)))
 
     @enqueue.autocomplete("target")
     async def _target(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:

@@ -161,7 +161,8 @@ def _transfer_line(transfer: Transfer) -> str:
     facts = [transfer.state.value, size(transfer.size)]
     if transfer.state in (TransferState.ACTIVE, TransferState.QUEUED):
         facts += [f"↓ {rate(transfer.download_rate)}", f"ETA {eta(transfer.eta)}"]
-    return f"`{bar(transfer.progress)}` {transfer.progress:.0%} **{safe(transfer.name, 120)}**\n" + " · ".join(facts)
+    shown = f"{transfer.progress:.0%}" if transfer.progress_known else "progress unknown"
+    return f"`{bar(transfer.progress)}` {shown} **{safe(transfer.name, 120)}**\n" + " · ".join(facts)
 
 
 def with_page_footer(embeds: Sequence[discord.Embed]) -> list[discord.Embed]:

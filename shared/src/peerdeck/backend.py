@@ -53,7 +53,11 @@ class Backend(Protocol):
         ...
 
     async def enqueue(self, target: EnqueueTarget, options: EnqueueOptions | None = None) -> list[str]:
-        """Start a download; returns the ids of the new transfers where the daemon tells them."""
+        """Start a download; returns the ids of the new transfers where the daemon tells them.
+
+        An :class:`~peerdeck.models.Enqueued` result also carries a ``notice`` where they cannot
+        be followed (SoulSync: a request handed straight to the Soulseek daemon is ``untracked``).
+        """
         ...
 
     async def pause(self, ids: TransferSelector) -> None:

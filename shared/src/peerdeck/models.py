@@ -7,7 +7,7 @@ model; it is excluded from equality so two reads of an unchanged item compare eq
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -116,6 +116,8 @@ class Transfer:
     name: str
     state: TransferState
     progress: float = 0.0
+    progress_known: bool = True
+    """False where the daemon does not tell progress (``progress`` is then 0, not a measure)."""
     size: int | None = None
     done_bytes: int | None = None
     download_rate: int = 0
@@ -197,6 +199,20 @@ class TextRequest:
 
 
 EnqueueTarget: TypeAlias = Magnet | TorrentUrl | TorrentFile | SearchHit | RemoteFiles | TextRequest
+
+
+class Enqueued(list[str]):
+    """What ``enqueue`` returns: the new transfers' ids, and a notice when they cannot be followed.
+
+    ``untracked`` is True when the daemon took the download but will never list it (SoulSync
+    hands a ``/request`` straight to the Soulseek daemon): no transfer and no completion will
+    ever be seen. ``notice`` says so, or why no id could be given, in words for a user.
+    """
+
+    def __init__(self, ids: Iterable[str] = (), *, notice: str | None = None, untracked: bool = False) -> None:
+        super().__init__(ids)
+        self.notice = notice
+        self.untracked = untracked
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """A conformance server for SoulSync's public REST API (``/api/v1``, SoulSync 3.1.9).
 
-SoulSync cannot be installed here, so the client is tested against this aiohttp app, built
-from ``../shared/reference/backend-apis.md`` §2 (read from SoulSync's source and checked on a
-real 3.1.9 instance) and the seed document ``api-docs/soulsync-rest-api.txt``.
+SoulSync cannot be installed here, so the client is tested against this aiohttp app. It
+follows what a real SoulSync 3.1.9 did when run as its Docker image runs it (``gunicorn -c
+gunicorn.conf.py wsgi:application``) with a Soulseek daemon behind it, route by route, and
+its source (``api/*.py``) where a body was not recorded.
 
 Reproduced as the real daemon does it:
 
@@ -14,33 +15,53 @@ Reproduced as the real daemon does it:
 * **Envelope** (``api/helpers.py``): ``{success, data, error, pagination}`` on every
   blueprint route, pagination ``{page, limit, total, total_pages, has_next, has_prev}``.
 * **Unknown routes** (Flask): an unmatched ``/api/v1/…`` URL gets Werkzeug's HTML 404 (and
-  a wrong method its HTML 405), never the envelope; those are not rate limited.
-* **Rate limit** (Flask-Limiter ``"60 per minute"`` on the blueprint, by IP, fixed window
-  opened by the first hit): counted before auth, bootstrap included; the 61st request gets
-  429 with the exact envelope body and **no** ``Retry-After``/``X-RateLimit-*`` headers.
-  Time is the server's ``clock`` (injectable), so tests never wait.
-* **``POST /request`` bug** (3.1.9): with ``request_bug`` on (the default) it answers
-  500 ``INTERNAL_ERROR`` "An unexpected error occurred." although the job is queued; off,
-  it answers the documented 202.
+  a wrong method its HTML 405), never the envelope; those are not rate limited. An id
+  holding ``/`` sent as ``%2F`` is decoded before routing and gets the HTML 405.
+* **Rate limit** (Flask-Limiter ``"60 per minute"`` on the blueprint, by IP): each route
+  (method + URL rule) has its own counter, a fixed window opened by its first hit; counted
+  before auth, bootstrap included; the 61st request to a route gets 429 with the exact
+  envelope body and **no** ``Retry-After``/``X-RateLimit-*`` headers while other routes
+  still answer. Time is the server's ``clock`` (injectable), so tests never wait.
+* **``POST /request``** (3.1.9): with ``request_bug`` on (the default) it answers 500
+  ``INTERNAL_ERROR`` "An unexpected error occurred." although the job is queued; off, the
+  documented 202. Either way the match goes straight to the Soulseek daemon
+  (``soulseek_downloads``): **no download task is created**, and the request record stops
+  at ``downloading`` with the remote file name as ``download_id``. Queries in
+  ``unmatched_queries`` end ``not_found``.
+* **Wishlist processing**: ``POST /wishlist/process`` without a JSON body answers 200
+  "Wishlist processing started." and does nothing (the handler's strict JSON parse fails
+  inside); with ``{}`` it starts a batch whose tasks appear at once. A second call while
+  that batch runs also answers 200 and does nothing; 409 ``CONFLICT`` only while the
+  automatic run (``auto_wishlist_running``) goes.
 * **Download tasks** (``api/downloads.py``): list sorted by ``status_change_time``
-  descending, ``status`` filter, ``limit`` clamped to 1..500, ``offset``, ``total``. A
-  request's task appears after ``request_task_after_polls`` polls of ``/downloads`` (the
-  real one appears once slskd's search is over) and every poll is one step of
-  searching → downloading (0, 50 %) → post_processing → completed. Queries in
-  ``unmatched_queries`` end ``not_found`` without a task.
-* **Cancel mismatch** (``api/downloads.py`` + the download engine): the cancel route looks the
-  id up among slskd transfer ids (kept hidden, as SoulSync does not list them), so a task id
-  gives 500 ``CANCEL_FAILED``; a missing ``username`` gives 400; no slskd gives 503.
+  descending, ``status`` filter, ``limit`` clamped to 1..500, ``offset``, ``total``. Every
+  poll is one step of searching → downloading → post_processing → completed; ``progress``
+  stays 0 and ``size`` null until completed (then 1.0 and the size). ``album_name`` is the
+  wishlist track's album object when it had one.
+* **Cancel mismatch**: the cancel route looks the id up among the Soulseek daemon's transfer
+  ids (kept hidden, as SoulSync does not list them), so a task id gives 500
+  ``CANCEL_FAILED``; a missing ``username`` gives 400; no Soulseek daemon gives 503.
+  Cancel-all clears the Soulseek daemon's list and leaves SoulSync's tasks as they were.
+* **Wishlist items**: ``id`` is a row number, ``track_id`` the catalogue id; ``DELETE``
+  wants the ``track_id`` (a row number is a 404). Adding a track already there answers 200
+  ``{created: false, track}``, a new one 201 ``{created: true, track}``.
+* **Watchlist items**: ``id`` is a row number; the artist's id sits in the column of its
+  ``source`` (``spotify_artist_id``, ``itunes_artist_id``, ``deezer_artist_id`` …). Without
+  ``source`` a numeric id is filed as iTunes. ``quality_profile_id`` must name a quality
+  profile (else 400). Live, remix, acoustic and compilation filters default to false.
+* **Library ids are strings** (``"12"``); a non-numeric one (a Jellyfin-style library
+  entry is listed) gets 400 "artist_id must be an integer.".
+* **Settings** lists ``api_keys`` with each ``key_hash``.
+* **Retag**: ``DELETE /retag/groups`` always 500 ``RETAG_ERROR``; deleting an unknown group
+  answers 200; stats are ``{groups, tracks, artists}``. Deleting profile 1 is 403
+  ``FORBIDDEN``. ``/discover/bubbles`` is ``{snapshots: {artist_bubbles, search_bubbles,
+  discover_downloads}}``, another type a 400; the discover pool is paginated.
 * **Services flags** (``api/system.py``): ``spotify`` and ``soulseek`` are always true.
 * **Metadata search offline**: ``catalogue_online=False`` answers 200 with no hits and the
   requested source, as the real one did without network.
-* Route-specific errors as in the source: 400 ``BAD_REQUEST``, 404 ``NOT_FOUND``,
-  409 ``CONFLICT`` (wishlist duplicate, wishlist run or watchlist scan already going),
-  ``X-Profile-Id``/``?profile_id`` scoping of wishlist, watchlist and discover.
 
-Approximated: the ``data`` field names of discover, profiles, retag, listenbrainz, cache and
-playlists (routes and statuses follow §2.3, their bodies were not recorded), and the
-catalogue, library and activity contents, which are small fixed samples.
+Approximated: the bodies of playlists, listenbrainz and cache, and the catalogue, library
+and activity contents, which are small fixed samples.
 """
 
 from __future__ import annotations
@@ -73,7 +94,11 @@ HTML_405 = (
 )
 
 PROGRESSION = ["searching", "downloading", "downloading", "post_processing", "completed"]
-"""One step per poll of /downloads; the second "downloading" is at 50 %."""
+"""One step per poll of /downloads; ``progress`` is 0 at every step but the last."""
+COMPLETED_SIZE = 30_000_000
+QUALITY_PROFILES = {1, 2}
+WATCH_SOURCES = ("spotify", "itunes", "deezer", "discogs", "musicbrainz", "amazon")
+BUBBLE_TYPES = ("artist_bubbles", "search_bubbles", "discover_downloads")
 
 CATALOGUE_TRACKS: list[JsonObject] = [
     {
@@ -91,7 +116,7 @@ CATALOGUE_TRACKS: list[JsonObject] = [
         "id": "3135553",
         "name": "One More Time",
         "artists": ["Daft Punk"],
-        "album": "Discovery",
+        "album": {"id": "302127", "name": "Discovery", "album_type": "album", "release_date": "2001-03-12"},
         "duration_ms": 320000,
         "popularity": 90,
         "preview_url": None,
@@ -150,45 +175,67 @@ CATALOGUE_ARTISTS: list[JsonObject] = [
 ]
 
 LIBRARY_ARTISTS: list[JsonObject] = [
-    {"id": 1, "name": "Aphex Twin", "genres": ["idm"], "spotify_artist_id": "6kBDZFXuLrZgHnvmPu9NsG"},
-    {"id": 2, "name": "Boards of Canada", "genres": ["idm", "ambient"], "spotify_artist_id": "2VAvhf61GgLYmC6C8anyX1"},
-    {"id": 3, "name": "Daft Punk", "genres": ["electronic", "house"], "spotify_artist_id": "4tZwfgrHOc3mvqYlEYSvnL"},
+    {"id": "1", "name": "Aphex Twin", "genres": ["idm"], "spotify_artist_id": "6kBDZFXuLrZgHnvmPu9NsG"},
+    {
+        "id": "2",
+        "name": "Boards of Canada",
+        "genres": ["idm", "ambient"],
+        "spotify_artist_id": "2VAvhf61GgLYmC6C8anyX1",
+    },
+    {"id": "3", "name": "Daft Punk", "genres": ["electronic", "house"], "spotify_artist_id": "4tZwfgrHOc3mvqYlEYSvnL"},
+    # Read from a Jellyfin library: listed, but no look-up by this id works.
+    {"id": "f3a9c2e1b7", "name": "Jellyfin Ensemble", "genres": ["jazz"], "spotify_artist_id": None},
 ]
 LIBRARY_ALBUMS: list[JsonObject] = [
-    {"id": 10, "artist_id": 3, "title": "Discovery", "year": 2001, "genres": ["house"], "track_count": 2},
-    {"id": 11, "artist_id": 2, "title": "Geogaddi", "year": 2002, "genres": ["ambient"], "track_count": 1},
-    {"id": 12, "artist_id": 1, "title": "Syro", "year": 2014, "genres": ["idm"], "track_count": 1},
+    {"id": "10", "artist_id": "3", "title": "Discovery", "year": 2001, "genres": ["house"], "track_count": 2},
+    {"id": "11", "artist_id": "2", "title": "Geogaddi", "year": 2002, "genres": ["ambient"], "track_count": 1},
+    {"id": "12", "artist_id": "1", "title": "Syro", "year": 2014, "genres": ["idm"], "track_count": 1},
 ]
 LIBRARY_TRACKS: list[JsonObject] = [
     {
-        "id": 100,
-        "album_id": 10,
-        "artist_id": 3,
+        "id": "100",
+        "album_id": "10",
+        "artist_id": "3",
         "title": "One More Time",
         "artist_name": "Daft Punk",
         "track_number": 1,
     },
-    {"id": 101, "album_id": 10, "artist_id": 3, "title": "Aerodynamic", "artist_name": "Daft Punk", "track_number": 2},
     {
-        "id": 102,
-        "album_id": 11,
-        "artist_id": 2,
+        "id": "101",
+        "album_id": "10",
+        "artist_id": "3",
+        "title": "Aerodynamic",
+        "artist_name": "Daft Punk",
+        "track_number": 2,
+    },
+    {
+        "id": "102",
+        "album_id": "11",
+        "artist_id": "2",
         "title": "Music Is Math",
         "artist_name": "Boards of Canada",
         "track_number": 1,
     },
-    {"id": 103, "album_id": 12, "artist_id": 1, "title": "minipops 67", "artist_name": "Aphex Twin", "track_number": 1},
+    {
+        "id": "103",
+        "album_id": "12",
+        "artist_id": "1",
+        "title": "minipops 67",
+        "artist_name": "Aphex Twin",
+        "track_number": 1,
+    },
 ]
 PROVIDERS = ("spotify", "musicbrainz", "itunes", "deezer", "audiodb", "tidal", "qobuz", "genius")
 WATCHLIST_FILTERS = {
-    "include_albums",
-    "include_eps",
-    "include_singles",
-    "include_live",
-    "include_remixes",
-    "include_acoustic",
-    "include_compilations",
+    "include_albums": True,
+    "include_eps": True,
+    "include_singles": True,
+    "include_live": False,
+    "include_remixes": False,
+    "include_acoustic": False,
+    "include_compilations": False,
 }
+"""The watchlist's release filters and their defaults."""
 SENSITIVE = {"spotify.client_secret", "soulseek.api_key", "plex.token", "listenbrainz.token"}
 
 
@@ -267,7 +314,8 @@ class Task:
     status: str
     track_name: str | None = None
     artist_name: str | None = None
-    album_name: str | None = None
+    album_name: Any = None
+    """A name, or the wishlist track's album object (as SoulSync 3.1.9 lists it)."""
     username: str | None = None
     filename: str | None = None
     size: int | None = None
@@ -276,7 +324,6 @@ class Task:
     step: int = 0
     slskd_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     status_change_time: float = 0.0
-    request_id: str | None = None
 
     def public(self) -> JsonObject:
         """``_serialize_download``."""
@@ -307,20 +354,25 @@ class SoulSyncServer:
         self.manual_time = 0.0
         self.rate_limit = RATE_LIMIT
         self.request_bug = True
-        self.request_task_after_polls = 1
         self.unmatched_queries: set[str] = set()
         self.catalogue_online = True
         self.slskd_configured = True
         self.advance_downloads = True
-        self.wishlist_processing = False
+        self.auto_wishlist_running = False
+        """SoulSync's own timed wishlist run: the only time ``/wishlist/process`` answers 409."""
+        self.wishlist_batch: set[str] = set()
+        """Task ids of the batch a ``/wishlist/process`` started, while any of them is unfinished."""
         self.watchlist_scanning = False
         self.keys: list[JsonObject] = []
         self.tasks: dict[str, Task] = {}
         self.music_requests: dict[str, JsonObject] = {}
         self.request_bodies: list[JsonObject] = []
-        self.pending: list[tuple[int, Task]] = []
+        self.soulseek_downloads: list[JsonObject] = []
+        """What SoulSync handed straight to the Soulseek daemon (requests): never a SoulSync task."""
         self.wishlists: dict[int, list[JsonObject]] = {}
         self.watchlists: dict[int, list[JsonObject]] = {}
+        self.bubbles: dict[str, JsonObject] = {"artist_bubbles": {"bubbles": [{"name": "idm", "count": 2}]}}
+        self._rows = 0
         self.settings: JsonObject = {
             "soulseek": {"slskd_url": "http://127.0.0.1:5030", "api_key": "slskd-secret", "search_timeout": 60},
             "spotify": {"client_id": "abc", "client_secret": "very-secret"},
@@ -328,15 +380,16 @@ class SoulSyncServer:
         }
         self.profiles: dict[int, JsonObject] = {1: {"id": 1, "name": "Admin", "is_admin": True}}
         self.retag_groups: dict[int, JsonObject] = {
-            7: {"id": 7, "album": "Discovery", "artist": "Daft Punk", "track_count": 2},
-            8: {"id": 8, "album": "Geogaddi", "artist": "Boards of Canada", "track_count": 1},
+            7: {"id": 7, "album_name": "Discovery", "artist_name": "Daft Punk", "track_count": 2},
+            8: {"id": 8, "album_name": "Geogaddi", "artist_name": "Boards of Canada", "track_count": 1},
         }
-        self.hits: list[float] = []
-        """When each rate-limited request arrived (server clock), for the limiter tests."""
+        self.hits: list[tuple[str, float]] = []
+        """``(route, time)`` of each rate-limited request (server clock), for the limiter tests."""
         self.log: list[tuple[str, str, JsonObject, JsonObject]] = []
         """``(method, path, query, headers)`` of every request that reached a route."""
-        self._window_start: float | None = None
-        self._window_count = 0
+        self.bodies: list[bytes] = []
+        """The raw body of every request that reached a route."""
+        self._windows: dict[str, tuple[float, int]] = {}
         self._seq = 0
         self._runner: web.AppRunner | None = None
         self.url = URL()
@@ -408,26 +461,21 @@ class SoulSyncServer:
         if task.status == "downloading" and task.username is None:
             task.username = "peer"
             task.filename = f"@@music\\{task.artist_name}\\{task.track_name}.flac"
-            task.size = 30_000_000
-        task.progress = 50 if task.step == 2 else 100 if task.step >= 3 else 0
+        if task.status == "completed":
+            task.progress, task.size = 1.0, COMPLETED_SIZE
         task.status_change_time = self._stamp()
-        if task.request_id and task.status == "downloading":
-            self.music_requests[task.request_id].update(status="downloading", download_id=task.slskd_id)
 
     def _tick(self) -> None:
         """One step of time for the download engine: each poll of /downloads."""
         if self.advance_downloads:
             for task in list(self.tasks.values()):
                 self._step(task)
-        still: list[tuple[int, Task]] = []
-        for polls, task in self.pending:
-            if polls <= 1:
-                task.status_change_time = self._stamp()
-                self.tasks[task.id] = task
-            else:
-                still.append((polls - 1, task))
-        self.pending = still
-        self.wishlist_processing = False
+        unfinished = {"queued", "searching", "downloading", "post_processing"}
+        self.wishlist_batch = {tid for tid in self.wishlist_batch if self.tasks[tid].status in unfinished}
+
+    def _next_row(self) -> int:
+        self._rows += 1
+        return self._rows
 
     # ------------------------------------------------------------------ middleware
 
@@ -439,14 +487,20 @@ class SoulSyncServer:
             if match_error.status == 405:
                 return web.Response(status=405, text=HTML_405, content_type="text/html")
             return web.Response(status=404, text=HTML_404, content_type="text/html")
+        if "%2f" in request.raw_path.lower():
+            # Werkzeug decodes %2F before routing: the id splits into segments no rule has.
+            return web.Response(status=405, text=HTML_405, content_type="text/html")
         now = self.clock()
-        if self._window_start is None or now - self._window_start >= RATE_WINDOW:
-            self._window_start, self._window_count = now, 0
-        self._window_count += 1
-        if self._window_count > self.rate_limit:
+        route = f"{request.method} {request.match_info.route.resource.canonical}"  # type: ignore[union-attr]
+        start, count = self._windows.get(route, (now, 0))
+        if now - start >= RATE_WINDOW:
+            start, count = now, 0
+        self._windows[route] = (start, count + 1)
+        if count + 1 > self.rate_limit:
             return error("RATE_LIMITED", "Too many requests. Please slow down.", 429)
-        self.hits.append(now)
+        self.hits.append((route, now))
         self.log.append((request.method, request.path, dict(request.query), dict(request.headers)))
+        self.bodies.append(await request.read())
         if request.path != "/api/v1/api-keys/bootstrap":
             key = None
             auth = request.headers.get("Authorization", "")
@@ -513,7 +567,7 @@ class SoulSyncServer:
             ("GET", "/discover/similar-artists", self.discover_similar),
             ("GET", "/discover/recent-releases", self.discover_recent),
             ("GET", "/discover/bubbles", self.discover_bubbles),
-            ("GET", "/discover/bubbles/{snapshot_type}", self.discover_bubbles),
+            ("GET", "/discover/bubbles/{snapshot_type}", self.discover_bubble),
             ("GET", "/profiles", self.profiles_list),
             ("POST", "/profiles", self.profile_create),
             ("GET", r"/profiles/{profile_id:\d+}", self.profile_get),
@@ -552,6 +606,7 @@ class SoulSyncServer:
 
     async def system_stats(self, request: web.Request) -> web.Response:
         active = sum(1 for t in self.tasks.values() if t.status in ("downloading", "queued", "searching"))
+        # "active" counts SoulSync's tasks only: what /request handed to the Soulseek daemon is not there.
         return envelope(
             {
                 "library": {
@@ -627,9 +682,8 @@ class SoulSyncServer:
     async def cancel_all(self, request: web.Request) -> web.Response:
         if not self.slskd_configured:
             return error("NOT_AVAILABLE", "Soulseek client not configured.", 503)
-        for task in self.tasks.values():
-            if task.status not in ("completed", "failed", "not_found", "cancelled"):
-                task.status, task.status_change_time = "cancelled", self._stamp()
+        # Cancels and clears the Soulseek daemon's downloads; SoulSync's own task list is untouched.
+        self.soulseek_downloads.clear()
         return envelope({"message": "All downloads cancelled and cleared."})
 
     # ------------------------------------------------------------------ request
@@ -653,15 +707,10 @@ class SoulSyncServer:
         if query in self.unmatched_queries:
             record.update(status="not_found", error="No match found", completed_at="2026-03-03T12:00:00")
         else:
-            artist, _, title = query.partition(" - ")
-            task = Task(
-                id=str(uuid.uuid4()),
-                status="searching",
-                track_name=title or artist,
-                artist_name=artist if title else None,
-                request_id=request_id,
-            )
-            self.pending.append((self.request_task_after_polls, task))
+            # Handed to the Soulseek daemon as is: no SoulSync task, the record stops at "downloading".
+            filename = f"@@music\\{query}.flac"
+            self.soulseek_downloads.append({"username": "peer", "filename": filename})
+            record.update(status="downloading", download_id=filename, completed_at="2026-03-03T12:00:00")
         if self.request_bug:
             # 3.1.9: `return api_success({...}), 202` nests a tuple; Flask raises TypeError after queuing.
             return error("INTERNAL_ERROR", "An unexpected error occurred.", 500)
@@ -675,6 +724,32 @@ class SoulSyncServer:
 
     # ------------------------------------------------------------------ wishlist
 
+    @staticmethod
+    def _wishlist_item(entry: JsonObject) -> JsonObject:
+        """``serialize_wishlist_track``."""
+        track = entry["track_data"]
+        album = track.get("album")
+        artists = track.get("artists") or []
+        return {
+            "id": entry["id"],
+            "track_id": entry["track_id"],
+            "spotify_track_id": None,
+            "track_name": track.get("name", "Unknown"),
+            "artist_name": ", ".join(a.get("name", "") if isinstance(a, dict) else str(a) for a in artists),
+            "album_name": album.get("name") if isinstance(album, dict) else None,
+            "track_data": track,
+            "spotify_data": track,
+            "provider": track.get("provider"),
+            "failure_reason": entry["failure_reason"],
+            "retry_count": 0,
+            "last_attempted": None,
+            "date_added": "2026-03-03T12:00:00",
+            "source_type": entry["source_type"],
+            "source_info": None,
+            "profile_id": entry["profile_id"],
+            "quality_profile_id": entry["quality_profile_id"],
+        }
+
     async def wishlist(self, request: web.Request) -> web.Response:
         page, limit = page_args(request)
         category = request.query.get("category")
@@ -682,88 +757,117 @@ class SoulSyncServer:
         if category in ("singles", "albums"):
             tracks = [t for t in tracks if t["category"] == category]
         chunk = tracks[(page - 1) * limit : page * limit]
-        return envelope({"tracks": [only_fields(t, request) for t in chunk]}, pagination(page, limit, len(tracks)))
+        items = [only_fields(self._wishlist_item(t), request) for t in chunk]
+        return envelope({"tracks": items}, pagination(page, limit, len(tracks)))
 
     async def wishlist_add(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         track = body.get("track_data") or body.get("spotify_track_data")
-        if not track:
+        if not track or not isinstance(track, dict):
             return error("BAD_REQUEST", "Missing 'track_data' in body.", 400)
+        quality = body.get("quality_profile_id")
+        if quality is not None and quality not in QUALITY_PROFILES:
+            return error("BAD_REQUEST", "Unknown quality_profile_id.", 400)
+        profile = profile_of(request)
         album = track.get("album")
-        entry = {
-            "id": str(track.get("id", "")),
-            "name": track.get("name"),
-            "artists": track.get("artists", []),
-            "album": album,
-            "failure_reason": body.get("failure_reason", "Added via API"),
-            "source_type": body.get("source_type", "api"),
-            "category": "albums" if isinstance(album, dict) and album.get("album_type") == "album" else "singles",
-        }
-        tracks = self.wishlists.setdefault(profile_of(request), [])
-        for index, existing in enumerate(tracks):
-            if existing["id"] == entry["id"]:
-                if existing == entry:
-                    return error("CONFLICT", "Track may already be in wishlist.", 409)
-                tracks[index] = entry
-                return envelope({"message": "Track updated in wishlist."})
-        tracks.append(entry)
-        return envelope({"message": "Track added to wishlist."}, status=201)
+        tracks = self.wishlists.setdefault(profile, [])
+        existing = next((t for t in tracks if t["track_id"] == str(track.get("id", ""))), None)
+        entry = existing or {"id": self._next_row(), "track_id": str(track.get("id", "")), "profile_id": profile}
+        entry.update(
+            track_data=track,
+            failure_reason=body.get("failure_reason", "Added via API"),
+            source_type=body.get("source_type", "api"),
+            quality_profile_id=quality if quality is not None else entry.get("quality_profile_id", 1),
+            category="albums" if isinstance(album, dict) and album.get("album_type") == "album" else "singles",
+        )
+        created = existing is None
+        if created:
+            tracks.append(entry)
+        message = "Track added to wishlist." if created else "Track already on the wishlist; entry updated."
+        data = {"message": message, "created": created, "track": self._wishlist_item(entry)}
+        return envelope(data, status=201 if created else 200)
 
     async def wishlist_remove(self, request: web.Request) -> web.Response:
         tracks = self.wishlists.get(profile_of(request), [])
         wanted = request.match_info["track_id"]
         for entry in tracks:
-            if entry["id"] == wanted:
+            if entry["track_id"] == wanted:
                 tracks.remove(entry)
                 return envelope({"message": "Track removed from wishlist."})
         return error("NOT_FOUND", "Track not found in wishlist.", 404)
 
     async def wishlist_process(self, request: web.Request) -> web.Response:
-        if self.wishlist_processing:
+        if self.auto_wishlist_running:
             return error("CONFLICT", "Wishlist processing is already running.", 409)
-        self.wishlist_processing = True
+        answer = envelope({"message": "Wishlist processing started."})
+        try:
+            # The UI handler behind this route reads the body with a strict get_json(): no JSON, a 415
+            # that only SoulSync's log shows, while the route has already answered 200.
+            await request.json()
+        except ValueError:
+            return answer
+        if self.wishlist_batch:
+            return answer  # the batch started earlier still runs: SoulSync ignores this one
         for entry in self.wishlists.get(profile_of(request), []):
-            names = [a.get("name") if isinstance(a, dict) else a for a in entry["artists"]]
-            task = self.add_task("queued", album_name=None)
-            task.track_name, task.artist_name = entry["name"], ", ".join(str(n) for n in names)
-        return envelope({"message": "Wishlist processing started."})
-
-    # ------------------------------------------------------------------ watchlist
+            track = entry["track_data"]
+            names = [a.get("name") if isinstance(a, dict) else a for a in track.get("artists") or []]
+            task = self.add_task("searching", album_name=track.get("album"))
+            task.track_name, task.artist_name = track.get("name"), ", ".join(str(n) for n in names)
+            self.wishlist_batch.add(task.id)
+        return answer
 
     async def watchlist(self, request: web.Request) -> web.Response:
         artists = self.watchlists.get(profile_of(request), [])
         return envelope({"artists": [only_fields(a, request) for a in artists]})
+
+    @staticmethod
+    def _watched(artist: JsonObject, artist_id: str) -> bool:
+        """``artist_id_match_sql``: an id matches any provider column."""
+        return any(artist[f"{source}_artist_id"] == artist_id for source in WATCH_SOURCES)
 
     async def watchlist_add(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         artist_id, name = body.get("artist_id"), body.get("artist_name")
         if not artist_id or not name:
             return error("BAD_REQUEST", "Missing 'artist_id' or 'artist_name'.", 400)
+        source = body.get("source")
+        if source is None:
+            source = "itunes" if str(artist_id).isdigit() else "spotify"  # the legacy guess
+        elif source not in WATCH_SOURCES:
+            return error("BAD_REQUEST", f"Unknown source. Supported: {', '.join(sorted(WATCH_SOURCES))}.", 400)
+        quality = body.get("quality_profile_id")
+        if quality is not None and quality not in QUALITY_PROFILES:
+            return error("BAD_REQUEST", "Unknown quality_profile_id.", 400)
         artists = self.watchlists.setdefault(profile_of(request), [])
-        if not any(a["artist_id"] == artist_id for a in artists):
-            artists.append(
-                {"artist_id": artist_id, "artist_name": name, **dict.fromkeys(sorted(WATCHLIST_FILTERS), True)}
-            )
+        if not any(self._watched(a, str(artist_id)) for a in artists):
+            artist: JsonObject = {"id": self._next_row(), "source": source}
+            artist.update({f"{s}_artist_id": str(artist_id) if s == source else None for s in WATCH_SOURCES})
+            artist.update(artist_name=name, profile_id=profile_of(request), quality_profile_id=quality)
+            artists.append({**artist, **WATCHLIST_FILTERS})
         return envelope({"message": f"Added {name} to watchlist."}, status=201)
 
     async def watchlist_remove(self, request: web.Request) -> web.Response:
         artists = self.watchlists.get(profile_of(request), [])
         for artist in artists:
-            if artist["artist_id"] == request.match_info["artist_id"]:
+            if self._watched(artist, request.match_info["artist_id"]):
                 artists.remove(artist)
                 return envelope({"message": "Artist removed from watchlist."})
         return error("NOT_FOUND", "Artist not found in watchlist.", 404)
 
     async def watchlist_update(self, request: web.Request) -> web.Response:
         body = await json_body(request)
-        updates = {k: v for k, v in body.items() if k in WATCHLIST_FILTERS}
+        updates: JsonObject = {k: v for k, v in body.items() if k in WATCHLIST_FILTERS}
+        if "quality_profile_id" in body:
+            if body["quality_profile_id"] not in QUALITY_PROFILES:
+                return error("BAD_REQUEST", "Unknown quality_profile_id.", 400)
+            updates["quality_profile_id"] = body["quality_profile_id"]
         if not updates:
-            allowed = ", ".join(sorted(WATCHLIST_FILTERS))
-            return error("BAD_REQUEST", f"No valid filter fields provided. Allowed: {allowed}", 400)
+            allowed = ", ".join(sorted({*WATCHLIST_FILTERS, "quality_profile_id"}))
+            return error("BAD_REQUEST", f"No valid fields provided. Allowed: {allowed}", 400)
         for artist in self.watchlists.get(profile_of(request), []):
-            if artist["artist_id"] == request.match_info["artist_id"]:
-                artist.update({k: bool(v) for k, v in updates.items()})
-                return envelope({"message": "Watchlist filters updated.", "updated": updates})
+            if self._watched(artist, request.match_info["artist_id"]):
+                artist.update(updates)
+                return envelope({"message": "Watchlist settings updated.", "updated": updates})
         return error("NOT_FOUND", "Artist not found in watchlist.", 404)
 
     async def watchlist_scan(self, request: web.Request) -> web.Response:
@@ -775,9 +879,10 @@ class SoulSyncServer:
     # ------------------------------------------------------------------ library
 
     @staticmethod
-    def _int_id(request: web.Request, name: str) -> int | None:
+    def _int_id(request: web.Request, name: str) -> str | None:
+        """``int(id)`` as the route does: library ids are numeric strings, anything else a 400."""
         try:
-            return int(request.match_info[name])
+            return str(int(request.match_info[name]))
         except ValueError:
             return None
 
@@ -785,7 +890,9 @@ class SoulSyncServer:
         page, limit = page_args(request)
         search = request.query.get("search", "").lower()
         letter = request.query.get("letter", "all").lower()
-        watched_ids = {a["artist_id"] for a in self.watchlists.get(profile_of(request), [])}
+        watched_ids = {
+            a[f"{source}_artist_id"] for a in self.watchlists.get(profile_of(request), []) for source in WATCH_SOURCES
+        } - {None}
         watch = request.query.get("watchlist", "all")
         artists = [a for a in LIBRARY_ARTISTS if search in a["name"].lower()]
         if letter == "#":
@@ -823,7 +930,7 @@ class SoulSyncServer:
                     wanted = int(value)
                 except ValueError:
                     return error("BAD_REQUEST", f"{name} must be an integer.", 400)
-                albums = [a for a in albums if a[name] == wanted]
+                albums = [a for a in albums if int(a[name]) == wanted]
         chunk = albums[(page - 1) * limit : page * limit]
         return envelope({"albums": chunk}, pagination(page, limit, len(albums)))
 
@@ -938,7 +1045,9 @@ class SoulSyncServer:
         return out
 
     async def get_settings(self, request: web.Request) -> web.Response:
-        return envelope({"settings": self._redacted(self.settings)})
+        # 3.1.9 lists the stored keys with their hashes among the settings.
+        keys = [{f: k[f] for f in ("id", "label", "key_hash", "key_prefix", "created_at")} for k in self.keys]
+        return envelope({"settings": {**self._redacted(self.settings), "api_keys": keys}})
 
     async def patch_settings(self, request: web.Request) -> web.Response:
         body = await json_body(request)
@@ -984,7 +1093,13 @@ class SoulSyncServer:
     # ------------------------------------------------------------------ discover (bodies approximated)
 
     async def discover_pool(self, request: web.Request) -> web.Response:
-        return envelope({"tracks": CATALOGUE_TRACKS[:2], "profile_id": profile_of(request)})
+        page, limit = page_args(request, default_limit=100, max_limit=500)
+        source = request.query.get("source")
+        if source and source not in ("spotify", "itunes"):
+            return error("BAD_REQUEST", "source must be 'spotify' or 'itunes'.", 400)
+        tracks = CATALOGUE_TRACKS
+        chunk = tracks[(page - 1) * limit : page * limit]
+        return envelope({"tracks": chunk}, pagination(page, limit, len(tracks)))
 
     async def discover_pool_metadata(self, request: web.Request) -> web.Response:
         return envelope({"last_populated": "2026-03-03T12:00:00", "track_count": 2, "profile_id": profile_of(request)})
@@ -996,11 +1111,15 @@ class SoulSyncServer:
         return envelope({"releases": CATALOGUE_ALBUMS[:1]})
 
     async def discover_bubbles(self, request: web.Request) -> web.Response:
-        snapshot = request.match_info.get("snapshot_type")
-        if snapshot is not None and snapshot not in ("genre", "decade"):
-            return error("NOT_FOUND", f"No bubble snapshot of type {snapshot}.", 404)
-        bubbles = [{"type": snapshot or "genre", "label": "idm", "count": 2}]
-        return envelope({"bubbles": bubbles, "snapshot_type": snapshot})
+        return envelope({"snapshots": {kind: self.bubbles.get(kind) for kind in BUBBLE_TYPES}})
+
+    async def discover_bubble(self, request: web.Request) -> web.Response:
+        kind = request.match_info["snapshot_type"]
+        if kind not in BUBBLE_TYPES:
+            return error("BAD_REQUEST", f"type must be one of: {', '.join(BUBBLE_TYPES)}", 400)
+        if kind not in self.bubbles:
+            return error("NOT_FOUND", f"No '{kind}' snapshot found.", 404)
+        return envelope({"snapshot": self.bubbles[kind]})
 
     # ------------------------------------------------------------------ profiles (bodies approximated)
 
@@ -1034,7 +1153,7 @@ class SoulSyncServer:
     async def profile_delete(self, request: web.Request) -> web.Response:
         profile_id = int(request.match_info["profile_id"])
         if profile_id == 1:
-            return error("BAD_REQUEST", "The admin profile cannot be deleted.", 400)
+            return error("FORBIDDEN", "Cannot delete the default admin profile.", 403)
         if self.profiles.pop(profile_id, None) is None:
             return error("NOT_FOUND", "Profile not found.", 404)
         return envelope({"message": "Profile deleted."})
@@ -1045,9 +1164,8 @@ class SoulSyncServer:
         return envelope({"groups": list(self.retag_groups.values())})
 
     async def retag_clear(self, request: web.Request) -> web.Response:
-        count = len(self.retag_groups)
-        self.retag_groups.clear()
-        return envelope({"message": "Retag groups cleared.", "deleted": count})
+        # 3.1.9: this route fails on every call and clears nothing.
+        return error("RETAG_ERROR", "'MusicDatabase' object has no attribute 'clear_all_retag_groups'", 500)
 
     async def retag_get(self, request: web.Request) -> web.Response:
         group = self.retag_groups.get(int(request.match_info["group_id"]))
@@ -1056,13 +1174,18 @@ class SoulSyncServer:
         return envelope({"group": group, "tracks": []})
 
     async def retag_delete(self, request: web.Request) -> web.Response:
-        if self.retag_groups.pop(int(request.match_info["group_id"]), None) is None:
-            return error("NOT_FOUND", "Retag group not found.", 404)
-        return envelope({"message": "Retag group deleted."})
+        group_id = int(request.match_info["group_id"])
+        self.retag_groups.pop(group_id, None)  # an unknown group is "deleted" too
+        return envelope({"message": f"Retag group {group_id} deleted."})
 
     async def retag_stats(self, request: web.Request) -> web.Response:
+        groups = self.retag_groups.values()
         return envelope(
-            {"groups": len(self.retag_groups), "tracks": sum(g["track_count"] for g in self.retag_groups.values())}
+            {
+                "groups": len(groups),
+                "tracks": sum(g["track_count"] for g in groups),
+                "artists": len({g["artist_name"] for g in groups}),
+            }
         )
 
     async def lb_playlists(self, request: web.Request) -> web.Response:

@@ -1,13 +1,22 @@
-"""The unified backend over the conformance server: search, enqueue (and the 3.1.9 bug), cancel, status."""
+"""The unified backend over the conformance server: search, enqueue (tracked or honestly not), cancel, status."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import pytest
 
-from peerdeck import ALL, Credentials, EnqueueOptions, Magnet, SearchHit, TextRequest, TransferState, create_backend
+from peerdeck import (
+    ALL,
+    Credentials,
+    Enqueued,
+    EnqueueOptions,
+    Magnet,
+    SearchHit,
+    TextRequest,
+    TransferState,
+    create_backend,
+)
 from peerdeck.backend import Backend
 from peerdeck.exceptions import (
     PeerdeckInputError,
@@ -86,33 +95,23 @@ async def test_search_needs_text(backend: SoulSyncBackend) -> None:
         [hit async for hit in backend.search(" ")]
 
 
-async def test_enqueue_survives_the_request_500_bug(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
-    assert server.request_bug
-    ids = await backend.enqueue(TextRequest("Daft Punk - One More Time"))
-    assert len(ids) == 1
-    task = server.tasks[ids[0]]
-    assert (task.artist_name, task.track_name) == ("Daft Punk", "One More Time")
-    assert downloads_polls(server) == 2  # the snapshot before, then one look after
-
-
-async def test_enqueue_waits_boundedly_for_a_late_task(
-    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
+@pytest.mark.parametrize("bug", [True, False])
+async def test_a_text_request_is_reported_untracked_at_once(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock, bug: bool
 ) -> None:
-    server.request_task_after_polls = 3
-    ids = await backend.enqueue(TextRequest("Boards of Canada - Roygbiv"))
-    assert len(ids) == 1
-    assert clock.slept == [2.0, 2.0]
-
-
-async def test_enqueue_gives_up_quietly_when_no_task_appears(
-    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
-) -> None:
-    server.unmatched_queries.add("Nobody - Nothing")
-    with caplog.at_level(logging.WARNING, logger="peerdeck.soulsync.backend"):
-        ids = await backend.enqueue(TextRequest("Nobody - Nothing"))
-    assert ids == []
-    assert sum(clock.slept) == 20.0
-    assert "3.1.9" in caplog.text
+    """SoulSync hands a /request straight to the Soulseek daemon: no task will ever be listed."""
+    server.request_bug = bug  # 3.1.9 answers 500 although it took the job; a fixed one 202
+    result = await backend.enqueue(TextRequest("Daft Punk - One More Time"))
+    assert isinstance(result, Enqueued)
+    assert result == []
+    assert result.untracked
+    assert result.notice is not None and "straight to the Soulseek daemon" in result.notice
+    assert "not trackable through SoulSync" in result.notice
+    assert clock.slept == []  # no wait for a task that cannot come
+    assert downloads_polls(server) == 0
+    assert [d["filename"] for d in server.soulseek_downloads] == ["@@music\\Daft Punk - One More Time.flac"]
+    assert server.tasks == {}
+    assert await backend.transfers() == []
 
 
 async def test_enqueue_raises_other_server_errors(backend: SoulSyncBackend) -> None:
@@ -125,38 +124,76 @@ async def test_enqueue_raises_other_server_errors(backend: SoulSyncBackend) -> N
     assert err.value.code == "DOWNLOAD_ERROR"
 
 
-async def test_enqueue_on_a_fixed_soulsync_skips_the_snapshot(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
-    server.request_bug = False
-    assert await backend.enqueue(TextRequest("Daft Punk - One More Time")) == []
-    assert downloads_polls(server) == 1
-    assert await backend.enqueue(TextRequest("Daft Punk - Around the World")) == []
-    assert downloads_polls(server) == 1
-    assert len(server.music_requests) == 2
-
-
-async def test_enqueue_a_track_hit_sends_a_request(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
+async def test_a_track_hit_goes_through_the_wishlist_and_is_tracked(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
+) -> None:
     hit = await anext(backend.search("Around the World", limit=1))
     ids = await backend.enqueue(hit)
+    assert isinstance(ids, Enqueued) and ids.notice is None and not ids.untracked
     assert len(ids) == 1
-    assert [r["query"] for r in server.music_requests.values()] == ["Daft Punk - Around the World"]
+    task = server.tasks[ids[0]]
+    assert (task.artist_name, task.track_name) == ("Daft Punk", "Around the World")
+    assert [t["track_id"] for t in server.wishlists[1]] == ["3135556"]
+    processing = [body for entry, body in zip(server.log, server.bodies, strict=True) if entry[1].endswith("/process")]
+    assert processing == [b"{}"]  # without a JSON body SoulSync answers 200 and starts nothing
+    assert server.request_bodies == []
+    assert clock.slept == []  # the batch's tasks appear at once
 
 
-async def test_enqueue_a_track_hit_through_the_wishlist(server: SoulSyncServer, api_key: str, clock: FakeClock) -> None:
+async def test_a_track_hit_as_a_request_is_untracked(server: SoulSyncServer, api_key: str, clock: FakeClock) -> None:
     backend = SoulSyncBackend(
-        str(server.url), Credentials(api_key=api_key), rate_limiter=limiter(clock), track_enqueue="wishlist"
+        str(server.url), Credentials(api_key=api_key), rate_limiter=limiter(clock), track_enqueue="request"
     )
     try:
-        hit = await anext(backend.search("One More Time", limit=1))
-        assert await backend.enqueue(hit) == []
-        assert await backend.enqueue(hit) == []  # duplicate and running run are both fine
-        assert [t["name"] for t in server.wishlists[1]] == ["One More Time"]
-        processing = [e for e in server.log if e[1] == "/api/v1/wishlist/process"]
-        assert len(processing) == 2
-        assert [t.track_name for t in server.tasks.values()] == ["One More Time"]
-        with pytest.raises(PeerdeckInputError):
-            await backend.enqueue(SearchHit(id="track:1", title="bare"))
+        hit = await anext(backend.search("Around the World", limit=1))
+        result = await backend.enqueue(hit)
+        assert isinstance(result, Enqueued) and result.untracked and result == []
+        assert [r["query"] for r in server.music_requests.values()] == ["Daft Punk - Around the World"]
     finally:
         await backend.close()
+
+
+async def test_a_hit_during_a_running_batch_stays_on_the_wishlist(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
+) -> None:
+    first = await anext(backend.search("Around the World", limit=1))
+    second = await anext(backend.search("Roygbiv", limit=1))
+    assert len(await backend.enqueue(first)) == 1
+    result = await backend.enqueue(second)  # SoulSync answers 200 and ignores it while the batch runs
+    assert isinstance(result, Enqueued) and result == [] and not result.untracked
+    assert result.notice is not None and "on SoulSync's wishlist" in result.notice
+    assert sum(clock.slept) == backend.confirm_timeout  # looked, boundedly
+    assert [t["track_id"] for t in server.wishlists[1]] == ["3135556", "1109731"]
+    assert [t.track_name for t in server.tasks.values()] == ["Around the World"]
+
+
+async def test_a_hit_during_the_automatic_run(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
+    server.auto_wishlist_running = True
+    hit = await anext(backend.search("Roygbiv", limit=1))
+    result = await backend.enqueue(hit)
+    assert isinstance(result, Enqueued) and result == []
+    assert result.notice is not None and "later wishlist run" in result.notice
+    assert [t["name"] for t in (entry["track_data"] for entry in server.wishlists[1])] == ["Roygbiv"]
+    with pytest.raises(PeerdeckInputError):
+        await backend.enqueue(SearchHit(id="track:1", title="bare"))
+
+
+async def test_process_wishlist_reports_what_really_started(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
+) -> None:
+    empty = await backend.process_wishlist()
+    assert empty == [] and empty.notice is not None and "empty" in empty.notice
+    assert not any(entry[1].endswith("/process") for entry in server.log)
+    for query in ("Around the World", "Roygbiv"):
+        hit = await anext(backend.search(query, limit=1))
+        await backend.client.add_to_wishlist(hit.raw)
+    started = await backend.process_wishlist()
+    assert sorted(server.tasks[t].track_name or "" for t in started) == ["Around the World", "Roygbiv"]
+    again = await backend.process_wishlist()  # 200 again, and nothing happens while the batch runs
+    assert again == [] and again.notice is not None and "no new download task" in again.notice
+    server.auto_wishlist_running = True
+    running = await backend.process_wishlist()
+    assert running == [] and running.notice is not None and "automatic wishlist run" in running.notice
 
 
 @pytest.mark.parametrize("kind", ["album", "artist"])
@@ -184,11 +221,17 @@ async def test_pause_and_resume_say_what_to_do_instead(backend: SoulSyncBackend)
         await backend.resume(["x"])
 
 
-async def test_remove_all_cancels_everything(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
+async def test_remove_all_clears_the_soulseek_daemon_not_soulsync(
+    backend: SoulSyncBackend, server: SoulSyncServer
+) -> None:
     server.advance_downloads = False
     tasks = [server.add_task("downloading", username="peer") for _ in range(2)]
+    await backend.enqueue(TextRequest("Daft Punk - One More Time"))
+    assert len(server.soulseek_downloads) == 1
     await backend.remove(ALL)
-    assert [t.status for t in tasks] == ["cancelled", "cancelled"]
+    assert server.soulseek_downloads == []
+    assert [t.status for t in tasks] == ["downloading", "downloading"]  # SoulSync's own list is untouched
+    assert {t.state for t in await backend.transfers()} == {TransferState.ACTIVE}
 
 
 async def test_remove_one_explains_the_cancel_mismatch(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
@@ -239,31 +282,34 @@ async def test_status_does_not_trust_the_services_flags(backend: SoulSyncBackend
     assert "soulseek" not in {k for k in status.extra if k != "reported_services"}
 
 
-async def test_update_follows_a_request_to_completion_once(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
+async def test_update_follows_a_wishlist_download_to_completion_once(
+    backend: SoulSyncBackend, server: SoulSyncServer
+) -> None:
     await backend.update()
-    ids = await backend.enqueue(TextRequest("Daft Punk - One More Time"))
+    hit = await anext(backend.search("One More Time", limit=1))
+    ids = await backend.enqueue(hit)
     seen: list[tuple[TransferEventKind, TransferState]] = []
     states = []
     for _ in range(6):
         update = await backend.update()
         transfer = update.transfers[ids[0]]
-        states.append((transfer.state, transfer.progress))
+        states.append((transfer.state, transfer.progress, transfer.progress_known, transfer.size))
         seen.extend((e.kind, e.transfer.state) for e in update.events)
-    assert states[:5] == [
-        (TransferState.ACTIVE, 0.0),
-        (TransferState.ACTIVE, 0.5),
-        (TransferState.ACTIVE, 0.99),  # downloaded, still being tagged and moved: not done yet
-        (TransferState.COMPLETED, 1.0),
-        (TransferState.COMPLETED, 1.0),
+    # SoulSync lists progress 0 and no size until the task is completed: unknown, not 0 %.
+    assert states[:4] == [
+        (TransferState.ACTIVE, 0.0, False, None),  # downloading
+        (TransferState.ACTIVE, 0.0, False, None),  # post_processing
+        (TransferState.COMPLETED, 1.0, True, 30_000_000),
+        (TransferState.COMPLETED, 1.0, True, 30_000_000),
     ]
     completed = [index for index, (kind, _) in enumerate(seen) if kind is TransferEventKind.COMPLETED]
     assert len(completed) == 1
-    assert seen[completed[0]][1] is TransferState.COMPLETED
     assert (TransferEventKind.ADDED, TransferState.ACTIVE) in seen
     done = (await backend.transfers())[0]
     assert done.name == "Daft Punk - One More Time"
+    assert done.raw["album_name"]["name"] == "Discovery"  # 3.1.9 lists the album object here
     assert done.completed_at is not None
-    assert done.size == 30_000_000
+    assert done.done_bytes == 30_000_000
 
 
 async def test_events_come_from_polling(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
@@ -298,15 +344,36 @@ def test_state_mapping(status: str, state: TransferState) -> None:
 def test_transfer_names_and_times() -> None:
     by_file = to_transfer(DownloadTask(id="t", status="completed", filename="@@music\\Artist\\song.flac"))
     assert by_file.name == "song.flac"
-    assert by_file.progress == 1.0
+    assert (by_file.progress, by_file.progress_known) == (1.0, True)
     assert by_file.completed_at is None
-    sized = to_transfer(DownloadTask(id="t", status="post_processing", progress=100, size=1000))
-    assert (sized.progress, sized.done_bytes) == (0.99, 1000)
     iso = to_transfer(DownloadTask(id="t", status="completed", status_change_time="2026-03-03T12:00:00"))
     assert iso.completed_at is not None and iso.completed_at.tzinfo is not None
     assert to_transfer(DownloadTask(id="bare", status="queued")).name == "bare"
     assert to_transfer(DownloadTask(id="t", status="queued", track_name="Solo")).name == "Solo"
     assert to_transfer(DownloadTask(id="t", status="completed", status_change_time="yesterday")).completed_at is None
+
+
+def test_progress_is_unknown_until_completed_never_made_up() -> None:
+    listed = to_transfer(DownloadTask(id="t", status="post_processing", progress=0, size=None))
+    assert (listed.progress, listed.progress_known, listed.done_bytes) == (0.0, False, None)
+    # A percentage a later SoulSync might list is taken, but not as done before "completed".
+    later = to_transfer(DownloadTask(id="t", status="post_processing", progress=100, size=1000))
+    assert (later.progress, later.progress_known, later.done_bytes) == (0.99, True, None)
+    halfway = to_transfer(DownloadTask(id="t", status="downloading", progress=50))
+    assert (halfway.progress, halfway.progress_known) == (0.5, True)
+
+
+@pytest.mark.parametrize(
+    ("album", "name"),
+    [
+        ("Discovery", "Discovery"),
+        ({"album_type": "album", "name": "Discovery", "id": "302127"}, "Discovery"),
+        (None, None),
+    ],
+)
+def test_album_name_is_a_string_or_an_object(album: object, name: str | None) -> None:
+    task = DownloadTask.from_json({"id": "t", "status": "searching", "album_name": album})
+    assert task.album_name == name
 
 
 def test_search_hits_read_every_artist_shape() -> None:

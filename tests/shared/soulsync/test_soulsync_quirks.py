@@ -1,4 +1,4 @@
-"""SoulSync's documented behaviour: auth, bootstrap, envelope errors, HTML 404, the 60/min limit."""
+"""SoulSync's behaviour: auth, bootstrap, envelope errors, HTML 404, the 60/min limit of each route."""
 
 from __future__ import annotations
 
@@ -118,6 +118,38 @@ async def test_server_429_has_the_exact_body_and_no_retry_after(server: SoulSync
         assert not any(h.startswith("X-RateLimit") for h in response.headers)
 
 
+async def test_the_server_counts_each_route_on_its_own(server: SoulSyncServer, api_key: str, clock: FakeClock) -> None:
+    """60 calls to /system/status: the 61st gets 429 while other routes still answer, for a minute."""
+    async with SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=RateLimiter(10_000)) as client:
+        for _ in range(60):
+            await client.system_status()
+            clock.now += 0.5
+        with pytest.raises(PeerdeckRateLimitedError):
+            await client.system_status()
+        await client.downloads()
+        await client.search_tracks("Daft Punk")
+        await client.library_artist(3)
+        await client.library_artist(2)  # one route, whatever the id
+        with pytest.raises(SoulSyncForbiddenError):
+            await client.bootstrap_api_key()
+        clock.now = 59.9  # the window opened with the first call at 0 s
+        with pytest.raises(PeerdeckRateLimitedError):
+            await client.system_status()
+        clock.now = 60.0
+        await client.system_status()
+    routes = {route for route, _ in server.hits}
+    assert "GET /api/v1/library/artists/{artist_id}" in routes
+    assert sum(1 for route, _ in server.hits if route.endswith("{artist_id}")) == 2
+
+
+async def test_unknown_routes_are_not_limited(client: SoulSyncClient, server: SoulSyncServer) -> None:
+    server.rate_limit = 0
+    with pytest.raises(PeerdeckNotSupportedError, match="HTML 404"):
+        await client.call("GET", "no/such/route")
+    with pytest.raises(PeerdeckRateLimitedError):
+        await client.system_status()
+
+
 async def test_429_becomes_rate_limited_with_a_minute_to_wait(server: SoulSyncServer, api_key: str) -> None:
     unlimited = RateLimiter(10_000)
     async with SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=unlimited) as client:
@@ -139,18 +171,34 @@ async def test_unauthenticated_requests_count_too(server: SoulSyncServer, clock:
             await client.system_status()
 
 
-async def test_limiter_keeps_a_busy_client_under_the_limit(
+def busiest_minute(times: list[float]) -> int:
+    return max(sum(1 for t in times if start <= t < start + 60.0) for start in times)
+
+
+async def test_limiter_keeps_a_busy_client_under_every_route_limit(
     server: SoulSyncServer, api_key: str, clock: FakeClock
 ) -> None:
-    """150 calls through the default limiter on the clock the server counts with: never a 429."""
+    """150 rounds of three routes through the default limiter, on the server's clock: never a 429."""
     async with SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=limiter(clock)) as client:
         for _ in range(150):
             await client.system_status()
-    assert len(server.hits) == 150
-    assert clock.now >= 120.0  # 150 calls at 55 a minute need two full waits
-    for index, start in enumerate(server.hits):
-        in_window = [t for t in server.hits[index:] if t < start + 60.0]
-        assert len(in_window) <= 60
+            await client.system_stats()
+            await client.library_artist(3)
+    assert len(server.hits) == 450
+    assert clock.now >= 120.0  # 150 calls a route at 55 a minute need two full waits
+    for route in {route for route, _ in server.hits}:
+        assert busiest_minute([t for r, t in server.hits if r == route]) <= 55
+
+
+async def test_a_busy_route_does_not_hold_up_the_others(server: SoulSyncServer, api_key: str, clock: FakeClock) -> None:
+    async with SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=limiter(clock)) as client:
+        for _ in range(55):
+            await client.system_status()
+        await client.downloads()
+        await client.system_stats()
+        assert clock.slept == []
+        await client.system_status()
+    assert clock.slept == [60.0]
 
 
 async def test_one_limiter_shared_by_two_clients(server: SoulSyncServer, api_key: str, clock: FakeClock) -> None:
@@ -163,4 +211,4 @@ async def test_one_limiter_shared_by_two_clients(server: SoulSyncServer, api_key
             await first.system_status()
             await second.system_status()
     assert clock.slept == [60.0]
-    assert server.hits.count(0.0) == 10
+    assert [t for _, t in server.hits].count(0.0) == 10

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from peerdeck.soulsync import RateLimiter
+from peerdeck.soulsync.ratelimit import route_key
 
 from .conftest import FakeClock
 
@@ -58,6 +59,55 @@ async def test_concurrent_callers_are_served_in_order(clock: FakeClock) -> None:
 
     await asyncio.gather(*(call(n) for n in range(5)))
     assert order == [(0, 0.0), (1, 0.0), (2, 10.0), (3, 10.0), (4, 20.0)]
+
+
+async def test_each_key_has_its_own_budget(clock: FakeClock) -> None:
+    limiter = make(clock, max_calls=2, period=10.0)
+    for key in ("GET system/status", "GET system/status", "GET downloads", "GET downloads", ""):
+        await limiter.acquire(key)
+    assert clock.slept == []
+    assert limiter.delay("GET system/status") == 10.0
+    assert limiter.delay("POST request") == 0.0
+
+
+async def test_a_waiting_key_does_not_block_another(clock: FakeClock) -> None:
+    released = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        await released.wait()
+        clock.now += seconds
+
+    limiter = RateLimiter(1, 10.0, clock=clock, sleep=sleep)
+    await limiter.acquire("a")
+    waiting = asyncio.create_task(limiter.acquire("a"))
+    await asyncio.sleep(0)  # the second "a" now waits for its window, holding the lock of "a"
+    await asyncio.wait_for(limiter.acquire("b"), 5.0)  # "b" is not held up (the bound only guards a hang)
+    assert not waiting.done()
+    released.set()
+    await waiting
+    assert clock.now == 10.0
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "key"),
+    [
+        ("get", "system/status", "GET system/status"),
+        ("GET", "/library/artists/12", "GET library/artists/*"),
+        ("GET", "library/artists/12/albums", "GET library/artists/*/albums"),
+        ("POST", "wishlist/process", "POST wishlist/process"),
+        ("DELETE", "wishlist/3135556", "DELETE wishlist/*"),
+        ("POST", "watchlist/scan", "POST watchlist/scan"),
+        ("PATCH", "watchlist/27", "PATCH watchlist/*"),
+        ("POST", "downloads/cancel-all", "POST downloads/cancel-all"),
+        ("POST", "downloads/abc/cancel", "POST downloads/*/cancel"),
+        ("GET", "discover/pool/metadata", "GET discover/pool/metadata"),
+        ("GET", "discover/bubbles/artist_bubbles", "GET discover/bubbles/*"),
+        ("PATCH", "settings", "PATCH settings"),
+        ("GET", "no/such/route", "GET no/such/route"),
+    ],
+)
+def test_requests_count_on_the_route_soulsync_counts(method: str, route: str, key: str) -> None:
+    assert route_key(method, route) == key
 
 
 def test_default_leaves_headroom_below_soulsync_limit() -> None:

@@ -34,7 +34,7 @@ async def test_completion_while_away_is_announced_once(server: SoulSyncServer, a
     task = server.add_task("downloading", username="peer", track_name="Song")
     done, state = await completions(server, api_key, clock, None)
     assert done == []
-    task.status, task.progress = "completed", 100
+    task.status, task.progress = "completed", 1.0
     done, state = await completions(server, api_key, clock, state)
     assert done == [task.id]
     done, _ = await completions(server, api_key, clock, state)
@@ -44,10 +44,13 @@ async def test_completion_while_away_is_announced_once(server: SoulSyncServer, a
 async def test_list_sizes_are_read_every_few_minutes(
     backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
 ) -> None:
-    server.wishlists[1] = [{"id": str(n), "name": f"Track {n}", "category": "singles"} for n in range(3)]
-    server.watchlists[1] = [{"artist_id": "a1", "artist_name": "A"}, {"artist_id": "a2", "artist_name": "B"}]
+    for n in range(3):
+        await backend.client.add_to_wishlist({"id": str(n), "name": f"Track {n}", "artists": ["A"]})
+    await backend.client.add_to_watchlist("a1", "A", source="spotify")
+    await backend.client.add_to_watchlist("27", "B", source="deezer")
     status = await backend.status()
     assert (status.extra["wishlist_size"], status.extra["watchlist_size"]) == (3, 2)
+    assert server.log[-1][2]["fields"] == "id"  # watchlist items have no artist_id: count them by id
     server.watchlists[1].pop()
     before = len(server.hits)
     status = await backend.status()

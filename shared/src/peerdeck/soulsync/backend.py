@@ -1,20 +1,24 @@
 """SoulSync behind Peerdeck's unified :class:`~peerdeck.backend.Backend`.
 
-SoulSync is an automation layer over slskd, so the verbs mean something slightly different:
+SoulSync is an automation layer over a Soulseek daemon, so the verbs mean something
+slightly different (as a real SoulSync 3.1.9 does it):
 
 * search looks through metadata catalogues (Deezer, iTunes, Spotify), not Soulseek: it
   yields tracks, albums and artists, and a track hit can be enqueued;
-* enqueue asks SoulSync to find and download a track (``POST /request``), or adds it to the
-  wishlist and starts the wishlist run. SoulSync 3.1.9 answers ``POST /request`` with a
-  500 ``INTERNAL_ERROR`` although it queued the job, so the backend snapshots
-  ``/downloads`` first and, on that answer, waits (boundedly) for the new task;
+* enqueue of a track hit (by default) puts it on the wishlist and starts a wishlist run,
+  whose download tasks SoulSync lists: the new tasks are looked for and their ids returned.
+  A free-text request (``POST /request``) is handed straight to the Soulseek daemon and
+  never appears in SoulSync's download list, so it is answered at once with an
+  :class:`~peerdeck.models.Enqueued` marked ``untracked`` that says so;
+* SoulSync lists no download progress (0 until completed), so it is reported unknown;
 * there is no pause; cancelling single tasks through SoulSync 3.1.x does not work (its
-  cancel wants slskd's transfer id, which SoulSync does not list), cancelling all does;
+  cancel wants the Soulseek daemon's transfer id, which SoulSync does not list);
+  cancelling all clears the Soulseek daemon's list, not SoulSync's;
 * status comes from ``/system/status`` and ``/system/stats``; their ``services`` flags are
   not health checks (``spotify`` and ``soulseek`` are always true), so they are only
   passed on in ``extra``.
 
-Every call counts against SoulSync's 60 requests a minute: one refresh costs three.
+SoulSync allows 60 requests a minute on each route: one refresh costs one on three routes.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from ..models import (
     BackendKind,
     Capabilities,
     Credentials,
+    Enqueued,
     EnqueueOptions,
     EnqueueTarget,
     SearchHit,
@@ -79,6 +84,22 @@ _SEARCH_DEFAULT = 20
 LISTS_INTERVAL = 300.0
 """Seconds between reads of the wishlist and watchlist sizes (see ``_list_sizes``)."""
 
+REQUEST_UNTRACKED = (
+    "SoulSync sent this request straight to the Soulseek daemon: it is not trackable through SoulSync "
+    "(it never appears in SoulSync's downloads), so its progress and completion cannot be seen here. "
+    "Look for it in the Soulseek daemon (slskd)."
+)
+WISHLIST_IDLE = (
+    "The track is on SoulSync's wishlist, but SoulSync started no download for it now (a wishlist run "
+    "is probably going already); a later wishlist run will fetch it."
+)
+WISHLIST_EMPTY = "SoulSync's wishlist is empty, so there is nothing to download."
+WISHLIST_RUNNING = "SoulSync's automatic wishlist run is going already; it downloads the wishlist."
+WISHLIST_NOTHING_NEW = (
+    "SoulSync answered, but no new download task appeared: a wishlist batch started earlier may still "
+    "be running (SoulSync ignores another request while it does)."
+)
+
 PAUSE_UNSUPPORTED = (
     "SoulSync has no pause or resume; cancel with remove(ALL) (single tasks are cancelled in slskd) "
     "and enqueue the request again later"
@@ -86,22 +107,26 @@ PAUSE_UNSUPPORTED = (
 
 
 def to_transfer(task: DownloadTask) -> Transfer:
-    """Map one SoulSync download task onto a :class:`Transfer` (progress from percent to a fraction).
+    """Map one SoulSync download task onto a :class:`Transfer`.
 
-    A task is done only once SoulSync has also tagged and moved the file ("completed"), so
-    progress stays below 1 until then: a 100 % download still in post-processing is not done.
+    SoulSync 3.1.9 lists ``progress`` 0 and ``size`` null until a task is completed, so
+    progress is unknown (``progress_known`` False) until then rather than a made-up 0 %.
+    A percentage a later version might list is taken, kept below 1 until "completed"
+    (tagged and moved: a 100 % download still in post-processing is not done).
     """
     state = STATE_MAP.get(task.status, TransferState.ACTIVE)
-    fraction = min(max(task.progress / 100.0, 0.0), 1.0)
-    progress = 1.0 if state is TransferState.COMPLETED else min(fraction, _UNFINISHED)
+    completed = state is TransferState.COMPLETED
+    known = completed or task.progress > 0
+    progress = 1.0 if completed else min(max(task.progress / 100.0, 0.0), _UNFINISHED)
     changed = _timestamp(task.status_change_time)
     return Transfer(
         id=task.id,
         name=_task_name(task),
         state=state,
         progress=progress,
+        progress_known=known,
         size=task.size,
-        done_bytes=int(task.size * fraction) if task.size is not None else None,
+        done_bytes=task.size if completed else None,
         completed_at=changed if state is TransferState.COMPLETED else None,
         raw=task.raw,
     )
@@ -137,14 +162,15 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         profile_id: int | None = None,
         key_in_query: bool = False,
         rate_limiter: RateLimiter | None = None,
-        track_enqueue: Literal["request", "wishlist"] = "request",
-        confirm_timeout: float = 20.0,
+        track_enqueue: Literal["request", "wishlist"] = "wishlist",
+        confirm_timeout: float = 6.0,
         confirm_interval: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """``track_enqueue`` picks how a track hit is downloaded (a request, or the wishlist);
-        ``confirm_timeout`` bounds the wait for the task of a request SoulSync answered 500.
+        """``track_enqueue`` picks how a track hit is downloaded: through the wishlist (SoulSync
+        lists its tasks) or as a request (handed to the Soulseek daemon, untracked);
+        ``confirm_timeout`` bounds the look for the tasks a wishlist run starts.
         """
         super().__init__(
             SoulSyncClient(
@@ -164,7 +190,6 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         self._clock = clock
         self._sleep = sleep
         self._tasks: dict[str, DownloadTask] = {}
-        self._request_route_fixed = False
         self.lists_interval = LISTS_INTERVAL
         """Seconds between reads of the wishlist and watchlist sizes (two requests)."""
         self._lists: tuple[int | None, int | None] = (None, None)
@@ -214,7 +239,7 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         now = self._clock()
         if self._lists_read_at is None or now - self._lists_read_at >= self.lists_interval:
             wishlist = await self.client.wishlist(limit=1, fields=("id",))
-            watchlist = await self.client.watchlist(fields=("artist_id",))
+            watchlist = await self.client.watchlist(fields=("id",))
             total = wishlist.pagination.total if wishlist.pagination is not None else len(wishlist.items)
             self._lists = (total, len(watchlist))
             self._lists_read_at = now
@@ -256,8 +281,8 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
 
     # ------------------------------------------------------------------ acting
 
-    async def enqueue(self, target: EnqueueTarget, options: EnqueueOptions | None = None) -> list[str]:
-        """Request a download (free text or a track hit); returns the new task ids it could see.
+    async def enqueue(self, target: EnqueueTarget, options: EnqueueOptions | None = None) -> Enqueued:
+        """Download a track hit or a free-text request; see the module notes for what each gives.
 
         Save path, category and tags are SoulSync's to decide and are ignored.
         """
@@ -285,55 +310,71 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
             f"SoulSync cannot enqueue a {type(target).__name__}; give a TextRequest or a track search hit"
         )
 
-    async def _request_download(self, query: str) -> list[str]:
-        """``POST /request``, working around 3.1.9's 500-although-queued answer."""
+    async def _request_download(self, query: str) -> Enqueued:
+        """``POST /request``: SoulSync hands the best match to the Soulseek daemon, untracked.
+
+        SoulSync 3.1.9 answers 500 ``INTERNAL_ERROR`` although it queued the job; that answer
+        counts as taken. Either way nothing will ever show in SoulSync's downloads, so this
+        says so at once instead of waiting for a task that cannot come.
+        """
         if not query.strip():
             raise PeerdeckInputError("the request text is empty")
-        before: set[str] | None = None
-        if not self._request_route_fixed:
-            before = {task.id for task in await self.client.all_downloads()}
         try:
             await self.client.request(query)
         except PeerdeckServerError as err:
-            if err.code != "INTERNAL_ERROR" or before is None:
+            if err.code != "INTERNAL_ERROR":
                 raise
-            # 3.1.9: the job is queued, the answer (and its request id) lost. Look for its task.
-            return await self._find_new_tasks(before, query)
-        self._request_route_fixed = True
-        return []
+            _LOGGER.debug("SoulSync answered 500 to the request %r (its 3.1.9 bug); the job is queued", query)
+        return Enqueued(notice=REQUEST_UNTRACKED, untracked=True)
 
-    async def _find_new_tasks(self, before: set[str], query: str) -> list[str]:
-        deadline = self._clock() + self.confirm_timeout
-        while True:
-            tasks = await self.client.all_downloads()
-            new = [task for task in tasks if task.id not in before]
-            if new:
-                self._remember(new)
-                return [task.id for task in new]
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                _LOGGER.warning(
-                    "SoulSync answered 500 to the request %r (its 3.1.9 bug) and no new download task "
-                    "appeared within %.0f s; it is probably still searching",
-                    query,
-                    self.confirm_timeout,
-                )
-                return []
-            await self._sleep(min(self.confirm_interval, remaining))
-
-    async def _wishlist_download(self, hit: SearchHit) -> list[str]:
-        """Add the hit's track to the wishlist and start the wishlist run."""
+    async def _wishlist_download(self, hit: SearchHit) -> Enqueued:
+        """Put the hit's track on the wishlist and run the wishlist; its tasks are the hit's."""
         if not hit.raw:
             raise PeerdeckInputError("this search hit carries no track data for the wishlist")
         try:
             await self.client.add_to_wishlist(hit.raw, failure_reason="Requested through Peerdeck")
         except PeerdeckConflictError:
             _LOGGER.debug("%s is already on the wishlist", hit.title)
+        started = await self._run_wishlist()
+        if started is None:
+            return Enqueued(notice=WISHLIST_IDLE)
+        name = str(hit.raw.get("name") or "").casefold()
+        mine = [task.id for task in started if (task.track_name or "").casefold() == name]
+        return Enqueued(mine, notice=None if mine else WISHLIST_IDLE)
+
+    async def process_wishlist(self) -> Enqueued:
+        """Start a wishlist run and return the ids of the download tasks it started.
+
+        SoulSync's 200 proves nothing (see :meth:`SoulSyncClient.process_wishlist`), so the
+        new tasks are looked for; when none appear the result is empty with a ``notice``.
+        """
+        total = (await self.client.wishlist(limit=1, fields=("id",))).pagination
+        if total is not None and total.total == 0:
+            return Enqueued(notice=WISHLIST_EMPTY)
+        started = await self._run_wishlist()
+        if started is None:
+            return Enqueued(notice=WISHLIST_RUNNING)
+        return Enqueued([task.id for task in started], notice=None if started else WISHLIST_NOTHING_NEW)
+
+    async def _run_wishlist(self) -> list[DownloadTask] | None:
+        """The tasks a wishlist run started (maybe none), or None when SoulSync's own run is going."""
+        before = {task.id for task in await self.client.all_downloads()}
         try:
             await self.client.process_wishlist()
         except PeerdeckConflictError:
-            _LOGGER.debug("the wishlist run is already going; it will pick up %s", hit.title)
-        return []
+            return None
+        return await self._new_tasks(before)
+
+    async def _new_tasks(self, before: set[str]) -> list[DownloadTask]:
+        """Tasks not in ``before``, looked for until some appear or ``confirm_timeout`` passes."""
+        deadline = self._clock() + self.confirm_timeout
+        while True:
+            new = [task for task in await self.client.all_downloads() if task.id not in before]
+            remaining = deadline - self._clock()
+            if new or remaining <= 0:
+                self._remember(new)
+                return new
+            await self._sleep(min(self.confirm_interval, remaining))
 
     async def pause(self, ids: TransferSelector) -> None:
         """Not supported: SoulSync has no pause."""
@@ -344,10 +385,14 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         raise PeerdeckNotSupportedError(PAUSE_UNSUPPORTED)
 
     async def remove(self, ids: TransferSelector, *, delete_data: bool = False) -> None:
-        """Cancel downloads. ``ALL`` works; single tasks only where SoulSync can route the id.
+        """Cancel downloads; single tasks only where SoulSync can route the id.
 
-        SoulSync 3.1.x forwards the id to slskd as a transfer id, and its task ids are not
-        slskd's, so a single cancel is answered 500 ``CANCEL_FAILED``; that becomes a
+        ``ALL`` is SoulSync's cancel-all: it cancels and clears every download in the Soulseek
+        daemon (requests included), but SoulSync's own task list is left as it was, so its
+        tasks go on being listed until SoulSync itself notices.
+
+        SoulSync 3.1.x forwards a single id to slskd as a transfer id, and its task ids are
+        not slskd's, so a single cancel is answered 500 ``CANCEL_FAILED``; that becomes a
         :class:`PeerdeckNotSupportedError` naming the slskd user and file to cancel there.
         """
         if delete_data:

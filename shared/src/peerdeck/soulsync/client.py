@@ -9,9 +9,14 @@ What the daemon does that callers must know (``../shared/reference/backend-apis.
 * Every answer is an envelope ``{success, data, error: {code, message}, pagination}``;
   errors become typed exceptions that keep ``code``. An unknown route gets Flask's HTML
   404 instead, reported as :class:`PeerdeckNotSupportedError`.
-* 60 requests per minute per IP, then a 429 without Retry-After: a shared
-  :class:`RateLimiter` keeps calls under the limit, and a 429 that still happens (another
-  client on the host) becomes :class:`PeerdeckRateLimitedError` with ``retry_after`` 60 s.
+* 60 requests per minute per IP *and route*, then a 429 without Retry-After: a shared
+  :class:`RateLimiter` keeps each route under its limit, and a 429 that still happens
+  (another client on the host) becomes :class:`PeerdeckRateLimitedError` (``retry_after`` 60 s).
+* Ids go in the path, and SoulSync cannot take one holding ``/`` (sent as ``%2F`` it gets
+  an HTML 405); those are refused before sending.
+
+Behaviour checked against a real SoulSync 3.1.9 run under gunicorn as its Docker image runs
+it; the conformance server ``tests/shared/soulsync/server.py`` reproduces it.
 """
 
 from __future__ import annotations
@@ -52,13 +57,19 @@ from .models import (
     object_list,
     require_object,
 )
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, route_key
 
 RATE_LIMIT_RETRY_AFTER = 60.0
 """SoulSync's window is one minute and its 429 says nothing more, so a minute always suffices."""
 
 DOWNLOADS_PAGE_LIMIT = 500
 """The largest page ``GET /downloads`` serves."""
+
+BUBBLE_SNAPSHOTS = ("artist_bubbles", "search_bubbles", "discover_downloads")
+"""The snapshot types ``GET /discover/bubbles/{type}`` knows (any other is a 400)."""
+
+WATCHLIST_SOURCES = ("spotify", "itunes", "deezer", "discogs", "musicbrainz", "amazon")
+"""The catalogues a watched artist's id may come from."""
 
 Params = Mapping[str, str | int | float | None]
 
@@ -99,11 +110,32 @@ def error_of(payload: Any) -> tuple[str | None, str] | None:
 
 
 def _segment(value: str | int) -> str:
-    """One path segment, percent-encoded (ids may hold ``/`` or ``:``)."""
+    """One path segment, percent-encoded (ids may hold ``:`` or spaces, never ``/``).
+
+    SoulSync's router decodes ``%2F`` before matching, so an id with a slash reaches no
+    route and gets an HTML 405: refuse it here with a clear error instead.
+    """
     text = str(value)
     if not text:
         raise PeerdeckInputError("an empty id was given")
+    if "/" in text:
+        raise PeerdeckInputError(f"SoulSync cannot take an id containing '/' in its API: {text!r}")
     return quote(text, safe="")
+
+
+def _library_id(value: int | str) -> str:
+    """A library id for the path: SoulSync's are numeric text (``"12345"``), and it can fetch no other.
+
+    Libraries read from Jellyfin or Navidrome hold ids like ``"a1b2c3"``; SoulSync lists
+    them but answers 400 "must be an integer" to every look-up by such an id.
+    """
+    text = str(value).strip()
+    if not text.isdigit():
+        raise PeerdeckNotSupportedError(
+            f"SoulSync's API can only fetch library entries with numeric ids; {text!r} is not one "
+            "(a Jellyfin or Navidrome library id): search the library instead"
+        )
+    return text
 
 
 def _clean(params: Params | None) -> dict[str, str | int | float]:
@@ -191,8 +223,8 @@ class SoulSyncClient(HttpClient):
         query = _clean(params)
         if self.api_key and self.key_in_query:
             query["api_key"] = self.api_key
-        await self.rate_limiter.acquire()
         path = f"api/v1/{route.lstrip('/')}"
+        await self.rate_limiter.acquire(route_key(method, route.partition("?")[0]))
         reply = await self._request(method, path, params=query or None, json_body=json_body, decode="json")
         what = self._describe(method, path)
         envelope = reply.data
@@ -311,11 +343,13 @@ class SoulSyncClient(HttpClient):
     async def request(
         self, query: str, *, notify_url: str | None = None, metadata: Mapping[str, Any] | None = None
     ) -> MusicRequest:
-        """Ask SoulSync to find and download ``query`` in the background.
+        """Ask SoulSync to find ``query`` on Soulseek and hand the best file to the Soulseek daemon.
 
-        SoulSync 3.1.9 answers this with a 500 ``INTERNAL_ERROR`` although the job was
-        queued (its id is lost); this method reports that answer as it is. The backend's
-        ``enqueue`` works around it by watching ``/downloads``.
+        No SoulSync download task is created: the download never appears in
+        :meth:`downloads`, and the request record stops at ``downloading`` with the remote
+        file name as ``download_id``. SoulSync 3.1.9 also answers this with a 500
+        ``INTERNAL_ERROR`` although the job was queued (its id is lost); this method reports
+        that answer as it is.
         """
         body: JsonObject = {"query": _query(query)}
         if notify_url:
@@ -345,9 +379,10 @@ class SoulSyncClient(HttpClient):
         source_type: str = "api",
         quality_profile_id: int | None = None,
     ) -> bool:
-        """Add a track (catalogue shape: id, name, artists …); True when new, False when updated.
+        """Add a track (catalogue shape: id, name, artists …); True when new, False when it was there.
 
-        An exact duplicate is a :class:`PeerdeckConflictError` (409 ``CONFLICT``).
+        A track already on the wishlist is answered 200 ``{created: false, track}`` (its entry
+        updated); a 409 ``CONFLICT`` (:class:`PeerdeckConflictError`) means nothing was written.
         """
         if not track_data:
             raise PeerdeckInputError("the wishlist entry has no track data")
@@ -357,37 +392,81 @@ class SoulSyncClient(HttpClient):
         if quality_profile_id is not None:
             body["quality_profile_id"] = quality_profile_id
         result = await self.call("POST", "wishlist", json_body=body)
-        return result.status == 201
+        created = result.data.get("created") if isinstance(result.data, dict) else None
+        return created if isinstance(created, bool) else result.status == 201
 
     async def remove_from_wishlist(self, track_id: str) -> None:
-        """Remove a track by its catalogue id (404 ``NOT_FOUND`` when absent)."""
+        """Remove a track by its ``track_id`` (the catalogue id), not its ``id``.
+
+        A wishlist item's ``id`` is a row number, and SoulSync answers 404 ``NOT_FOUND``
+        to it, as to any track that is not on the wishlist.
+        """
         await self.call("DELETE", f"wishlist/{_segment(track_id)}")
 
     async def process_wishlist(self) -> None:
-        """Start downloading the wishlist (409 ``CONFLICT`` when a run is already going)."""
-        await self.call("POST", "wishlist/process")
+        """Ask SoulSync to download the wishlist now (a batch of download tasks).
+
+        The body must be JSON (``{}``): without one SoulSync 3.1.9 still answers 200
+        "Wishlist processing started." but its handler fails inside and nothing starts.
+        Even with it, the 200 proves nothing: a call while an earlier batch runs also
+        answers 200 and does nothing, and 409 ``CONFLICT`` comes only while SoulSync's
+        automatic run is going. To know, look for new tasks in :meth:`downloads`
+        (:meth:`SoulSyncBackend.process_wishlist` does).
+        """
+        await self.call("POST", "wishlist/process", json_body={})
 
     # ------------------------------------------------------------------ watchlist
 
     async def watchlist(self, *, fields: Sequence[str] | None = None) -> list[JsonObject]:
-        """Artists watched for new releases by the client's profile."""
+        """Artists watched for new releases by the client's profile.
+
+        An item's ``id`` is a row number; the artist's catalogue ids are in
+        ``spotify_artist_id``, ``itunes_artist_id``, ``deezer_artist_id`` … and ``source``
+        names the one it was added from. Live, remix, acoustic and compilation releases
+        are off by default.
+        """
         return await self._list("watchlist", "artists", params={"fields": self._fields(fields)})
 
-    async def add_to_watchlist(self, artist_id: str, artist_name: str) -> None:
-        """Watch an artist (catalogue id and name)."""
+    async def add_to_watchlist(
+        self, artist_id: str, artist_name: str, *, source: str | None = None, quality_profile_id: int | None = None
+    ) -> None:
+        """Watch an artist by its id at ``source`` (spotify, itunes, deezer, discogs, musicbrainz, amazon).
+
+        Without ``source`` SoulSync guesses from the id's shape and files every numeric id
+        as iTunes, so a Deezer or Discogs artist is never found again; a numeric id
+        therefore needs ``source``. ``quality_profile_id`` picks the quality its releases
+        are fetched in (SoulSync's default when None).
+        """
         if not artist_id or not artist_name:
             raise PeerdeckInputError("watching an artist needs its id and its name")
-        await self.call("POST", "watchlist", json_body={"artist_id": artist_id, "artist_name": artist_name})
+        if source is not None and source not in WATCHLIST_SOURCES:
+            raise PeerdeckInputError(f"unknown watchlist source {source!r}; one of {', '.join(WATCHLIST_SOURCES)}")
+        if source is None and artist_id.isdigit():
+            raise PeerdeckInputError(
+                f"{artist_id!r} could be a Deezer, iTunes or Discogs id; say which with source=, "
+                "or SoulSync files it as iTunes"
+            )
+        body: JsonObject = {"artist_id": artist_id, "artist_name": artist_name}
+        if source is not None:
+            body["source"] = source
+        if quality_profile_id is not None:
+            body["quality_profile_id"] = quality_profile_id
+        await self.call("POST", "watchlist", json_body=body)
 
     async def remove_from_watchlist(self, artist_id: str) -> None:
-        """Stop watching an artist."""
+        """Stop watching an artist, by any of its catalogue ids (not the row ``id``)."""
         await self.call("DELETE", f"watchlist/{_segment(artist_id)}")
 
-    async def update_watchlist_artist(self, artist_id: str, filters: Mapping[str, bool]) -> JsonObject:
-        """Change which release types are watched (``include_albums``, ``include_live`` …)."""
-        if not filters:
+    async def update_watchlist_artist(
+        self, artist_id: str, filters: Mapping[str, bool], *, quality_profile_id: int | None = None
+    ) -> JsonObject:
+        """Change which release types are watched (``include_albums``, ``include_live`` …) and their quality."""
+        body: JsonObject = dict(filters)
+        if quality_profile_id is not None:
+            body["quality_profile_id"] = quality_profile_id
+        if not body:
             raise PeerdeckInputError("no watchlist filters given")
-        return await self._object("PATCH", f"watchlist/{_segment(artist_id)}", json_body=dict(filters))
+        return await self._object("PATCH", f"watchlist/{_segment(artist_id)}", json_body=body)
 
     async def scan_watchlist(self) -> None:
         """Look for new releases now (409 ``CONFLICT`` when a scan is running)."""
@@ -418,32 +497,38 @@ class SoulSyncClient(HttpClient):
 
     async def library_artist(self, artist_id: int) -> JsonObject:
         """``{artist, albums}`` of one library artist."""
-        return await self._object("GET", f"library/artists/{_segment(artist_id)}")
+        return await self._object("GET", f"library/artists/{_library_id(artist_id)}")
 
     async def library_artist_albums(self, artist_id: int) -> list[JsonObject]:
         """Albums of one library artist."""
-        return await self._list(f"library/artists/{_segment(artist_id)}/albums", "albums")
+        return await self._list(f"library/artists/{_library_id(artist_id)}/albums", "albums")
 
     async def library_albums(
         self,
         *,
         search: str | None = None,
-        artist_id: int | None = None,
+        artist_id: int | str | None = None,
         year: int | None = None,
         page: int = 1,
         limit: int = 50,
     ) -> Page:
         """Library albums, optionally by artist or year."""
-        params: Params = {"search": search, "artist_id": artist_id, "year": year, "page": page, "limit": limit}
+        params: Params = {
+            "search": search,
+            "artist_id": None if artist_id is None else _library_id(artist_id),
+            "year": year,
+            "page": page,
+            "limit": limit,
+        }
         return await self._page("library/albums", "albums", params)
 
     async def library_album(self, album_id: int) -> JsonObject:
         """``{album, tracks}`` of one library album."""
-        return await self._object("GET", f"library/albums/{_segment(album_id)}")
+        return await self._object("GET", f"library/albums/{_library_id(album_id)}")
 
     async def library_album_tracks(self, album_id: int) -> list[JsonObject]:
         """Tracks of one library album."""
-        return await self._list(f"library/albums/{_segment(album_id)}/tracks", "tracks")
+        return await self._list(f"library/albums/{_library_id(album_id)}/tracks", "tracks")
 
     async def library_tracks(
         self, *, title: str | None = None, artist: str | None = None, limit: int = 50
@@ -455,7 +540,7 @@ class SoulSyncClient(HttpClient):
 
     async def library_track(self, track_id: int) -> JsonObject:
         """One library track."""
-        data = await self._object("GET", f"library/tracks/{_segment(track_id)}")
+        data = await self._object("GET", f"library/tracks/{_library_id(track_id)}")
         return require_object(data.get("track"), "GET /api/v1/library/tracks/{id}")
 
     async def library_genres(self, *, source: str = "artists") -> list[JsonObject]:
@@ -496,9 +581,19 @@ class SoulSyncClient(HttpClient):
     # ------------------------------------------------------------------ settings and keys
 
     async def settings(self) -> JsonObject:
-        """Current settings, secrets redacted by SoulSync."""
+        """Current settings, secrets redacted by SoulSync; the API keys' hashes are dropped here.
+
+        SoulSync 3.1.9 redacts passwords and tokens but lists ``api_keys`` with each
+        ``key_hash``; those never leave this method, so settings can be logged or shown.
+        """
         data = await self._object("GET", "settings")
-        return require_object(data.get("settings"), "GET /api/v1/settings")
+        settings = dict(require_object(data.get("settings"), "GET /api/v1/settings"))
+        keys = settings.get("api_keys")
+        if isinstance(keys, list):
+            settings["api_keys"] = [
+                {k: v for k, v in key.items() if k != "key_hash"} if isinstance(key, dict) else key for key in keys
+            ]
+        return settings
 
     async def update_settings(self, changes: Mapping[str, Any]) -> list[str]:
         """Set dotted keys (``soulseek.search_timeout``); returns the keys SoulSync wrote.
@@ -542,9 +637,20 @@ class SoulSyncClient(HttpClient):
 
     # ------------------------------------------------------------------ discover
 
-    async def discover_pool(self) -> JsonObject:
-        """The discovery pool of the client's profile."""
-        return await self._object("GET", "discover/pool")
+    async def discover_pool(
+        self, *, page: int = 1, limit: int = 100, new_releases_only: bool = False, source: str | None = None
+    ) -> Page:
+        """One page (up to 500 tracks) of the discovery pool of the client's profile.
+
+        ``source`` is spotify or itunes (all when None).
+        """
+        params: Params = {
+            "page": page,
+            "limit": limit,
+            "new_releases_only": "true" if new_releases_only else None,
+            "source": source,
+        }
+        return await self._page("discover/pool", "tracks", params)
 
     async def discover_pool_metadata(self) -> JsonObject:
         """When and from what the discovery pool was built."""
@@ -559,9 +665,16 @@ class SoulSyncClient(HttpClient):
         return await self._object("GET", "discover/recent-releases")
 
     async def discover_bubbles(self, snapshot_type: str | None = None) -> JsonObject:
-        """Discovery "bubbles", all or of one snapshot type."""
-        route = "discover/bubbles" + (f"/{_segment(snapshot_type)}" if snapshot_type else "")
-        return await self._object("GET", route)
+        """Discovery "bubble" snapshots: ``{snapshots: {type: snapshot | None}}``, or ``{snapshot}`` of one type.
+
+        The types are ``artist_bubbles``, ``search_bubbles`` and ``discover_downloads``; a
+        type without a snapshot yet is a 404 ``NOT_FOUND``.
+        """
+        if snapshot_type is None:
+            return await self._object("GET", "discover/bubbles")
+        if snapshot_type not in BUBBLE_SNAPSHOTS:
+            raise PeerdeckInputError(f"unknown bubble snapshot {snapshot_type!r}; one of {', '.join(BUBBLE_SNAPSHOTS)}")
+        return await self._object("GET", f"discover/bubbles/{snapshot_type}")
 
     # ------------------------------------------------------------------ profiles
 
@@ -582,7 +695,7 @@ class SoulSyncClient(HttpClient):
         return await self._object("PUT", f"profiles/{int(profile_id)}", json_body=dict(fields))
 
     async def delete_profile(self, profile_id: int) -> None:
-        """Delete a profile."""
+        """Delete a profile; the admin profile 1 is refused (403 ``FORBIDDEN``, :class:`SoulSyncForbiddenError`)."""
         await self.call("DELETE", f"profiles/{int(profile_id)}")
 
     # ------------------------------------------------------------------ retag
@@ -595,16 +708,31 @@ class SoulSyncClient(HttpClient):
         """One retag group."""
         return await self._object("GET", f"retag/groups/{int(group_id)}")
 
-    async def delete_retag_groups(self) -> None:
-        """Drop every retag group."""
-        await self.call("DELETE", "retag/groups")
+    async def delete_retag_groups(self) -> int:
+        """Drop every retag group; returns how many were dropped one by one.
+
+        SoulSync 3.1.9's ``DELETE /retag/groups`` always fails (500 ``RETAG_ERROR``), so on
+        that answer each listed group is deleted on its own route instead.
+        """
+        try:
+            await self.call("DELETE", "retag/groups")
+        except PeerdeckServerError as err:
+            if err.code != "RETAG_ERROR":
+                raise
+        else:
+            return 0
+        groups = object_list(await self.retag_groups(), "groups", "GET /api/v1/retag/groups")
+        ids = [group["id"] for group in groups if isinstance(group.get("id"), int)]
+        for group_id in ids:
+            await self.delete_retag_group(group_id)
+        return len(ids)
 
     async def delete_retag_group(self, group_id: int) -> None:
-        """Drop one retag group."""
+        """Drop one retag group; SoulSync answers 200 for an unknown one too."""
         await self.call("DELETE", f"retag/groups/{int(group_id)}")
 
     async def retag_stats(self) -> JsonObject:
-        """Retag counters."""
+        """Retag counters: ``groups``, ``tracks`` and ``artists``."""
         return await self._object("GET", "retag/stats")
 
     # ------------------------------------------------------------------ listenbrainz

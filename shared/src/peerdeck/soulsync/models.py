@@ -27,6 +27,13 @@ def _opt_int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _album_name(value: Any) -> str | None:
+    """A task's ``album_name``: a name, or an album object (``{album_type, name, …}``) in 3.1.9."""
+    if isinstance(value, Mapping):
+        return _str(value.get("name"))
+    return _str(value)
+
+
 def require_object(value: Any, what: str) -> JsonObject:
     """The ``data`` of an envelope as an object, or an error naming the route."""
     if not isinstance(value, dict):
@@ -146,8 +153,10 @@ class DownloadTask:
     username: str | None = None
     filename: str | None = None
     progress: float = 0.0
-    """Percent, 0 to 100, as SoulSync reports it."""
+    """As SoulSync lists it: 0 until the task is completed (then 1.0); the real progress is
+    only in its web UI's internal routes, so 0 here means "unknown", not "not started"."""
     size: int | None = None
+    """Null until the task is completed."""
     error: str | None = None
     batch_id: str | None = None
     track_index: int | None = None
@@ -165,7 +174,7 @@ class DownloadTask:
             status=str(item.get("status") or ""),
             track_name=_str(item.get("track_name")),
             artist_name=_str(item.get("artist_name")),
-            album_name=_str(item.get("album_name")),
+            album_name=_album_name(item.get("album_name")),
             username=_str(item.get("username")),
             filename=_str(item.get("filename")),
             progress=float(progress) if isinstance(progress, int | float) else 0.0,

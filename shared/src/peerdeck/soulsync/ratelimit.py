@@ -1,9 +1,12 @@
-"""A client-side limiter for SoulSync's "60 per minute" API limit.
+"""A client-side limiter for SoulSync's "60 per minute" API limit, counted per route.
 
-SoulSync (Flask-Limiter, keyed by remote IP) answers the 61st request of a minute with a
-429 that carries no Retry-After, and every client on the same host shares that budget.
-Waiting a little before sending is far cheaper than a failed call, so every request
-first takes a slot here: at most ``max_calls`` slots in any rolling ``period``.
+SoulSync 3.1.9 puts Flask-Limiter's ``60 per minute`` on its API blueprint, which counts
+each route (each Flask endpoint: one method on one URL rule) on its own, keyed by the
+remote IP. The counter starts with the minute's first request, before the key is
+checked; the 61st request to that route gets a 429 without Retry-After, while the other
+routes still answer. Every client on the same host shares those counters. Waiting a
+little before sending is far cheaper than a failed call, so every request first takes a
+slot of its route here: at most ``max_calls`` in any rolling ``period``.
 """
 
 from __future__ import annotations
@@ -17,12 +20,100 @@ DEFAULT_MAX_CALLS = 55
 """Below SoulSync's 60: headroom for latency jitter and for other clients on the same host."""
 DEFAULT_PERIOD = 60.0
 
+ROUTE_RULES: tuple[tuple[str, str], ...] = (
+    ("GET", "system/status"),
+    ("GET", "system/activity"),
+    ("GET", "system/stats"),
+    ("POST", "search/tracks"),
+    ("POST", "search/albums"),
+    ("POST", "search/artists"),
+    ("GET", "downloads"),
+    ("POST", "downloads/cancel-all"),
+    ("POST", "downloads/*/cancel"),
+    ("POST", "request"),
+    ("GET", "request/*"),
+    ("GET", "wishlist"),
+    ("POST", "wishlist"),
+    ("POST", "wishlist/process"),
+    ("DELETE", "wishlist/*"),
+    ("GET", "watchlist"),
+    ("POST", "watchlist"),
+    ("POST", "watchlist/scan"),
+    ("DELETE", "watchlist/*"),
+    ("PATCH", "watchlist/*"),
+    ("GET", "library/artists"),
+    ("GET", "library/artists/*"),
+    ("GET", "library/artists/*/albums"),
+    ("GET", "library/albums"),
+    ("GET", "library/albums/*"),
+    ("GET", "library/albums/*/tracks"),
+    ("GET", "library/tracks"),
+    ("GET", "library/tracks/*"),
+    ("GET", "library/genres"),
+    ("GET", "library/recently-added"),
+    ("GET", "library/lookup"),
+    ("GET", "library/stats"),
+    ("GET", "playlists"),
+    ("GET", "playlists/*"),
+    ("POST", "playlists/*/sync"),
+    ("GET", "settings"),
+    ("PATCH", "settings"),
+    ("GET", "api-keys"),
+    ("POST", "api-keys"),
+    ("POST", "api-keys/bootstrap"),
+    ("DELETE", "api-keys/*"),
+    ("GET", "discover/pool"),
+    ("GET", "discover/pool/metadata"),
+    ("GET", "discover/similar-artists"),
+    ("GET", "discover/recent-releases"),
+    ("GET", "discover/bubbles"),
+    ("GET", "discover/bubbles/*"),
+    ("GET", "profiles"),
+    ("POST", "profiles"),
+    ("GET", "profiles/*"),
+    ("PUT", "profiles/*"),
+    ("DELETE", "profiles/*"),
+    ("GET", "retag/groups"),
+    ("DELETE", "retag/groups"),
+    ("GET", "retag/groups/*"),
+    ("DELETE", "retag/groups/*"),
+    ("GET", "retag/stats"),
+    ("GET", "listenbrainz/playlists"),
+    ("GET", "listenbrainz/playlists/*"),
+    ("GET", "cache/musicbrainz"),
+    ("GET", "cache/musicbrainz/stats"),
+    ("GET", "cache/discovery-matches"),
+    ("GET", "cache/discovery-matches/stats"),
+)
+"""SoulSync 3.1.9's API routes (``*`` is one path segment): each has its own counter."""
+
+
+def route_key(method: str, route: str) -> str:
+    """The counter a request to ``route`` (below ``/api/v1/``, no query) is counted on.
+
+    The most literal matching rule wins (``wishlist/process`` over ``wishlist/*``); a route
+    SoulSync does not have keeps its own key (the server answers it unlimited, with a 404).
+    """
+    verb = method.upper()
+    segments = route.strip("/").split("/")
+    best: tuple[int, str] | None = None
+    for rule_method, rule in ROUTE_RULES:
+        parts = rule.split("/")
+        if rule_method != verb or len(parts) != len(segments):
+            continue
+        if all(part in ("*", segment) for part, segment in zip(parts, segments, strict=True)):
+            literal = sum(part != "*" for part in parts)
+            if best is None or literal > best[0]:
+                best = (literal, rule)
+    return f"{verb} {best[1] if best is not None else route.strip('/')}"
+
 
 class RateLimiter:
-    """Sliding-window limiter: waits (never fails) until a request may be sent.
+    """Sliding-window limiter per key (route): waits (never fails) until a request may be sent.
 
     ``clock`` and ``sleep`` are injectable so tests can drive time without waiting.
-    Waiters are served in order, because the lock is held while one of them waits.
+    Waiters on one key are served in order, because its lock is held while one of them
+    waits; a full route never holds up the others.
     """
 
     def __init__(
@@ -39,24 +130,26 @@ class RateLimiter:
         self.period = period
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
-        self._lock = asyncio.Lock()
+        self._sent: dict[str, deque[float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
-    def _forget_old(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.period:
-            self._sent.popleft()
+    def _window(self, key: str, now: float) -> deque[float]:
+        sent = self._sent.setdefault(key, deque())
+        while sent and sent[0] <= now - self.period:
+            sent.popleft()
+        return sent
 
-    def delay(self) -> float:
-        """Seconds a request made now would wait (0 when a slot is free)."""
+    def delay(self, key: str = "") -> float:
+        """Seconds a request on ``key`` made now would wait (0 when a slot is free)."""
         now = self._clock()
-        self._forget_old(now)
-        if len(self._sent) < self.max_calls:
+        sent = self._window(key, now)
+        if len(sent) < self.max_calls:
             return 0.0
-        return self._sent[0] + self.period - now
+        return sent[0] + self.period - now
 
-    async def acquire(self) -> None:
-        """Take a slot, waiting for the oldest one in the window to expire if needed."""
-        async with self._lock:
-            while (wait := self.delay()) > 0:
+    async def acquire(self, key: str = "") -> None:
+        """Take a slot of ``key``, waiting for its oldest one in the window to expire if needed."""
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            while (wait := self.delay(key)) > 0:
                 await self._sleep(wait)
-            self._sent.append(self._clock())
+            self._sent[key].append(self._clock())
