@@ -35,6 +35,8 @@ QBT_INPUT: dict[str, Any] = {
     "advanced": {"verify_ssl": True, "timeout": 10},
 }
 
+ADVANCED = {"verify_ssl": True, "timeout": 10}
+
 pytestmark = pytest.mark.usefixtures("create_backend")
 
 
@@ -203,7 +205,7 @@ async def test_reauth_gives_a_url_identified_tribler_its_identity(hass: HomeAssi
     backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="OTHER")
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"url": "http://127.0.0.1:20101", "api_key": "new"}
+        result["flow_id"], {"url": "http://127.0.0.1:20101", "api_key": "new", "advanced": ADVANCED}
     )
     assert result["reason"] == "wrong_daemon"
     assert entry.data["url"] == "http://127.0.0.1:20100"
@@ -221,7 +223,7 @@ async def test_reconfigure_gives_a_url_identified_tribler_its_identity(
     backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"url": "http://127.0.0.1:20100", "api_key": "k"}
+        result["flow_id"], {"url": "http://127.0.0.1:20100", "api_key": "k", "advanced": ADVANCED}
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.unique_id == "PEERKEY"
