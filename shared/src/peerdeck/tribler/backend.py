@@ -71,7 +71,7 @@ STATUS_MAP: dict[str, TransferState] = {
 _NO_ETA = 365 * 24 * 3600
 """Tribler's ETA divides by a near-zero rate when stalled; anything beyond a year means unknown."""
 
-_PAUSE_POLL = 0.25
+_PAUSE_POLL = 0.5
 _RESTOP_AFTER = 2.0
 """A stop once the handle exists takes about a second (Tribler's alert tick); resent if it did not."""
 
@@ -213,8 +213,7 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
 
     async def transfers(self) -> list[Transfer]:
         """Every download Tribler lists (its hidden, internal ones are not listed)."""
-        data = await self.client.downloads()
-        return [to_transfer(r) for r in data["downloads"] if isinstance(r, dict)]
+        return list(self._current(await self.client.downloads()).values())
 
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
         """Counts and summed rates from the downloads, liveness and version from ``events/info``."""
@@ -232,13 +231,7 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         as added later. ``finished`` names downloads Tribler just said finished: they count
         as complete even if this read raced ahead of their status.
         """
-        transfers: dict[str, Transfer] = {}
-        for record in data.get("downloads", ()):
-            if not isinstance(record, dict):
-                continue
-            transfer = to_transfer(record)
-            last = None if has_handle(record) else self._tracker.last(transfer.id)
-            transfers[transfer.id] = last if last is not None else transfer
+        transfers = self._current(data)
         for infohash in finished:
             if infohash in transfers and transfers[infohash].progress < 1.0:
                 transfers[infohash] = replace(transfers[infohash], progress=1.0)
@@ -246,6 +239,16 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         if isinstance(checkpoints, dict) and checkpoints.get("all_loaded") is False:
             return transfers, []
         return transfers, self._tracker.observe(transfers)
+
+    def _current(self, data: Mapping[str, Any]) -> dict[str, Transfer]:
+        """The downloads of a list; one libtorrent has no handle for yet keeps the state last seen."""
+        transfers: dict[str, Transfer] = {}
+        for record in data.get("downloads", ()):
+            if isinstance(record, dict):
+                transfer = to_transfer(record)
+                last = None if has_handle(record) else self._tracker.last(transfer.id)
+                transfers[transfer.id] = last if last is not None else transfer
+        return transfers
 
     def export_state(self) -> dict[str, Any]:
         """What the tracker has announced; nothing before its first full observation.
@@ -356,8 +359,8 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
             if record is None:
                 return  # removed meanwhile: nothing runs
             if has_handle(record):
-                if record.get("status") == "STOPPED":
-                    return
+                if record.get("status") in ("STOPPED", "STOPPED_ON_ERROR"):
+                    return  # stopped, or failed: either way it does not run
                 if handle_stop_sent is None or loop.time() - handle_stop_sent >= _RESTOP_AFTER:
                     await self.client.stop(infohash)
                     handle_stop_sent = loop.time()

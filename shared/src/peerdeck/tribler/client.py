@@ -65,7 +65,7 @@ class TriblerActionError(PeerdeckError):
 
     def __init__(self, action: str, failed: Mapping[str, PeerdeckError], done: Sequence[str]) -> None:
         reasons = "; ".join(f"{infohash}: {err}" for infohash, err in failed.items())
-        super().__init__(f"{action}: Tribler refused {len(failed)} of {len(failed) + len(done)} downloads ({reasons})")
+        super().__init__(f"{action}: {len(failed)} of {len(failed) + len(done)} downloads failed ({reasons})")
         self.failed = dict(failed)
         self.done = tuple(done)
 
