@@ -144,6 +144,12 @@ def _unique_id(info: BackendInfo, url: str) -> str:
     return info.identity or normalize_url(url)
 
 
+def _identified_by_url(entry: PeerdeckConfigEntry) -> bool:
+    """True for an entry whose unique id is its URL: made when the daemon showed no identity
+    (Tribler before its IPv8 key was read), so an identity is new to it, not a wrong daemon."""
+    return entry.unique_id == normalize_url(entry.data[CONF_URL])
+
+
 class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a daemon: its kind, then where it is and how to log in."""
 
@@ -203,7 +209,11 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
             data = {**entry.data, **credentials}
             info, errors = await _async_test(self.hass, data)
             if info is not None:
-                await self.async_set_unique_id(_unique_id(info, data[CONF_URL]))
+                unique_id = _unique_id(info, data[CONF_URL])
+                await self.async_set_unique_id(unique_id)
+                if _identified_by_url(entry) and unique_id != entry.unique_id:
+                    self._abort_if_unique_id_configured()
+                    return self.async_update_reload_and_abort(entry, unique_id=unique_id, data_updates=credentials)
                 self._abort_if_unique_id_mismatch(reason="wrong_daemon")
                 return self.async_update_reload_and_abort(entry, data_updates=credentials)
         suggested = {CONF_USERNAME: entry.data[CONF_USERNAME]} if CONF_USERNAME in entry.data else {}
@@ -225,7 +235,7 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
             if info is not None:
                 unique_id = _unique_id(info, data[CONF_URL])
                 await self.async_set_unique_id(unique_id)
-                if info.identity is not None:
+                if info.identity is not None and not _identified_by_url(entry):
                     self._abort_if_unique_id_mismatch(reason="wrong_daemon")
                 elif unique_id != entry.unique_id:
                     self._abort_if_unique_id_configured()

@@ -35,6 +35,8 @@ QBT_INPUT: dict[str, Any] = {
     "advanced": {"verify_ssl": True, "timeout": 10},
 }
 
+ADVANCED = {"verify_ssl": True, "timeout": 10}
+
 pytestmark = pytest.mark.usefixtures("create_backend")
 
 
@@ -183,6 +185,49 @@ async def test_reauth_with_another_daemon_aborts(hass: HomeAssistant, backend: F
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_daemon"
     assert entry.data["api_key"] == "old"
+
+
+async def test_reauth_gives_a_url_identified_tribler_its_identity(hass: HomeAssistant, backend: FakeBackend) -> None:
+    """Tribler entries made before its IPv8 key was read carry their URL as unique id: the key is new, not wrong."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={"kind": "tribler", "url": "http://127.0.0.1:20100", "api_key": "old"},
+        unique_id="http://127.0.0.1:20100",
+    )
+    entry.add_to_hass(hass)
+    backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"api_key": "new"})
+    assert result["reason"] == "reauth_successful"
+    assert (entry.unique_id, entry.data["api_key"]) == ("PEERKEY", "new")
+    await hass.async_block_till_done()
+    # From now on another Tribler is told apart.
+    backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="OTHER")
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": "http://127.0.0.1:20101", "api_key": "new", "advanced": ADVANCED}
+    )
+    assert result["reason"] == "wrong_daemon"
+    assert entry.data["url"] == "http://127.0.0.1:20100"
+
+
+async def test_reconfigure_gives_a_url_identified_tribler_its_identity(
+    hass: HomeAssistant, backend: FakeBackend
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={"kind": "tribler", "url": "http://127.0.0.1:20100", "api_key": "k"},
+        unique_id="http://127.0.0.1:20100",
+    )
+    entry.add_to_hass(hass)
+    backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": "http://127.0.0.1:20100", "api_key": "k", "advanced": ADVANCED}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.unique_id == "PEERKEY"
+    await hass.async_block_till_done()
 
 
 async def test_reconfigure_moves_a_url_identified_daemon(

@@ -24,6 +24,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.peerdeck.const import DOMAIN, EVENT_RETRY_MIN
 from peerdeck import (
+    BackendInfo,
+    BackendKind,
     Capabilities,
     PeerdeckAuthenticationError,
     PeerdeckBannedError,
@@ -271,3 +273,30 @@ async def test_pushed_events_are_followed_again_after_a_failure(
     await hass.async_block_till_done()
     assert backend.streams == 3  # followed again after the stream ended
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_url_identified_entry_takes_the_identity_its_daemon_now_shows(
+    hass: HomeAssistant, backend: FakeBackend, create_backend: MagicMock
+) -> None:
+    """Tribler entries made before its IPv8 key was read carry their URL; setup gives them the key."""
+    data = {"kind": "tribler", "url": "http://127.0.0.1:20100/", "api_key": "k"}
+    entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id="http://127.0.0.1:20100")
+    entry.add_to_hass(hass)
+    backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.unique_id == "PEERKEY"
+
+
+async def test_identity_another_entry_has_is_not_taken(
+    hass: HomeAssistant, backend: FakeBackend, create_backend: MagicMock
+) -> None:
+    other = MockConfigEntry(domain=DOMAIN, data={"kind": "tribler", "url": "http://h:20100"}, unique_id="PEERKEY")
+    other.add_to_hass(hass)
+    data = {"kind": "tribler", "url": "http://127.0.0.1:20100", "api_key": "k"}
+    entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id="http://127.0.0.1:20100")
+    entry.add_to_hass(hass)
+    backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.unique_id == "http://127.0.0.1:20100"

@@ -34,6 +34,10 @@ class TransferTracker:
         """True once a first snapshot has been seen."""
         return self._known is not None
 
+    def last(self, transfer_id: str) -> Transfer | None:
+        """The transfer as last observed (or restored), if the tracker knows it."""
+        return (self._known or {}).get(transfer_id)
+
     def observe(self, transfers: Mapping[str, Transfer] | Iterable[Transfer]) -> list[TransferEvent]:
         """Record a full snapshot and return what changed since the previous one.
 

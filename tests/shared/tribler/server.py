@@ -28,20 +28,48 @@ Tribler cannot be installed here, so this aiohttp app reproduces, route by route
   (``core/restapi/settings_endpoint.py``: recursive merge), statistics
   (``core/restapi/statistics_endpoint.py``).
 
+What the real 8.4.3 core was seen to do when run headless from its own source on loopback
+and driven through ``TriblerClient`` and ``create_backend("tribler")`` (issue 16), and that
+this server therefore reproduces:
+
+* libtorrent's handle for a download comes a moment after it is added, after a restart and
+  after safe seeding re-adds it; until then the record reads STOPPED (0 hops) or EXIT_NODES
+  with an integer ``progress`` of 0 (``FakeDownload.has_handle``; ``handle_delay`` after an
+  add, :meth:`TriblerServer.restart` then :meth:`TriblerServer.attach_handles`);
+* a stop before the handle exists only sets ``user_stopped``: the handle then starts the
+  download anyway (a .torrent goes HASHCHECKING → DOWNLOADING or SEEDING, a magnet METADATA);
+* PATCH waits for the core's one-second alert tick (``alert_tick``; ``max_in_flight`` shows
+  how many changes a client sends at once);
+* a recheck returns to SEEDING (or DOWNLOADING) by itself; ``torrent_finished`` is sent only
+  when bytes were downloaded in this session; safe seeding moves a finished 0-hop download
+  to the default hops;
+* 404 "Required components not initialized" also comes from a running core whose component
+  is switched off (``components_off``), for good; ``/api/ipv8/overlays`` is empty until the
+  core has started, then names the core's own key (``public_key`` of ``events/info`` is empty
+  in every 8.x release);
+* shutdown sends ``tribler_shutdown_state`` frames and then cuts the chunked stream
+  (:meth:`TriblerServer.shut_down`); while ``down`` every connection is dropped;
+* a non-hex info-hash is a 500 traceback, a bad ``first``/``sort_desc`` a 400, speeds are
+  integers, ``seeding_ratio`` a float, ``/api/settings`` the whole configuration, a missing
+  ``file:`` path a 500 with an empty message, and removing a download that was streamed may
+  fail (``failing_removals``).
+
 Switches for what a real core does only sometimes: ``slow_chunk`` (frames trickle a few
 bytes at a time), ``stall_streams`` (streams that send headers and then nothing),
 ``break_streams()`` (connections cut mid-stream), ``end_streams()`` (streams closed
-cleanly, as on shutdown). A Tribler 7.x app (no ``/api`` prefix, ``apikey`` query, string
-errors) is :func:`legacy_app`.
+cleanly). A Tribler 7.x app (no ``/api`` prefix, ``apikey`` query, string errors) is
+:func:`legacy_app`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -59,6 +87,119 @@ API_KEY = "0123456789abcdef0123456789abcdef"
 PIECE_LENGTH = 16384
 FIXTURES = web.AppKey("fixtures", dict[str, bytes])
 _COMPONENT_ROUTES = ("/api/search", "/api/metadata", "/api/rss", "/api/versioning")
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - a setting the core reports, nothing binds to it here
+PEER_KEY = "4c69624e61434c504b3a" + "ab" * 64
+"""The core's IPv8 key as ``/api/ipv8/overlays`` shows it ("LibNaCLPK:" + 64 bytes, in hex)."""
+SHUTDOWN_STATES = (
+    "Shutting down torrent checker.",
+    "Shutting down IPv8 peer-to-peer overlays.",
+    "Shutting down download manager.",
+    "Shutting down local SOCKS5 interface.",
+    "Shutting down metadata database.",
+    "Shutting down GUI connection. Going dark.",
+)
+_CUT = b"\0cut"
+"""Queued on an event stream: write half a chunk, then drop the connection (a core going dark)."""
+
+
+def full_settings(api_key: str) -> dict[str, Any]:
+    """The whole configuration, as ``GET /api/settings`` returns it (8.4.3's sections and defaults)."""
+    state_dir = "/home/tribler/.Tribler"
+    enabled = {"enabled": True}
+    return {
+        "api": {
+            "http_enabled": True,
+            "http_port": 0,
+            "http_host": "127.0.0.1",
+            "https_enabled": False,
+            "https_host": "127.0.0.1",
+            "https_port": 0,
+            "https_certfile": "https_certfile",
+            "http_port_running": 0,
+            "https_port_running": 0,
+            "key": api_key,
+        },
+        "headless": True,
+        "start_minimized": False,
+        "ipv8": {
+            "interfaces": [{"interface": "UDPIPv4", "ip": ALL_INTERFACES, "port": 8090}],
+            "keys": [
+                {"alias": "anonymous id", "generation": "curve25519", "file": f"{state_dir}/ec_multichain.pem"},
+                {"alias": "secondary", "generation": "curve25519", "file": f"{state_dir}/secondary_key.pem"},
+            ],
+            "logger": {"level": "INFO"},
+            "working_directory": state_dir,
+            "walker_interval": 0.5,
+            "overlays": [{"class": "DiscoveryCommunity", "key": "anonymous id"}],
+        },
+        "statistics": False,
+        "content_discovery_community": dict(enabled),
+        "database": dict(enabled),
+        "dht_discovery": dict(enabled),
+        "libtorrent": {
+            "socks_listen_ports": [0, 0, 0, 0, 0],
+            "listen_interface": ALL_INTERFACES,
+            "port": 0,
+            "proxy_type": 0,
+            "proxy_server": "",
+            "proxy_auth": "",
+            "max_connections_download": -1,
+            "max_download_rate": 0,
+            "max_upload_rate": 0,
+            "utp": True,
+            "dht": True,
+            "dht_readiness_timeout": 30,
+            "upnp": True,
+            "natpmp": True,
+            "lsd": True,
+            "announce_to_all_tiers": False,
+            "announce_to_all_trackers": False,
+            "max_concurrent_http_announces": 50,
+            "check_after_complete": False,
+            "download_defaults": {
+                "anonymity_enabled": True,
+                "number_hops": 1,
+                "safeseeding_enabled": True,
+                "saveas": "/downloads",
+                "seeding_mode": "forever",
+                "seeding_ratio": 2.0,
+                "seeding_time": 60.0,
+                "channel_download": False,
+                "add_download_to_channel": False,
+                "trackers_file": "",
+                "torrent_folder": "",
+                "auto_managed": False,
+                "completed_dir": "",
+            },
+            "active_downloads": 3,
+            "active_seeds": 5,
+            "active_checking": 1,
+            "active_dht_limit": 88,
+            "active_tracker_limit": 1600,
+            "active_lsd_limit": 60,
+            "active_limit": 500,
+            "ask_download_settings": False,
+            "clear_orphaned_parts": False,
+            "allow_mmap": True,
+        },
+        "recommender": dict(enabled),
+        "rendezvous": dict(enabled),
+        "rss": {"enabled": True, "urls": []},
+        "torrent_checker": dict(enabled),
+        "tunnel_community": {"enabled": True, "min_circuits": 3, "max_circuits": 8},
+        "versioning": {"enabled": True, "allow_pre": False},
+        "watch_folder": {"enabled": False, "directory": "", "check_interval": 10.0},
+        "state_dir": state_dir,
+        "memory_db": False,
+        "tray_icon_color": "",
+        "ui": {},
+    }
+
+
+def traceback_error(err: Exception) -> web.Response:
+    """``error_middleware``'s answer to an unhandled exception: 500 with the whole traceback."""
+    text = "".join(traceback.format_exception(err))
+    return rest({"error": {"handled": False, "message": text}}, 500)
 
 
 def rest(body: Any, status: int = 200) -> web.Response:
@@ -126,11 +267,16 @@ class FakeDownload:
     seeding_ratio: float | None = None
     queue_position: int = -1
     auto_managed: bool = False
-    speed_down: float = 0.0
-    speed_up: float = 0.0
+    speed_down: int = 0
+    speed_up: int = 0
     trackers: list[str] = field(default_factory=list)
     time_added: int = field(default_factory=lambda: int(time.time()))
+    time_finished: int = 0
     error: str = ""
+    has_handle: bool = True
+    """False until libtorrent has a handle: the record then shows a placeholder status."""
+    resume_data: bool = True
+    """False for a download added in this session: libtorrent checks it before anything else."""
 
     @property
     def size(self) -> int:
@@ -142,18 +288,30 @@ class FakeDownload:
         seed = hashlib.sha256(f"{self.infohash}/{name}".encode()).digest()
         return (seed * (size // len(seed) + 1))[:size]
 
-    def record(self) -> dict[str, Any]:
+    @property
+    def shown_status(self) -> str:
+        """What the core reports: without a handle, STOPPED at 0 hops and EXIT_NODES above."""
+        if self.has_handle:
+            return self.status
+        return "STOPPED" if self.hops == 0 else "EXIT_NODES"
+
+    def record(self, default_seeding_ratio: float = 2.0) -> dict[str, Any]:
         """The JSON of ``get_downloads`` for this download."""
         total_pieces = (self.size + PIECE_LENGTH - 1) // PIECE_LENGTH
-        eta = (1.0 - self.progress) * (self.size / max(0.000001, self.speed_down))
+        handle = self.has_handle
+        # Without a handle the core's DownloadState returns these literals (progress the int 0).
+        progress: float = self.progress if handle else 0
+        eta = (1.0 - self.progress) * (self.size / max(0.000001, self.speed_down)) if handle else 0.0
+        active = handle and self.status in ("DOWNLOADING", "SEEDING")
+        status = self.shown_status
         return {
             "name": self.name,
-            "progress": self.progress,
+            "progress": progress,
             "infohash": self.infohash,
-            "speed_down": self.speed_down,
-            "speed_up": self.speed_up,
-            "status": self.status,
-            "status_code": STATUS_CODES[self.status],
+            "speed_down": self.speed_down if active else 0,
+            "speed_up": self.speed_up if active else 0,
+            "status": status,
+            "status_code": STATUS_CODES[status],
             "size": self.size,
             "eta": eta,
             "num_peers": 0,
@@ -161,7 +319,7 @@ class FakeDownload:
             "num_connected_peers": 0,
             "num_connected_seeds": 0,
             "all_time_upload": 0,
-            "all_time_download": int(self.size * self.progress),
+            "all_time_download": int(self.size * self.progress) if handle else 0,
             "all_time_ratio": 0.0,
             "last_download": 0,
             "last_upload": 0,
@@ -171,13 +329,13 @@ class FakeDownload:
             "safe_seeding": self.safe_seeding,
             "upload_limit": self.upload_limit,
             "download_limit": self.download_limit,
-            "seeding_ratio": self.seeding_ratio,
+            "seeding_ratio": float(self.seeding_ratio if self.seeding_ratio is not None else default_seeding_ratio),
             "destination": self.destination,
             "completed_dir": self.completed_dir,
             "total_pieces": total_pieces,
             "error": self.error,
             "time_added": self.time_added,
-            "time_finished": 0,
+            "time_finished": self.time_finished,
             "queue_position": self.queue_position,
             "auto_managed": self.auto_managed,
             "user_stopped": self.user_stopped,
@@ -231,6 +389,7 @@ def torrent_metadata(name: str, size: int, seeders: int = 10, leechers: int = 2)
 class _Stream:
     request: web.Request
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    """Frames to write; None ends the stream cleanly, ``_CUT`` drops it mid-chunk."""
 
 
 class TriblerServer:
@@ -239,18 +398,13 @@ class TriblerServer:
     def __init__(self, api_key: str = API_KEY) -> None:
         self.api_key = api_key
         self.version = "8.4.3"
-        self.public_key = "4c69624e61434c504b3a" + "ab" * 32
+        self.public_key = ""
+        """What ``events/info`` and ``events_start`` say: empty in every 8.x release."""
+        self.peer_key = PEER_KEY
         self.downloads: dict[str, FakeDownload] = {}
         self.removed: dict[str, bool] = {}
         """Info-hash → remove_data of every DELETE that succeeded."""
-        self.settings: dict[str, Any] = {
-            "api": {"http_enabled": True, "http_port": 0, "key": api_key},
-            "libtorrent": {
-                "max_download_rate": 0,
-                "max_upload_rate": 0,
-                "download_defaults": {"number_hops": 1, "safeseeding_enabled": True, "saveas": "/downloads"},
-            },
-        }
+        self.settings: dict[str, Any] = full_settings(api_key)
         self.remote_catalogue: list[dict[str, Any]] = []
         """What peers answer to remote searches (matched on the words of the query)."""
         self.peer_catalogues: list[list[dict[str, Any]]] = []
@@ -260,15 +414,32 @@ class TriblerServer:
         self.search_peers = ["50e9a2ce646c373985a8e827e328830e053025c6", "107c84e5d9636c17b46c88c3ddb54842d80081b0"]
         self.search_delay = 0.01
         self.starting_requests = 0
+        """How many more component requests answer "not initialized" while the core starts."""
+        self.components_off: set[str] = set()
+        """Route prefixes whose component is switched off: "not initialized" for good."""
         self.checkpoints_loaded = True
+        self.handle_delay: float | None = 0.0
+        """Seconds from an add to libtorrent's handle (None: only :meth:`attach_handles`)."""
+        self.alert_tick = 0.0
+        """How long a PATCH waits (the real core waits for its one-second alert tick)."""
+        self.recheck_delay = 0.01
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """The most PATCH/DELETE requests that were being handled at once."""
+        self.failing_removals: dict[str, str] = {}
+        """Info-hash → the error a DELETE of it answers (a download that was streamed)."""
+        self.down = False
+        """While true every connection is dropped, as if the core were not running."""
+        self.notified: list[tuple[str, dict[str, Any]]] = []
+        """Every event sent, in order."""
         self.slow_chunk: int | None = None
         self.stall_streams = 0
         """How many of the next event streams send headers and then stay silent."""
         self.streams: list[_Stream] = []
-        self._streams_changed = asyncio.Condition()
         self.stream_count = 0
         self.requests: list[tuple[str, str]] = []
-        self._requests_changed = asyncio.Condition()
+        self._pulse = asyncio.Event()
+        """Set (and replaced) whenever something a test may wait for changes."""
         self.url = ""
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -276,7 +447,13 @@ class TriblerServer:
 
     def app(self) -> web.Application:
         app = web.Application(
-            middlewares=[self._ui_middleware, self._key_middleware, self._error_middleware, self._components_middleware]
+            middlewares=[
+                self._ui_middleware,
+                self._down_middleware,
+                self._key_middleware,
+                self._error_middleware,
+                self._components_middleware,
+            ]
         )
         app.add_routes(
             [
@@ -292,6 +469,7 @@ class TriblerServer:
                 web.get("/api/downloads/{infohash}/stream/{fileindex}", self.stream, allow_head=False),
                 web.get("/api/events", self.events),
                 web.get("/api/events/info", self.events_info),
+                web.get("/api/ipv8/overlays", self.overlays),
                 web.put("/api/search/remote", self.remote_search),
                 web.get("/api/metadata/search/local", self.local_search),
                 web.get("/api/metadata/search/completions", self.completions),
@@ -324,10 +502,16 @@ class TriblerServer:
             task.cancel()
 
     @web.middleware
+    async def _down_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.down and request.transport is not None:
+            request.transport.abort()
+            return web.Response(status=503)  # never sent: the connection is gone
+        return await handler(request)
+
+    @web.middleware
     async def _ui_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
-        async with self._requests_changed:
-            self._requests_changed.notify_all()
+        self.changed()
         if not request.path.startswith(("/docs", "/static", "/ui", "/api")):
             raise web.HTTPFound("/ui" + request.rel_url.path)
         return await handler(request)
@@ -344,12 +528,19 @@ class TriblerServer:
     @web.middleware
     async def _error_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
+            # Handlers ``unhexlify`` the info-hash first: anything else is an unhandled error.
+            bytes.fromhex(request.match_info.get("infohash", ""))
+        except ValueError as err:
+            return traceback_error(err)
+        try:
             return await handler(request)
         except web.HTTPNotFound:
             return handled(f"Could not find {request.path}", 404)
 
     @web.middleware
     async def _components_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(tuple(self.components_off)):
+            return handled(f"Required components not initialized to serve {request.path}", 404)
         if self.starting_requests > 0 and request.path.startswith(_COMPONENT_ROUTES):
             self.starting_requests -= 1
             return handled(f"Required components not initialized to serve {request.path}", 404)
@@ -359,6 +550,8 @@ class TriblerServer:
 
     def notify(self, topic: str, **kwargs: Any) -> None:
         """Send one event to every stream open now (Tribler keeps nothing for later ones)."""
+        self.notified.append((topic, kwargs))
+        self.changed()
         frame = b"event: " + topic.encode() + b"\ndata: " + json.dumps(kwargs).encode() + b"\n\n"
         for stream in self.streams:
             stream.queue.put_nowait(frame)
@@ -372,9 +565,32 @@ class TriblerServer:
         self.streams.clear()
 
     def end_streams(self) -> None:
-        """Close every open stream cleanly (what a shutting-down core does)."""
+        """Close every open stream cleanly."""
         for stream in self.streams:
             stream.queue.put_nowait(None)
+
+    def shut_down(self) -> None:
+        """What a core does on shutdown: ``tribler_shutdown_state`` frames (about twelve, as
+        components report), then the chunked stream is cut; the core is down from then on."""
+        for state in SHUTDOWN_STATES * 2:
+            self.notify("tribler_shutdown_state", state=state)
+        for stream in self.streams:
+            stream.queue.put_nowait(_CUT)
+        self.down = True
+
+    def restart(self) -> None:
+        """The core is back: checkpoints load, and every download waits for its handle again."""
+        for download in self.downloads.values():
+            download.has_handle, download.resume_data = False, True
+            download.speed_down = download.speed_up = 0
+        self.checkpoints_loaded = False
+        self.down = False
+
+    def attach_handles(self) -> None:
+        """libtorrent has a handle for every download: each shows its real status again."""
+        for download in self.downloads.values():
+            if not download.has_handle:
+                self._attach(download)
 
     def _start_frame(self) -> bytes:
         info = self._info()
@@ -399,32 +615,43 @@ class TriblerServer:
             # Tribler registers the stream as soon as its first write returns, long before the
             # client has read it; registering first keeps that guarantee under ``slow_chunk``.
             self.streams.append(stream)
-            async with self._streams_changed:
-                self._streams_changed.notify_all()
+            self.changed()
             await self._write(response, start)
         try:
             while (frame := await stream.queue.get()) is not None:
+                if frame is _CUT:
+                    await response.write(b"event: tribler_shutdown_st")
+                    if request.transport is not None:
+                        request.transport.abort()
+                    break
                 await self._write(response, frame)
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
             pass
         finally:
             if stream in self.streams:
                 self.streams.remove(stream)
-            async with self._streams_changed:
-                self._streams_changed.notify_all()
+            self.changed()
         return response
+
+    def changed(self) -> None:
+        """Wake whoever waits in :meth:`wait_until`."""
+        self._pulse.set()
+        self._pulse = asyncio.Event()
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition`` holds (checked after every request, stream, event and handle)."""
+        while not condition():
+            await self._pulse.wait()
 
     async def wait_requests(self, method: str, path: str, count: int) -> None:
         """Wait until ``method path`` has been requested ``count`` times."""
-        async with self._requests_changed:
-            await self._requests_changed.wait_for(lambda: self.requests.count((method, path)) >= count)
+        await self.wait_until(lambda: self.requests.count((method, path)) >= count)
 
     async def wait_streams(self, count: int, *, connections: int | None = None) -> None:
         """Wait until exactly ``count`` streams are open (after ``connections`` were made in all)."""
-        async with self._streams_changed:
-            await self._streams_changed.wait_for(
-                lambda: len(self.streams) == count and (connections is None or self.stream_count >= connections)
-            )
+        await self.wait_until(
+            lambda: len(self.streams) == count and (connections is None or self.stream_count >= connections)
+        )
 
     async def _write(self, response: web.StreamResponse, frame: bytes) -> None:
         if self.slow_chunk is None:
@@ -436,6 +663,23 @@ class TriblerServer:
 
     async def events_info(self, _: web.Request) -> web.Response:
         return rest(self._info())
+
+    async def overlays(self, _: web.Request) -> web.Response:
+        """IPv8's overlays: none until the core has started, then each with the core's own key."""
+        if self.starting_requests > 0:
+            return rest({"overlays": []})
+        names = ("DiscoveryCommunity", "ContentDiscoveryCommunity", "TriblerTunnelCommunity")
+        overlays = [
+            {
+                "id": hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest(),
+                "my_peer": self.peer_key,
+                "global_time": 1,
+                "peers": [],
+                "overlay_name": name,
+            }
+            for name in names
+        ]
+        return rest({"overlays": overlays})
 
     # ------------------------------------------------------------------ downloads
 
@@ -450,12 +694,13 @@ class TriblerServer:
         for download in loaded.values():
             if params.get("excluded") == download.infohash:
                 continue
-            info = download.record()
+            info = download.record(self.settings["libtorrent"]["download_defaults"]["seeding_ratio"])
             if not wanted or wanted == download.infohash:
                 if params.get("get_peers", "0") == "1":
                     info["peers"] = []
                 if params.get("get_pieces", "0") == "1":
-                    pieces = bytes([0xFF if download.progress >= 1 else 0]) * ((info["total_pieces"] + 7) // 8)
+                    done = download.has_handle and download.progress >= 1
+                    pieces = bytes([0xFF if done else 0]) * ((info["total_pieces"] + 7) // 8)
                     info["pieces"] = base64.b64encode(pieces).decode()
                 if params.get("get_availability", "0") == "1":
                     info["availability"] = 0.0
@@ -502,8 +747,35 @@ class TriblerServer:
         download.destination = str(params.get("destination") or defaults["saveas"])
         if download.infohash not in self.downloads:
             self.downloads[download.infohash] = download
-            self.notify("torrent_status_changed", infohash=download.infohash, status=download.status)
+            download.has_handle = download.resume_data = False
+            if self.handle_delay is not None:
+                self._later(self.handle_delay, lambda: self._attach(download))
         return rest({"started": True, "infohash": download.infohash})
+
+    def _later(self, delay: float, action: Callable[[], None]) -> None:
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            action()
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _attach(self, download: FakeDownload) -> None:
+        """libtorrent's handle exists. A new download runs even if a stop came before (the add
+        alert resumes it to check what is on disk); a reloaded one takes up its old status."""
+        if self.downloads.get(download.infohash) is not download or download.has_handle:
+            return
+        download.has_handle = True
+        self.changed()
+        before, download.status = download.status, ""
+        if download.resume_data:
+            self.set_status(download.infohash, "STOPPED" if download.user_stopped else before)
+        elif download.metainfo is None:
+            self.set_status(download.infohash, "METADATA")
+        else:
+            self.set_status(download.infohash, "HASHCHECKING")
+            self.set_status(download.infohash, "SEEDING" if download.progress >= 1 else "DOWNLOADING")
 
     async def _from_uri(self, uri: str) -> FakeDownload:
         scheme = urlsplit(uri).scheme
@@ -518,7 +790,10 @@ class TriblerServer:
             name = query.get("dn", [infohash])[0]
             return FakeDownload(infohash=infohash, name=name, status="METADATA")
         if scheme == "file":
-            content = await asyncio.to_thread(Path(unquote(urlsplit(uri).path)).read_bytes)
+            try:
+                content = await asyncio.to_thread(Path(unquote(urlsplit(uri).path)).read_bytes)
+            except OSError as err:
+                raise RuntimeError from err  # what the real core answers: a 500 with an empty message
             return self._from_metainfo(bdecode(content))
         raise ValueError("invalid uri")
 
@@ -540,15 +815,33 @@ class TriblerServer:
         download = self._get(request)
         if download is None:
             return handled("this download does not exist", 404)
-        del self.downloads[download.infohash]
-        self.removed[download.infohash] = bool(parameters["remove_data"])
-        return rest({"removed": True, "infohash": download.infohash})
+        async with self._changing():
+            if failure := self.failing_removals.get(download.infohash):
+                return handled(failure, 500)
+            del self.downloads[download.infohash]
+            self.removed[download.infohash] = bool(parameters["remove_data"])
+            return rest({"removed": True, "infohash": download.infohash})
+
+    @contextlib.asynccontextmanager
+    async def _changing(self) -> AsyncIterator[None]:
+        """Count concurrent changes; each waits for the core's alert tick."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.alert_tick)
+            yield
+        finally:
+            self.in_flight -= 1
 
     async def update_download(self, request: web.Request) -> web.Response:
         download = self._get(request)
         if download is None:
             return handled("this download does not exist", 404)
         parameters = await request.json()
+        async with self._changing():
+            return await self._update(download, parameters)
+
+    async def _update(self, download: FakeDownload, parameters: dict[str, Any]) -> web.Response:
         if len(parameters) > 1 and "anon_hops" in parameters:
             return handled("anon_hops must be the only parameter in this request", 400)
         if "anon_hops" in parameters:
@@ -577,12 +870,17 @@ class TriblerServer:
         if state := parameters.get("state"):
             if state == "resume":
                 download.user_stopped = False
-                self.set_status(download.infohash, "SEEDING" if download.progress >= 1 else "DOWNLOADING")
+                if download.has_handle:
+                    self.set_status(download.infohash, "SEEDING" if download.progress >= 1 else "DOWNLOADING")
             elif state == "stop":
-                download.user_stopped = True
-                self.set_status(download.infohash, "STOPPED")
+                download.user_stopped = True  # without a handle, that is all a stop does
+                if download.has_handle:
+                    self.set_status(download.infohash, "STOPPED")
             elif state == "recheck":
-                self.set_status(download.infohash, "HASHCHECKING")
+                if download.has_handle:
+                    after = download.status if download.status != "HASHCHECKING" else "DOWNLOADING"
+                    self.set_status(download.infohash, "HASHCHECKING")
+                    self._later(self.recheck_delay, lambda: self._rechecked(download, after))
             elif state == "move_storage":
                 dest_dir = Path(parameters["dest_dir"])
                 completed_dir = Path(parameters.get("completed_dir") or dest_dir)
@@ -595,6 +893,11 @@ class TriblerServer:
                 return handled("unknown state parameter", 400)
         return rest({"modified": True, "infohash": download.infohash})
 
+    def _rechecked(self, download: FakeDownload, before: str) -> None:
+        """A recheck ends: back to seeding or what it did before (no ``torrent_finished``: nothing was downloaded)."""
+        if self.downloads.get(download.infohash) is download and download.status == "HASHCHECKING":
+            self.set_status(download.infohash, "SEEDING" if download.progress >= 1 else before)
+
     def set_status(self, infohash: str, status: str) -> None:
         """Change a download's status and announce it, as the core's alert handler does."""
         download = self.downloads[infohash]
@@ -603,12 +906,19 @@ class TriblerServer:
             self.notify("torrent_status_changed", infohash=infohash, status=status)
 
     def finish(self, infohash: str) -> None:
-        """The download completes: SEEDING, then ``torrent_finished`` (libtorrent's order)."""
+        """The download completes: SEEDING, then ``torrent_finished`` only if this session
+        downloaded bytes (libtorrent's order); safe seeding then moves a 0-hop download to
+        the default hops."""
         download = self.downloads[infohash]
+        downloaded = download.progress < 1.0
         download.progress = 1.0
-        download.speed_down = 0.0
+        download.speed_down = 0
+        download.time_finished = download.time_finished or int(time.time())
         self.set_status(infohash, "SEEDING")
-        self.notify("torrent_finished", infohash=infohash, name=download.name, hidden=False)
+        if downloaded:
+            self.notify("torrent_finished", infohash=infohash, name=download.name, hidden=False)
+        if download.safe_seeding and download.hops == 0:
+            download.hops = self.settings["libtorrent"]["download_defaults"]["number_hops"]
 
     async def get_torrent(self, request: web.Request) -> web.Response:
         download = self._get(request)
@@ -746,14 +1056,19 @@ class TriblerServer:
         query = request.query.get("fts_text")
         if query is None:
             return handled(f"Got search with no fts_text: {dict(request.query)}", 400)
-        first, last = int(request.query.get("first", 1)), int(request.query.get("last", 50))
+        try:
+            first, last = int(request.query.get("first", 1)), int(request.query.get("last", 50))
+            sort_desc = _parse_bool(request.query.get("sort_desc", "true"))
+            _parse_bool(request.query.get("hide_xxx", "false"))
+        except ValueError:
+            return handled("Error processing request parameters", 400)
         matches = [entry for entry in self.local_catalogue if self._matches(query, entry)]
         body: dict[str, Any] = {
             "results": matches[first - 1 : last],
             "first": first,
             "last": last,
             "sort_by": None,
-            "sort_desc": request.query.get("sort_desc", "true") not in ("0", "false"),
+            "sort_desc": sort_desc,
         }
         if request.query.get("include_total"):
             body.update(total=len(matches), max_rowid=len(self.local_catalogue))
@@ -798,6 +1113,15 @@ class TriblerServer:
 
     async def statistics_ipv8(self, _: web.Request) -> web.Response:
         return rest({"ipv8_statistics": {"total_up": 1000, "total_down": 2000}})
+
+
+def _parse_bool(value: str) -> bool:
+    """The core's ``parse_bool``: true/false or 1/0, anything else a ValueError."""
+    if value.lower() in ("true", "1"):
+        return True
+    if value.lower() in ("false", "0"):
+        return False
+    raise ValueError(value)
 
 
 def legacy_app(api_key: str = API_KEY) -> web.Application:

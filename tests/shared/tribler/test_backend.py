@@ -59,7 +59,7 @@ async def test_info(core: Core, backend: TriblerBackend) -> None:
     assert (info.kind, info.version, info.identity, info.name) == (
         BackendKind.TRIBLER,
         "8.4.3",
-        core.server.public_key,
+        core.server.peer_key,
         "Tribler",
     )
 
@@ -69,7 +69,10 @@ async def test_info(core: Core, backend: TriblerBackend) -> None:
     [
         ({"status": "METADATA", "progress": 0.0}, TransferState.ACTIVE),
         ({"status": "DOWNLOADING", "progress": 0.4}, TransferState.ACTIVE),
-        ({"status": "EXIT_NODES", "progress": 0.0}, TransferState.ACTIVE),
+        ({"status": "EXIT_NODES", "progress": 0}, TransferState.QUEUED),
+        ({"status": "EXIT_NODES", "progress": 0, "time_finished": 1_700_000_000}, TransferState.COMPLETED),
+        ({"status": "STOPPED", "progress": 0, "user_stopped": False}, TransferState.QUEUED),
+        ({"status": "STOPPED", "progress": 0, "user_stopped": True}, TransferState.PAUSED),
         ({"status": "HASHCHECKING", "progress": 0.0}, TransferState.ACTIVE),
         ({"status": "WAITING_FOR_HASHCHECK", "progress": 0.0}, TransferState.QUEUED),
         ({"status": "QUEUED", "progress": 0.0}, TransferState.QUEUED),
@@ -86,7 +89,7 @@ def test_status_mapping(record: dict[str, object], state: TransferState) -> None
 
 
 def test_transfer_fields() -> None:
-    record = FakeDownload(infohash=MAGNET_HASH, name="film", files=[("film", 1000)], progress=0.5, speed_down=100.0)
+    record = FakeDownload(infohash=MAGNET_HASH, name="film", files=[("film", 1000)], progress=0.5, speed_down=100)
     transfer = to_transfer(record.record())
     assert (transfer.id, transfer.name, transfer.size, transfer.done_bytes) == (MAGNET_HASH, "film", 1000, 500)
     assert (transfer.download_rate, transfer.eta, transfer.save_path) == (100, 5.0, "/downloads")
@@ -120,13 +123,6 @@ async def test_enqueue_file_url_and_search_hit(core: Core, backend: TriblerBacke
     assert {d.hops for d in core.server.downloads.values()} == {0}
 
 
-async def test_enqueue_paused(core: Core, backend: TriblerBackend) -> None:
-    content, infohash = make_torrent("a.bin")
-    await backend.enqueue(TorrentFile(content), EnqueueOptions(start_paused=True))
-    assert core.server.downloads[infohash].status == "STOPPED"
-    assert (await backend.transfers())[0].state is TransferState.PAUSED
-
-
 async def test_enqueue_refusals(core: Core, backend: TriblerBackend) -> None:
     with pytest.raises(PeerdeckNotSupportedError):
         await backend.enqueue(RemoteFiles("user", (("a.flac", 1),)))
@@ -155,9 +151,9 @@ async def test_pause_resume_remove(core: Core, backend: TriblerBackend) -> None:
 
 
 async def test_status_counts_rates_and_liveness(core: Core, backend: TriblerBackend) -> None:
-    seed(core, "a.bin", speed_down=100.0, speed_up=10.0, hops=1)
-    seed(core, "b.bin", speed_down=50.5, speed_up=5.0, hops=0)
-    seed(core, "c.bin", status="SEEDING", progress=1.0, speed_up=7.0)
+    seed(core, "a.bin", speed_down=100, speed_up=10, hops=1)
+    seed(core, "b.bin", speed_down=50, speed_up=5, hops=0)
+    seed(core, "c.bin", status="SEEDING", progress=1.0, speed_up=7)
     seed(core, "d.bin", status="STOPPED", user_stopped=True)
     status = await backend.status()
     assert status.connected is True

@@ -31,7 +31,7 @@ async def test_completion_while_away_is_announced_once(core: Core) -> None:
     core.server.downloads[INFOHASH] = FakeDownload(INFOHASH, "ubuntu.iso", files=[("ubuntu.iso", 1000)], progress=0.3)
     done, state = await completions(core, None)
     assert done == []
-    assert state[INFOHASH]["done"] is False
+    assert state["transfers"][INFOHASH]["done"] is False
     core.server.finish(INFOHASH)
     done, state = await completions(core, state)
     assert done == [INFOHASH]

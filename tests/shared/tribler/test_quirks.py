@@ -74,7 +74,8 @@ async def test_not_ready_is_a_connection_error_so_callers_retry_later(core: Core
     async with TriblerClient(core.url, api_key=API_KEY, startup_wait=0) as client:
         with pytest.raises(PeerdeckConnectionError):
             await client.completions("ub")
-    assert core.server.requests == [("GET", "/api/metadata/search/completions")]
+    # One try, and one look at whether the core has finished starting (it has not).
+    assert core.server.requests == [("GET", "/api/metadata/search/completions"), ("GET", "/api/ipv8/overlays")]
 
 
 async def test_tribler_7_is_named(legacy_url: str) -> None:

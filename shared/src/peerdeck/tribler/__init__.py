@@ -1,7 +1,13 @@
 """Tribler 8 (REST API under ``/api``): the full client, its event stream and the unified backend."""
 
-from .backend import TriblerBackend, to_search_hit, to_transfer
-from .client import RemoteSearch, TriblerClient, TriblerNotReadyError
+from .backend import TriblerBackend, has_handle, to_search_hit, to_transfer
+from .client import (
+    RemoteSearch,
+    TriblerActionError,
+    TriblerClient,
+    TriblerComponentOffError,
+    TriblerNotReadyError,
+)
 from .sse import (
     Backoff,
     EventsStart,
@@ -26,11 +32,14 @@ __all__ = [
     "SseParser",
     "TorrentFinished",
     "TorrentStatusChanged",
+    "TriblerActionError",
     "TriblerBackend",
     "TriblerClient",
+    "TriblerComponentOffError",
     "TriblerEvent",
     "TriblerNotReadyError",
     "decode_event",
+    "has_handle",
     "read_events",
     "to_search_hit",
     "to_transfer",

@@ -6,24 +6,37 @@ polling: each ``torrent_status_changed`` or ``torrent_finished`` triggers one re
 finishes exactly once however many frames mention it), each (re)connection resynchronises
 (nothing is replayed for missed frames), and a quiet stream is reconciled every
 ``interval`` seconds to notice additions and removals Tribler does not announce.
+
+Until libtorrent has a handle for a download (for about a second after each add, after
+every restart and after safe seeding re-adds it) Tribler reports it STOPPED or EXIT_NODES
+with an integer progress of 0: such a reading says nothing, so the download keeps the state
+last seen.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
 
 from ..backend import TrackedBackend, count_states
 from ..client import DEFAULT_TIMEOUT
-from ..exceptions import PeerdeckError, PeerdeckInputError, PeerdeckNotSupportedError
+from ..exceptions import (
+    PeerdeckConnectionError,
+    PeerdeckError,
+    PeerdeckInputError,
+    PeerdeckNotSupportedError,
+    PeerdeckServerError,
+    PeerdeckTimeoutError,
+)
 from ..models import (
     ALL,
     BackendInfo,
@@ -44,7 +57,7 @@ from ..models import (
     TransferState,
 )
 from ..validation import validate_info_hash
-from .client import TriblerClient
+from .client import TriblerActionError, TriblerClient, TriblerComponentOffError
 from .sse import Backoff, EventsStart, RemoteQueryResults, TorrentFinished, TorrentStatusChanged, TriblerEvent
 
 STATUS_MAP: dict[str, TransferState] = {
@@ -58,19 +71,48 @@ STATUS_MAP: dict[str, TransferState] = {
 _NO_ETA = 365 * 24 * 3600
 """Tribler's ETA divides by a near-zero rate when stalled; anything beyond a year means unknown."""
 
+_PAUSE_POLL = 0.5
+_RESTOP_AFTER = 2.0
+"""A stop once the handle exists takes about a second (Tribler's alert tick); resent if it did not."""
+
+T = TypeVar("T")
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def has_handle(record: Mapping[str, Any]) -> bool:
+    """False while libtorrent has no handle for the download (its status is then a placeholder).
+
+    Tribler says EXIT_NODES or LOADING only then, and STOPPED with the integer progress 0
+    (libtorrent's progress is always a float).
+    """
+    status, progress = record.get("status"), record.get("progress")
+    if status in ("EXIT_NODES", "LOADING"):
+        return False
+    return not (status == "STOPPED" and type(progress) is int)
+
 
 def to_transfer(record: Mapping[str, Any]) -> Transfer:
     """Map one ``/api/downloads`` record onto a :class:`Transfer`."""
     infohash = str(record.get("infohash", "")).lower()
     status = str(record.get("status", ""))
     progress = float(record.get("progress") or 0.0)
-    if status == "STOPPED":
+    finished_before = isinstance(record.get("time_finished"), int | float) and record["time_finished"] > 0
+    if not has_handle(record):
+        # Loading: a seed is still complete; anything else waits to start (or stays stopped).
+        if finished_before:
+            state, progress = TransferState.COMPLETED, 1.0
+        else:
+            state = TransferState.PAUSED if record.get("user_stopped") else TransferState.QUEUED
+    elif status == "STOPPED":
         # Finished downloads stopped by their seeding ratio are complete, not paused.
         done = progress >= 1.0 and not record.get("user_stopped", True)
         state = TransferState.COMPLETED if done else TransferState.PAUSED
     else:
         state = STATUS_MAP.get(status, TransferState.ACTIVE)
     size = _opt_int(record.get("size"))
+    if size == 0 and (status == "METADATA" or record.get("total_pieces") == 0):
+        size = None  # no metainfo yet: the size is unknown, not zero
     eta = record.get("eta")
     speed_down = int(record.get("speed_down") or 0)
     return Transfer(
@@ -126,6 +168,7 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         search_local: bool = True,
         startup_wait: float = 30.0,
         events_backoff: Backoff | None = None,
+        pause_wait: float = 30.0,
     ) -> None:
         super().__init__(
             TriblerClient(
@@ -142,23 +185,35 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         self.search_local = search_local
         """Yield matches from the core's database before the remote hits arrive."""
         self.events_backoff = events_backoff
+        self.pause_wait = pause_wait
+        """How long ``enqueue(start_paused=True)`` waits for libtorrent to let the download stop
+        (its handle can wait for the DHT, up to Tribler's 30 s ``dht_readiness_timeout``)."""
+        self.bulk_concurrency = 8
+        """Requests in flight at once for pause/resume/remove of several downloads (each PATCH
+        waits for Tribler's one-second alert tick, so one at a time is slow)."""
 
     # ------------------------------------------------------------------ reading
 
     async def info(self) -> BackendInfo:
-        """Version and public key from ``events/info``."""
-        data = await self.client.events_info()
+        """Version from ``events/info``; identity from the core's IPv8 key (``public_key`` is empty in 8.x)."""
+        data, peer_key = await asyncio.gather(self.client.events_info(), self._peer_key())
         return BackendInfo(
             kind=self.kind,
             version=str(data.get("version", "")),
-            identity=str(data.get("public_key") or "") or None,
+            identity=str(data.get("public_key") or "") or peer_key,
             name="Tribler",
         )
 
+    async def _peer_key(self) -> str | None:
+        """The IPv8 key, or None when the core cannot tell yet (still starting, or no such route)."""
+        try:
+            return await self.client.peer_key()
+        except (PeerdeckNotSupportedError, PeerdeckServerError):
+            return None
+
     async def transfers(self) -> list[Transfer]:
         """Every download Tribler lists (its hidden, internal ones are not listed)."""
-        data = await self.client.downloads()
-        return [to_transfer(r) for r in data["downloads"] if isinstance(r, dict)]
+        return list(self._current(await self.client.downloads()).values())
 
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
         """Counts and summed rates from the downloads, liveness and version from ``events/info``."""
@@ -176,7 +231,7 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         as added later. ``finished`` names downloads Tribler just said finished: they count
         as complete even if this read raced ahead of their status.
         """
-        transfers = {t.id: t for t in (to_transfer(r) for r in data.get("downloads", ()) if isinstance(r, dict))}
+        transfers = self._current(data)
         for infohash in finished:
             if infohash in transfers and transfers[infohash].progress < 1.0:
                 transfers[infohash] = replace(transfers[infohash], progress=1.0)
@@ -185,13 +240,47 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
             return transfers, []
         return transfers, self._tracker.observe(transfers)
 
+    def _current(self, data: Mapping[str, Any]) -> dict[str, Transfer]:
+        """The downloads of a list; one libtorrent has no handle for yet keeps the state last seen."""
+        transfers: dict[str, Transfer] = {}
+        for record in data.get("downloads", ()):
+            if isinstance(record, dict):
+                transfer = to_transfer(record)
+                last = None if has_handle(record) else self._tracker.last(transfer.id)
+                transfers[transfer.id] = last if last is not None else transfer
+        return transfers
+
+    def export_state(self) -> dict[str, Any]:
+        """What the tracker has announced; nothing before its first full observation.
+
+        Tribler's list is not observed while checkpoints load, so an early export would
+        otherwise restore as "primed with no downloads" and announce every download as new.
+        """
+        if not self._tracker.primed:
+            return {}
+        return {"primed": True, "transfers": self._tracker.export_state()}
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Resume from :meth:`export_state` (or the flat form older releases saved)."""
+        if data.get("primed") is True:
+            if isinstance(transfers := data.get("transfers"), Mapping):
+                self._tracker.restore_state(transfers)
+        elif data:  # an empty flat state may predate the first observation: it restores nothing
+            self._tracker.restore_state(data)
+
     def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
-        """Events pushed by Tribler; ``interval`` s of silence trigger a reconciling read."""
+        """Events pushed by Tribler; ``interval`` s of silence trigger a reconciling read.
+
+        A core that is down does not end the iterator: the stream reconnects by itself (at
+        most ``interval`` s apart) and the quiet-interval read is retried, so events resume
+        within one interval of the core's return.
+        """
         return self._pushed_events(interval)
 
     async def _pushed_events(self, interval: float) -> AsyncIterator[TransferEvent]:
         queue: asyncio.Queue[TriblerEvent | PeerdeckError] = asyncio.Queue()
-        reader = asyncio.create_task(self._pump(queue))
+        backoff = self.events_backoff or Backoff()
+        reader = asyncio.create_task(self._pump(queue, replace(backoff, maximum=min(backoff.maximum, interval))))
         try:
             while True:
                 try:
@@ -208,8 +297,13 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
                 finished = [e.infohash for e in batch if isinstance(e, TorrentFinished) and not e.hidden]
                 if batch and not finished and not any(isinstance(e, EventsStart | TorrentStatusChanged) for e in batch):
                     continue
-                async with self._lock:  # never observe an older read after a newer one
-                    _, events = self._observe(await self.client.downloads(), finished)
+                try:
+                    async with self._lock:  # never observe an older read after a newer one
+                        _, events = self._observe(await self.client.downloads(), finished)
+                except (PeerdeckConnectionError, PeerdeckServerError) as err:
+                    # Down or shutting down: the next interval (or reconnection) reads again.
+                    _LOGGER.debug("Tribler could not be read; trying again in %s s: %s", interval, err)
+                    continue
                 for event in events:
                     yield event
         finally:
@@ -217,10 +311,10 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 
-    async def _pump(self, queue: asyncio.Queue[TriblerEvent | PeerdeckError]) -> None:
+    async def _pump(self, queue: asyncio.Queue[TriblerEvent | PeerdeckError], backoff: Backoff) -> None:
         """Move stream events into a queue, so waiting for one can time out without breaking the stream."""
         try:
-            async for event in self.client.events(backoff=self.events_backoff):
+            async for event in self.client.events(backoff=backoff):
                 queue.put_nowait(event)
         except PeerdeckError as err:
             queue.put_nowait(err)
@@ -228,7 +322,12 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
     # ------------------------------------------------------------------ acting
 
     async def enqueue(self, target: EnqueueTarget, options: EnqueueOptions | None = None) -> list[str]:
-        """Add a magnet, URL, .torrent or search hit with the configured hops; returns its info-hash."""
+        """Add a magnet, URL, .torrent or search hit with the configured hops; returns its info-hash.
+
+        With ``start_paused`` the download is stopped at once and again once libtorrent has
+        its handle (a stop before that only marks it, and it would run); if it still runs
+        after ``pause_wait`` s a :class:`TriblerActionError` says so (the download stays added).
+        """
         opts = options or EnqueueOptions()
         hops, destination = self.anon_hops, opts.save_path
         if isinstance(target, TorrentFile):
@@ -243,24 +342,78 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
                 f"Tribler cannot enqueue a {type(target).__name__}; give a magnet, URL or .torrent file"
             )
         if opts.start_paused:
-            # Tribler has no "add stopped"; stopping at once is the closest.
-            await self.client.stop(infohash)
+            await self._stop_once_started(infohash)
         return [infohash]
 
+    async def _stop_once_started(self, infohash: str) -> None:
+        """Stop a new download for good: Tribler has no "add stopped", and a stop sent before
+        libtorrent's handle exists is forgotten once the handle starts the download."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.pause_wait
+        await self.client.stop(infohash)
+        handle_stop_sent: float | None = None
+        while True:
+            record = next(
+                (r for r in (await self.client.downloads())["downloads"] if r.get("infohash") == infohash), None
+            )
+            if record is None:
+                return  # removed meanwhile: nothing runs
+            if has_handle(record):
+                if record.get("status") in ("STOPPED", "STOPPED_ON_ERROR"):
+                    return  # stopped, or failed: either way it does not run
+                if handle_stop_sent is None or loop.time() - handle_stop_sent >= _RESTOP_AFTER:
+                    await self.client.stop(infohash)
+                    handle_stop_sent = loop.time()
+            if loop.time() >= deadline:
+                timeout = PeerdeckTimeoutError(f"it was still {record.get('status')} after {self.pause_wait:g} s")
+                raise TriblerActionError("pausing the new download", {infohash: timeout}, ())
+            await asyncio.sleep(_PAUSE_POLL)
+
     async def pause(self, ids: TransferSelector) -> None:
-        """Stop downloads (Tribler's pause)."""
-        for infohash in await self._select(ids):
-            await self.client.stop(infohash)
+        """Stop downloads (Tribler's pause), several at once; see :meth:`_each`."""
+        await self._each("pause", ids, self.client.stop)
 
     async def resume(self, ids: TransferSelector) -> None:
-        """Resume stopped downloads."""
-        for infohash in await self._select(ids):
-            await self.client.resume(infohash)
+        """Resume stopped downloads, several at once; see :meth:`_each`."""
+        await self._each("resume", ids, self.client.resume)
 
     async def remove(self, ids: TransferSelector, *, delete_data: bool = False) -> None:
-        """Remove downloads, and their data when asked."""
-        for infohash in await self._select(ids):
+        """Remove downloads, and their data when asked, several at once; see :meth:`_each`."""
+
+        async def remove_one(infohash: str) -> None:
             await self.client.remove_download(infohash, remove_data=delete_data)
+
+        await self._each("remove", ids, remove_one)
+
+    async def _each(self, action: str, ids: TransferSelector, act: Callable[[str], Awaitable[None]]) -> None:
+        """Act on every selected download, ``bulk_concurrency`` at a time, past any failure.
+
+        Tribler acts on one download per request. When some fail (removing a download that
+        was streamed often does) the rest are still done and a :class:`TriblerActionError`
+        names the failures; a single download's failure, or a core that could not be reached
+        at all, is raised as it is.
+        """
+        hashes = await self._select(ids)
+        slots = asyncio.Semaphore(self.bulk_concurrency)
+
+        async def one(infohash: str) -> None:
+            async with slots:
+                await act(infohash)
+
+        results = await asyncio.gather(*(one(h) for h in hashes), return_exceptions=True)
+        failed: dict[str, PeerdeckError] = {}
+        for infohash, result in zip(hashes, results, strict=True):
+            if isinstance(result, PeerdeckError):
+                failed[infohash] = result
+            elif isinstance(result, BaseException):
+                raise result
+        if not failed:
+            return
+        done = [h for h in hashes if h not in failed]
+        first = next(iter(failed.values()))
+        if len(hashes) == 1 or (not done and all(isinstance(e, PeerdeckConnectionError) for e in failed.values())):
+            raise first
+        raise TriblerActionError(action, failed, done)
 
     async def _select(self, ids: TransferSelector) -> list[str]:
         """Validated info-hashes; ``ALL`` is every listed download (Tribler acts on one at a time)."""
@@ -283,14 +436,22 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         """Local matches, then remote hits as peers answer, until ``timeout`` s or ``limit`` hits.
 
         The event stream is opened before the search is sent: Tribler delivers results
-        only to streams connected when they arrive.
+        only to streams connected when they arrive. Every request shares the deadline (a core
+        still starting is retried only until then); with no peer asked the search ends at
+        once. A core with its search switched off raises :class:`TriblerComponentOffError`
+        unless local matches were found.
         """
         if not query.strip():
             raise PeerdeckInputError("the search text is empty")
         deadline = time.monotonic() + timeout
         seen: set[str] = set()
         if self.search_local:
-            local = await self.client.local_search(query, last=limit or 50)
+            try:
+                local = await _before(deadline, self.client.local_search(query, last=limit or 50))
+            except TriblerComponentOffError:
+                local = {}  # no database: remote search is off too, and says so below
+            if local is None:
+                return
             for hit in self._new_hits(local.get("results") or (), None, seen):
                 yield hit
                 if limit is not None and len(seen) >= limit:
@@ -300,7 +461,14 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         try:
             if await self._next_event(stream, deadline) is None:
                 return
-            search = await self.client.remote_search(query)
+            try:
+                search = await _before(deadline, self.client.remote_search(query))
+            except TriblerComponentOffError:
+                if seen:
+                    return
+                raise
+            if search is None or not search.peers:
+                return  # out of time, or no peer to ask: no answer can come
             while True:
                 event = await self._next_event(stream, deadline)
                 if event is None:
@@ -334,6 +502,20 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
             if hit is not None and hit.id not in seen:
                 seen.add(hit.id)
                 yield hit
+
+
+async def _before(deadline: float, call: Awaitable[T]) -> T | None:
+    """The call's result, or None if the monotonic ``deadline`` passes first."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        if asyncio.iscoroutine(call):
+            call.close()
+        return None
+    try:
+        async with asyncio.timeout(remaining):
+            return await call
+    except TimeoutError:
+        return None
 
 
 def _build_status(info: Mapping[str, Any], data: Mapping[str, Any], transfers: Mapping[str, Transfer]) -> Status:

@@ -1,10 +1,12 @@
 """Async client for Tribler 8's REST API (``/api`` routes, ``X-Api-Key``).
 
-Two quirks of the core shape this client. While it starts, routes whose components are
-not up yet answer 404 "Required components not initialized"; such requests never reach
-their handler, so any of them (even an add) is retried for a bounded time. And Tribler
-7.x has the same routes without the ``/api`` prefix; a 404 for a missing route is
-checked once against a 7.x route so the user is told to upgrade rather than "not found".
+Two quirks of the core shape this client. Routes whose component is not up answer 404
+"Required components not initialized"; such requests never reach their handler. While the
+core is still starting that passes, so the request (even an add) is retried for a bounded
+time; once the core has finished starting (its IPv8 overlays are listed) the component is
+switched off for good, so the answer is "not supported" at once. And Tribler 7.x has the
+same routes without the ``/api`` prefix; a 404 for a missing route is checked once against
+a 7.x route so the user is told to upgrade rather than "not found".
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import aiohttp
 
@@ -50,8 +53,29 @@ class TriblerNotReadyError(PeerdeckConnectionError):
     """The core is still starting: the route's components are not initialized yet."""
 
 
+class TriblerComponentOffError(PeerdeckNotSupportedError):
+    """The core runs but the route's component is switched off (content discovery disabled, say)."""
+
+
+class TriblerActionError(PeerdeckError):
+    """An action on several downloads failed for some of them; the others were done.
+
+    ``failed`` maps each info-hash that failed to why, ``done`` lists those that succeeded.
+    """
+
+    def __init__(self, action: str, failed: Mapping[str, PeerdeckError], done: Sequence[str]) -> None:
+        reasons = "; ".join(f"{infohash}: {err}" for infohash, err in failed.items())
+        super().__init__(f"{action}: {len(failed)} of {len(failed) + len(done)} downloads failed ({reasons})")
+        self.failed = dict(failed)
+        self.done = tuple(done)
+
+
 class _MissingRouteError(PeerdeckNotFoundError):
     """A 404 for the route itself (not for a download); resolved into a clearer error."""
+
+
+class _UnexplainedServerError(PeerdeckServerError):
+    """A 5xx with an empty message; routes that know the usual cause say it instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +170,8 @@ class TriblerClient(HttpClient):
             )
         if status == 404 and message.startswith(_NOT_READY):
             raise TriblerNotReadyError(f"{what}: Tribler is still starting ({message})")
+        if status >= 500 and not message:
+            raise _UnexplainedServerError(detail, status)
         if status == 404 and (not message or message.startswith("Could not find")):
             raise _MissingRouteError(detail, status)
         if status == 404:
@@ -171,6 +197,7 @@ class TriblerClient(HttpClient):
         """``_request`` plus the start-up retry and the Tribler 7.x check."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.startup_wait
+        started = False
         while True:
             try:
                 return await self._request(
@@ -184,6 +211,14 @@ class TriblerClient(HttpClient):
                     ok_statuses=ok_statuses,
                 )
             except TriblerNotReadyError as err:
+                if started:
+                    raise TriblerComponentOffError(
+                        f"{self._describe(method, path)}: Tribler has the part that serves this switched off "
+                        "(content discovery or its database, say); turn it on in Tribler's settings"
+                    ) from err
+                # Once started, the component may have come up since this answer: one more try tells.
+                if started := await self.has_started():
+                    continue
                 if loop.time() + self.startup_retry_interval > deadline:
                     raise TriblerNotReadyError(
                         f"{err} and was still not ready after {self.startup_wait:g} s; try again in a moment"
@@ -205,6 +240,17 @@ class TriblerClient(HttpClient):
                 "this is Tribler 7.x, whose REST API has no /api prefix; Peerdeck supports Tribler 8 and later"
             )
         return PeerdeckNotSupportedError(f"{err}: this Tribler version has no such route")
+
+    async def has_started(self) -> bool:
+        """True once the core has finished starting (its last step lists the IPv8 overlays).
+
+        Components load before that step, so a component still missing then stays missing.
+        """
+        try:
+            reply = await self._request("GET", "api/ipv8/overlays", decode="json")
+        except PeerdeckError:
+            return False
+        return isinstance(reply.data, dict) and bool(reply.data.get("overlays"))
 
     async def is_legacy(self) -> bool:
         """True for Tribler 7.x: ``/settings`` is a route there (8.x redirects it to its web UI)."""
@@ -271,8 +317,17 @@ class TriblerClient(HttpClient):
         Tribler refuses hops > 0 without safe seeding, so safe seeding is switched on with them
         unless said otherwise.
         """
-        body: JsonObject = {"uri": check_uri(uri), **_add_options(anon_hops, safe_seeding, destination)}
-        return _infohash(await self._json("PUT", "api/downloads", json_body=body))
+        checked = check_uri(uri)
+        body: JsonObject = {"uri": checked, **_add_options(anon_hops, safe_seeding, destination)}
+        try:
+            return _infohash(await self._json("PUT", "api/downloads", json_body=body))
+        except _UnexplainedServerError as err:
+            # The core's answer to a file: URI it cannot read; a URL may hold a passkey, so it is not named.
+            if checked.startswith("file:"):
+                reason = f"{unquote(checked[len('file://') :])} does not exist on the Tribler host or cannot be read"
+            else:
+                reason = "it gave no reason; check that the link works from the Tribler host"
+            raise PeerdeckServerError(f"Tribler could not start the download: {reason}", err.status) from err
 
     async def add_torrent_path(self, path: str, **options: Any) -> str:
         """Start a download from a .torrent file on the Tribler host (an absolute path)."""
@@ -512,6 +567,19 @@ class TriblerClient(HttpClient):
     async def statistics_ipv8(self) -> JsonObject:
         """``GET /api/statistics/ipv8``: the overlay's traffic counters."""
         return (await self._json("GET", "api/statistics/ipv8")).get("ipv8_statistics") or {}
+
+    async def overlays(self) -> list[JsonObject]:
+        """``GET /api/ipv8/overlays``: the IPv8 communities (empty until the core has started)."""
+        data = await self._json("GET", "api/ipv8/overlays")
+        return [o for o in data.get("overlays") or () if isinstance(o, dict)]
+
+    async def peer_key(self) -> str | None:
+        """The core's own IPv8 public key (hex): stable for its state directory, unlike the
+        ``public_key`` of ``events/info``, which every 8.x release leaves empty."""
+        keys = [str(o.get("my_peer") or "") for o in await self.overlays()]
+        keys = [key for key in keys if key]
+        # Every community uses the "anonymous id" key; the most common one is it.
+        return max(sorted(set(keys)), key=keys.count) if keys else None
 
     async def events_info(self) -> JsonObject:
         """``GET /api/events/info``: version and public key, a cheap liveness check."""
