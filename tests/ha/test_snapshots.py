@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
+from pathlib import Path
 from unittest.mock import AsyncMock, PropertyMock, patch
 
 import pytest
 from aioresponses import aioresponses
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import Platform
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -24,7 +25,9 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     MockConfigEntry,
     snapshot_platform,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
 
 from custom_components.peerdeck.const import DOMAIN
 from peerdeck import BackendInfo, BackendKind, Credentials, TransferState
@@ -39,6 +42,21 @@ from .test_syncthing import URL as SYNCTHING_URL
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 QBITTORRENT_ENTRY_ID = "entry1"
 GIB = 1024**3
+
+
+class PerReleaseSnapshots(HomeAssistantSnapshotExtension):
+    """Snapshots kept per Home Assistant release: each release adds registry fields of its own."""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """``snapshots/<major>.<minor>/`` beside the test file."""
+        return str(Path(super().dirname(test_location=test_location)) / f"{MAJOR_VERSION}.{MINOR_VERSION}")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """The snapshots of the Home Assistant release the tests run on."""
+    return snapshot.use_extension(PerReleaseSnapshots)
 
 
 @pytest.fixture(autouse=True)
