@@ -7,7 +7,6 @@ import asyncio
 import pytest
 
 from peerdeck import BackendKind, Capabilities, SearchHit, SearchKind, Transfer, TransferState
-
 from peerdeck_bot.service import transfer_key
 
 from .conftest import MakeHarness

@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(sync_commands(config, token) if args.command == "sync" else run_bot(config, token))
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-    except Exception as err:  # noqa: BLE001 - every failure becomes one line, never a traceback
+    except Exception as err:
         print(f"error: {_startup_failure(err)}", file=sys.stderr)
         raise SystemExit(2) from None
 

@@ -7,12 +7,13 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, ClassVar, Concatenate, Literal, ParamSpec, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.ext.commands.bot import BotBase
 
 from peerdeck import EnqueueTarget, PeerdeckError, TorrentFile, TransferState
 
@@ -124,7 +125,9 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
             try:
                 await message.edit(embeds=render.stamped(embeds), allowed_mentions=render.NO_MENTIONS)
             except (discord.NotFound, discord.Forbidden) as err:
-                _LOGGER.warning("the status board in channel %s is gone or not editable (HTTP %s)", channel_id, err.status)
+                _LOGGER.warning(
+                    "the status board in channel %s is gone or not editable (HTTP %s)", channel_id, err.status
+                )
                 await self.forget_board(channel_id)
                 continue
             except discord.HTTPException as err:
@@ -294,9 +297,9 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
             await self.service.remove(name, [transfer.id], delete_data=delete_data)
             shown = f"**{render.safe(transfer.name, 300)}** from {render.safe(name, 40)}"
             outcome = f"Removed {shown}" + (" and its files." if delete_data else ".")
-        except Exception as err:  # noqa: BLE001 - the prompt must never stay at "Working on it…"
+        except Exception as err:
             if not isinstance(err, UserFacingError | BackendError):
-                _LOGGER.error("Peerdeck remove failed", exc_info=err)
+                _LOGGER.exception("Peerdeck remove failed")
             outcome = render.safe(describe(err), render.MESSAGE_MAX, room=render.MESSAGE_MAX)
         await interaction.edit_original_response(content=outcome, allowed_mentions=render.NO_MENTIONS)
 
@@ -318,8 +321,8 @@ async def reply(interaction: discord.Interaction[Any], message: str) -> None:
 
 
 def guarded(
-    func: Callable[Concatenate[C, discord.Interaction[Any], P], Awaitable[None]],
-) -> Callable[Concatenate[C, discord.Interaction[Any], P], Awaitable[None]]:
+    func: Callable[Concatenate[C, discord.Interaction[Any], P], Coroutine[Any, Any, None]],
+) -> Callable[Concatenate[C, discord.Interaction[Any], P], Coroutine[Any, Any, None]]:
     """Run a command after the cog's role check, answering every failure privately here.
 
     Nothing reaches the host's ``tree.on_error``: a refusal Peerdeck has explained must not be
@@ -330,7 +333,7 @@ def guarded(
         try:
             self.core.require(interaction, self.tier)
             await func(self, interaction, *args, **kwargs)
-        except Exception as err:  # noqa: BLE001 - every failure is answered, and logged when unexpected
+        except Exception as err:
             await self.core.reply_error(interaction, err)
 
     return run
@@ -364,10 +367,12 @@ class VerbCog(commands.Cog):
         """The name this command has in this server."""
         return self.core.config.command_names[self.verb]
 
-    async def _eject(self, bot: commands.Bot, guild_ids: Sequence[int] | None) -> None:
+    async def _eject(self, bot: BotBase, guild_ids: Iterable[int] | None) -> None:
         """Leave alone a same-named command the host registered over ours (``add_cog(..., override=True)``)."""
-        self.__cog_app_commands__ = [c for c in self.__cog_app_commands__ if _still_ours(bot.tree, c, guild_ids)]
-        await super()._eject(bot, guild_ids)
+        scopes = list(guild_ids) if guild_ids is not None else None
+        if isinstance(bot, commands.Bot):
+            self.__cog_app_commands__ = [c for c in self.__cog_app_commands__ if _still_ours(bot.tree, c, scopes)]
+        await super()._eject(bot, scopes)
 
     async def cog_app_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
@@ -395,6 +400,7 @@ class VerbCog(commands.Cog):
 
 
 def _still_ours(tree: app_commands.CommandTree[Any], command: Any, guild_ids: Sequence[int] | None) -> bool:
+    guild_ids = guild_ids or command._guild_ids  # the scope discord.py removes the command from
     scopes = [discord.Object(g) for g in guild_ids] if guild_ids else [None]
     return all(tree.get_command(command.name, guild=scope) is command for scope in scopes)
 

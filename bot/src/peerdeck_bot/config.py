@@ -108,6 +108,7 @@ MIN_BOARD_INTERVAL = 10.0
 """Discord allows about 5 edits per 5 s per channel; a board needs far less and must leave room for the rest."""
 INT_LIMITS = ("search_limit", "enqueues_per_hour")
 
+
 @dataclass(frozen=True, slots=True)
 class BotConfig:
     """Everything the plugin pack and the runner need."""
@@ -165,10 +166,8 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path()) -> BotConf
     commands = _table(data, "commands")
     _only(commands, "commands", {*VERBS, "disabled"})
     disabled = frozenset(_str(v, "commands.disabled") for v in _list(commands, "commands.disabled", "disabled"))
-    if disabled - set(VERBS):
-        raise ConfigError(
-            f"commands.disabled: {sorted(disabled - set(VERBS))[0]!r} is not a command; expected some of {', '.join(VERBS)}"
-        )
+    for unknown in sorted(disabled - set(VERBS)):
+        raise ConfigError(f"commands.disabled: {unknown!r} is not a command; expected some of {', '.join(VERBS)}")
     names = {verb: _str(commands.get(verb, verb), f"commands.{verb}") for verb in VERBS}
     for verb, name in names.items():
         if not NAME_RE.match(name):
@@ -183,7 +182,9 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path()) -> BotConf
     per_hour = _whole(limits_table.get("enqueues_per_hour", 0), "limits.enqueues_per_hour", least=0)
     limits = Limits(search_limit=search_limit, enqueues_per_hour=per_hour, **floats)
     if limits.board_interval < MIN_BOARD_INTERVAL:
-        raise ConfigError(f"limits.board_interval: at least {MIN_BOARD_INTERVAL:g} s, to stay clear of Discord's rate limits")
+        raise ConfigError(
+            f"limits.board_interval: at least {MIN_BOARD_INTERVAL:g} s, to stay clear of Discord's rate limits"
+        )
 
     notices = _table(data, "notices")
     _only(notices, "notices", {"default_mode", "announce_all"})

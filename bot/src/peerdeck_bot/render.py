@@ -156,7 +156,9 @@ def hit_details(hit: SearchHit) -> str:
 
 def search_embed(record: SearchRecord, page: int, selected: set[int]) -> discord.Embed:
     """The result list of one page of a search."""
-    embed = discord.Embed(title=safe(f"Search: {record.query}", TITLE_MAX, room=TITLE_MAX), colour=GREEN if record.done else AMBER)
+    embed = discord.Embed(
+        title=safe(f"Search: {record.query}", TITLE_MAX, room=TITLE_MAX), colour=GREEN if record.done else AMBER
+    )
     start = page * PAGE_SIZE
     lines = []
     for index, hit in enumerate(record.hits[start : start + PAGE_SIZE], start):
@@ -254,7 +256,7 @@ def act_on_all_text(done: str, results: Sequence[ActResult], unable: Sequence[st
     worked = [safe(r.backend, 40) for r in results if r.error is None]
     lines = [f"{done} all transfers on {_and(worked)}." if worked else f"Nothing was {done.lower()}."]
     lines += [f"❌ {safe(r.error, 300)}" for r in results if r.error is not None]
-    lines += [f"ℹ️ {safe(why, 300)}" for why in unable]
+    lines += [f"• {safe(why, 300)}" for why in unable]
     return fit_lines(lines, MESSAGE_MAX, more="… and {n} more.")
 
 
@@ -288,7 +290,8 @@ def channel_summary(deliveries: Sequence[Delivery]) -> tuple[str | None, discord
     embed = discord.Embed(title="Downloads finished", colour=AMBER if failed else GREEN)
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)
     pinged = sorted(
-        {d.user_id for d in deliveries if d.mention and d.user_id is not None} | {u for d in deliveries for u in d.also_ping}
+        {d.user_id for d in deliveries if d.mention and d.user_id is not None}
+        | {u for d in deliveries for u in d.also_ping}
     )
     content = " ".join(f"<@{uid}>" for uid in pinged) or None
     return content, embed, pinged

@@ -428,9 +428,7 @@ class PeerdeckService:
         accepted, words = ACCEPTS.get(slot.backend.kind, (frozenset(), ""))
         if accepted and type(target) not in accepted:
             given = _TARGET_WORDS.get(type(target), "that")
-            raise UserFacingError(
-                f"{slot.name} ({slot.backend.kind.value}) cannot download {given}; it takes {words}."
-            )
+            raise UserFacingError(f"{slot.name} ({slot.backend.kind.value}) cannot download {given}; it takes {words}.")
 
     # ------------------------------------------------------------------ acting
 
@@ -620,9 +618,7 @@ class PeerdeckService:
         has_channel = self.config.notify_channel_id is not None
         prefs = self.store.state.prefs
         others = [
-            (u, prefs.get(u, self.config.default_notify))
-            for u in watchers
-            if request is None or u != request.user_id
+            (u, prefs.get(u, self.config.default_notify)) for u in watchers if request is None or u != request.user_id
         ]
         wanted = ([(request.user_id, request.mode)] if request is not None else []) + others
         deliveries = [

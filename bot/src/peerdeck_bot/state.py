@@ -115,13 +115,14 @@ class StateStore:
                 await asyncio.to_thread(_write_atomic, self.path, text)
             except OSError as err:
                 problem = f"cannot write the state file {self.path}: {err.strerror or type(err).__name__}"
-                if problem != self.problem:
-                    _LOGGER.error("%s; notices may be repeated or lost after a restart", problem)
-                self.problem = problem
-                return False
-            self._saved, self.problem = text, None
-            self.writes += 1
-            return True
+            else:
+                self._saved, self.problem = text, None
+                self.writes += 1
+                return True
+            if problem != self.problem:
+                _LOGGER.error("%s; notices may be repeated or lost after a restart", problem)
+            self.problem = problem
+            return False
 
     def add_search(self, record: SearchRecord) -> None:
         """Remember a search, forgetting the oldest beyond :data:`MAX_SEARCHES`."""

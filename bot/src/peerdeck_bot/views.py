@@ -297,9 +297,10 @@ class Pager(OwnedView):
         super().__init__(owner_id, timeout=timeout)
         self.pages = list(pages)
         self.index = 0
-        self.jump.options = [
-            discord.SelectOption(label=render.clip(name, 100), value=str(i)) for i, name in enumerate(names[:25])
-        ]
+        options = [discord.SelectOption(label=render.clip(n, 100), value=str(i)) for i, n in enumerate(names[:25])]
+        self.jump: ui.Select[Pager] = ui.Select(placeholder="Jump to a daemon", options=options, row=0)
+        self.jump.callback = self._jump  # type: ignore[method-assign]
+        self.add_item(self.jump)
         self._sync()
 
     def _sync(self) -> None:
@@ -313,10 +314,9 @@ class Pager(OwnedView):
         self._sync()
         await interaction.response.edit_message(embed=self.pages[index], view=self)
 
-    @ui.select(placeholder="Jump to a daemon", row=0)
-    async def jump(self, interaction: discord.Interaction[Any], select: ui.Select[Self]) -> None:
+    async def _jump(self, interaction: discord.Interaction[Any]) -> None:
         """Show the chosen daemon."""
-        await self._show(interaction, int(select.values[0]))
+        await self._show(interaction, int(self.jump.values[0]))
 
     @ui.button(label="Previous", style=discord.ButtonStyle.secondary, row=1)
     async def previous(self, interaction: discord.Interaction[Any], _: ui.Button[Self]) -> None:
