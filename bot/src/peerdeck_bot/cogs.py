@@ -135,10 +135,12 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
                 continue
             self.pacer.shown(channel_id, fingerprint)
 
-    async def post_board(self, channel: discord.abc.Messageable, channel_id: int) -> discord.Message:
-        """Post a new board in ``channel``, replacing an older one there."""
+    async def post_board(self, channel_id: int) -> discord.Message:
+        """Post a new board in the channel, replacing an older one there."""
         embeds = render.board_embeds(self.service.cached_reports())
-        message = await channel.send(embeds=render.stamped(embeds), allowed_mentions=render.NO_MENTIONS)
+        message = await self.bot.get_partial_messageable(channel_id).send(
+            embeds=render.stamped(embeds), allowed_mentions=render.NO_MENTIONS
+        )
         old = self.service.store.state.boards.get(channel_id)
         if old is not None:
             with contextlib.suppress(discord.HTTPException):
@@ -704,15 +706,14 @@ class BoardCog(VerbCog, name="Peerdeck board"):
     async def board(self, interaction: discord.Interaction[Any], stop: bool = False) -> None:
         """Post (or replace) the board of this channel, or stop editing it."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        channel = interaction.channel
-        if channel is None or interaction.channel_id is None or not isinstance(channel, discord.abc.Messageable):
+        if interaction.channel_id is None:
             raise UserFacingError("Run this in the text channel that should show the board.")
         if stop:
             gone = await self.core.forget_board(interaction.channel_id)
             await reply(interaction, "The board here is no longer updated." if gone else "There is no board here.")
             return
         try:
-            await self.core.post_board(channel, interaction.channel_id)
+            await self.core.post_board(interaction.channel_id)
         except discord.Forbidden:
             raise UserFacingError(
                 "I cannot post here: give the bot Send Messages and Embed Links in this channel."
