@@ -3,6 +3,8 @@ the notice setting, /help, per-user limits, disabled commands and /status filter
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from peerdeck import Status, Transfer, TransferState
@@ -45,7 +47,7 @@ async def test_board_edits_at_most_once_per_interval_under_2000_transfers_and_st
         edited_at += [clock.now] * (len(http.edits(board)) - before)
 
     assert 10 <= len(edited_at) <= 120 // 10 + 1
-    assert all(later - earlier >= 10 for earlier, later in zip(edited_at, edited_at[1:], strict=False))
+    assert all(later - earlier >= 10 for earlier, later in itertools.pairwise(edited_at))
     assert all(len(r.body["embeds"]) <= render.EMBEDS_MAX for r in http.edits(board))
 
     busy = len(http.edits(board))

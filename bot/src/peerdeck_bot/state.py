@@ -136,6 +136,9 @@ class StateStore:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return BotState(), None
+        except OSError as err:
+            _LOGGER.error("cannot read the state file %s (%s); starting afresh", self.path, err.strerror)  # noqa: TRY400 - no traceback for a path problem
+            return BotState(), None
         try:
             return _parse(json.loads(text)), text
         except (ValueError, KeyError, TypeError, AttributeError):
