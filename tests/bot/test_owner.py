@@ -36,7 +36,7 @@ from peerdeck import (
 )
 from peerdeck_bot import render
 from peerdeck_bot.__main__ import main
-from peerdeck_bot.config import parse_config
+from peerdeck_bot.config import VERBS, parse_config
 from peerdeck_bot.service import PeerdeckService, transfer_key
 
 from .conftest import E2E_HEADER, MakeHarness, config_data, new_bot
@@ -583,3 +583,18 @@ async def test_check_config_says_what_answers_and_when_https_meets_plain_http(
         "the TLS handshake failed: if the daemon serves plain HTTP on this port, use http:// in the URL",
     ]
     assert "hunter2" not in out
+
+
+def test_the_readme_sample_config_and_command_table_agree_with_the_code(tmp_path: Path) -> None:
+    readme = (ROOT / "bot" / "README.md").read_text()
+    sample = readme.split("## Config file (TOML)", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    table_rows = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+
+    config = parse_config(tomllib.loads(sample), base_dir=tmp_path)
+
+    limits = tomllib.loads(sample)["limits"]
+    assert set(limits) == set(type(config.limits).__slots__)
+    assert all(limits[key] == getattr(config.limits, key) for key in limits)  # the sample shows the defaults
+    documented = set(re.findall(r"^\| `/([a-z-]+)", table_rows, re.MULTILINE))
+    documented |= set(re.findall(r", `/([a-z-]+)", table_rows))
+    assert documented == set(VERBS)
