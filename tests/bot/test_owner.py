@@ -7,7 +7,7 @@ import asyncio
 import re
 import socket
 import tomllib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from peerdeck_bot import render
 from peerdeck_bot.__main__ import main
 from peerdeck_bot.config import VERBS, parse_config
 from peerdeck_bot.service import PeerdeckService, transfer_key
+from tests.shared.tribler.server import serve
 
 from .conftest import E2E_HEADER, MakeHarness, config_data, new_bot
 from .e2e import check_config, table
@@ -72,6 +73,13 @@ async def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple
     return (code if isinstance(code, int) else -1), out, err
 
 
+def answering(handler: Callable[[web.Request], Awaitable[web.Response]]) -> web.Application:
+    """A web app giving every request to ``handler``."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    return app
+
+
 @pytest.fixture
 async def discord_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[str]]:
     """Discord's REST API on 127.0.0.1, refusing every token (401); yields the paths it was asked for."""
@@ -81,15 +89,9 @@ async def discord_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[str
         asked.append(request.path)
         return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", refuse)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{runner.addresses[0][1]}/api/v10")
-    yield asked
-    await runner.cleanup()
+    async for url in serve(answering(refuse)):
+        monkeypatch.setattr(discord.http.Route, "BASE", f"{url}/api/v10")
+        yield asked
 
 
 def runner_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str = RUNNER_CONFIG) -> Path:
@@ -550,14 +552,8 @@ async def not_qbittorrent() -> AsyncIterator[int]:
     async def page(_: web.Request) -> web.Response:
         return web.Response(text="<html>hello</html>", content_type="text/html")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield runner.addresses[0][1]
-    await runner.cleanup()
+    async for url in serve(answering(page)):
+        yield int(url.rsplit(":", 1)[1])
 
 
 async def test_check_config_says_what_answers_and_when_https_meets_plain_http(
