@@ -35,7 +35,7 @@ from peerdeck import (
     TransferState,
 )
 from peerdeck_bot import render
-from peerdeck_bot.__main__ import main
+from peerdeck_bot.__main__ import _public_url, main
 from peerdeck_bot.config import VERBS, parse_config
 from peerdeck_bot.service import PeerdeckService, transfer_key
 from tests.shared.tribler.server import serve
@@ -594,3 +594,15 @@ def test_the_readme_sample_config_and_command_table_agree_with_the_code(tmp_path
     documented = set(re.findall(r"^\| `/([a-z-]+)", table_rows, re.MULTILINE))
     documented |= set(re.findall(r", `/([a-z-]+)", table_rows))
     assert documented == set(VERBS)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://admin:pw@[::1]:8080/api?key=pw", "http://[::1]:8080/api"),
+        ("http://[::1", "(not a valid URL)"),
+        ("http://127.0.0.1:99999", "(not a valid URL)"),
+    ],
+)
+def test_check_config_prints_urls_without_secrets_and_survives_malformed_ones(url: str, shown: str) -> None:
+    assert _public_url(url) == shown

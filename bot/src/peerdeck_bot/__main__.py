@@ -38,9 +38,16 @@ class PeerdeckBot(commands.Bot):
 
 
 def _public_url(url: str) -> str:
-    parts = urlsplit(url)
+    """The URL without credentials, query or fragment, safe to print (also for a malformed one)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(not a valid URL)"
     host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
