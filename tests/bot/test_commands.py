@@ -238,6 +238,7 @@ STALLED_COMMANDS = [
     ("resume", {"target": "all"}),
     ("status", {}),
     ("remove", {"target": "Debian"}),
+    ("watch", {"target": "Debian"}),
 ]
 
 

@@ -87,6 +87,27 @@ async def test_board_survives_a_restart_and_is_forgotten_when_deleted(make_harne
     assert core2.service.store.state.boards == {}
 
 
+async def test_board_shows_a_daemon_that_stopped_answering(make_harness: MakeHarness) -> None:
+    clock = FakeClock()
+    backend = FakeBackend(transfers=many(3))
+    harness, core = await make_harness(
+        {"seedbox": backend}, clock, limits={"board_interval": 10, "backend_timeout": 0.01}
+    )
+    http = FakeDiscordHTTP()
+    http.install(harness.bot)
+    await core.run_notices()
+    await harness.command("board", ADMIN)
+    board = core.service.store.state.boards[CHANNEL_ID]
+
+    backend.stall = True
+    clock.now += 10
+    await core.run_notices()
+
+    [edit] = http.edits(board)
+    assert "seedbox did not answer in time" in str(edit.body["embeds"])
+    assert "Connected" not in str(edit.body["embeds"])
+
+
 async def test_board_is_for_admins_and_can_be_stopped(make_harness: MakeHarness) -> None:
     harness, core = await make_harness({"seedbox": FakeBackend(transfers=many(1))})
     http = FakeDiscordHTTP()

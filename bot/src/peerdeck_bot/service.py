@@ -86,6 +86,9 @@ class Slot:
     backend: Backend
     transfers: list[Transfer] = field(default_factory=list)
     status: Status | None = None
+    """From the last refresh; None until one worked, and again after one failed."""
+    error: str = "not reached yet"
+    """Why ``status`` is None."""
     refreshed_at: float | None = None
 
 
@@ -336,7 +339,7 @@ class PeerdeckService:
     def cached_reports(self) -> list[Report]:
         """What the last refresh saw of every backend, without asking any daemon (for status boards)."""
         return [
-            Report(s.name, s.backend.kind.value, s.status, tuple(s.transfers), None if s.status else "not reached yet")
+            Report(s.name, s.backend.kind.value, s.status, tuple(s.transfers), None if s.status else s.error)
             for s in self._slots.values()
         ]
 
@@ -584,6 +587,7 @@ class PeerdeckService:
                     update = await self.call(slot.name, slot.backend.update)
                 except BackendError as err:
                     _LOGGER.debug("cannot refresh %s: %s", slot.name, describe(err))
+                    slot.status, slot.error = None, describe(err)
                     continue
                 slot.status = update.status
                 self._remember(slot, list(update.transfers.values()))
