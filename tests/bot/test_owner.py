@@ -450,7 +450,7 @@ def test_the_discord_py_floor_is_a_version_this_suite_runs_on() -> None:
     installed = Version(discord.__version__)
 
     assert floor <= installed and installed in requirement.specifier
-    # 2.4 (the old floor) rejects a View built outside a running loop, which the bot and its tests do;
+    # 2.4 (the old floor) rejects a View built outside a running loop, which these tests do;
     # the floor is the oldest minor release the suite has been run on.
     assert (floor.major, floor.minor) >= (2, 7), f"discord.py {floor} is allowed but not tested"
 
