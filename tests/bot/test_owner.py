@@ -564,9 +564,14 @@ async def test_check_config_says_what_answers_and_when_https_meets_plain_http(
         f'\n[backends.tls]\nkind = "slskd"\nurl = "https://127.0.0.1:{not_qbittorrent}"\n'
         'api_key_env = "PD_OWNER_PASSWORD"\n'
     )
-    path = runner_config(tmp_path, monkeypatch, other + tls)
 
-    code, out = await check_config(path, capsys)
+    async def missing(_: web.Request) -> web.Response:
+        return web.Response(status=404, text="404: Not Found")
+
+    async for url in serve(answering(missing)):
+        nowhere = f'\n[backends.nowhere]\nkind = "slskd"\nurl = "{url}"\napi_key_env = "PD_OWNER_PASSWORD"\n'
+        path = runner_config(tmp_path, monkeypatch, other + tls + nowhere)
+        code, out = await check_config(path, capsys)
 
     rows = table(out)
     assert code == 1
@@ -577,6 +582,10 @@ async def test_check_config_says_what_answers_and_when_https_meets_plain_http(
     assert rows["tls"][2:] == [
         "FAIL",
         "the TLS handshake failed: if the daemon serves plain HTTP on this port, use http:// in the URL",
+    ]
+    assert rows["nowhere"][2:] == [
+        "FAIL",
+        "something answers at this URL, but has no slskd API there (404): is the URL right?",
     ]
     assert "hunter2" not in out
 

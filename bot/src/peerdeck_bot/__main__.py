@@ -15,7 +15,14 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from peerdeck import PeerdeckConnectionError, PeerdeckError, PeerdeckInvalidResponseError, create_backend
+from peerdeck import (
+    PeerdeckConnectionError,
+    PeerdeckError,
+    PeerdeckInvalidResponseError,
+    PeerdeckNotFoundError,
+    PeerdeckNotSupportedError,
+    create_backend,
+)
 
 from .config import BackendConfig, BotConfig, ConfigError, load_config
 from .errors import BackendError, describe
@@ -88,6 +95,13 @@ async def _probe(backend_config: BackendConfig, session: aiohttp.ClientSession, 
         return Probe(
             False, f"something answers at this URL, but not the way {kind} does: is it the right URL and kind?", hidden
         )
+    except PeerdeckNotFoundError:
+        kind = backend_config.kind.value
+        return Probe(
+            False, f"something answers at this URL, but has no {kind} API there (404): is the URL right?", hidden
+        )
+    except PeerdeckNotSupportedError as err:  # the owner reads this, so the library's detail helps here
+        return Probe(False, f"{backend_config.kind.value} at this URL lacks what the bot needs: {err}", hidden)
     except PeerdeckConnectionError as err:
         return Probe(False, _unreachable(backend_config, err), hidden)
     except PeerdeckError as err:
