@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,13 @@ async def new_bot() -> commands.Bot:
 async def make_harness(tmp_path: Path) -> AsyncIterator[MakeHarness]:
     bots: list[commands.Bot] = []
 
-    async def make(backends: dict[str, FakeBackend], **sections: dict[str, Any]) -> tuple[Harness, PeerdeckCore]:
+    async def make(
+        backends: dict[str, FakeBackend], clock: Callable[[], float] = time.monotonic, **sections: dict[str, Any]
+    ) -> tuple[Harness, PeerdeckCore]:
         config: BotConfig = parse_config(config_data(list(backends), **sections), base_dir=tmp_path)
         bot = await new_bot()
         bots.append(bot)
-        core = await install(bot, PeerdeckService(config, backends=backends))
+        core = await install(bot, PeerdeckService(config, backends=backends, clock=clock))
         return Harness(bot, FakeAdapter()), core
 
     yield make
@@ -74,6 +77,16 @@ async def make_harness(tmp_path: Path) -> AsyncIterator[MakeHarness]:
         for name in list(bot.cogs):
             await bot.remove_cog(name)
         await bot.close()
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture

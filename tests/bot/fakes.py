@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import discord
 from discord.ext import commands
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
@@ -257,6 +258,7 @@ class Harness:
             "version": 1,
             "guild_id": str(GUILD_ID),
             "channel_id": str(CHANNEL_ID),
+            "channel": channel_payload(),
             "locale": "en-US",
             "guild_locale": "en-US",
             "app_permissions": "0",
@@ -376,6 +378,21 @@ def custom_id(message: dict[str, Any], prefix: str) -> str:
     return next(c["custom_id"] for c in components(message) if c.get("custom_id", "").startswith(prefix))
 
 
+def channel_payload() -> dict[str, Any]:
+    """The test channel, as interactions and ``GET /channels/{id}`` describe it."""
+    return {
+        "id": str(CHANNEL_ID),
+        "type": 0,
+        "guild_id": str(GUILD_ID),
+        "name": "downloads",
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "flags": 0,
+    }
+
+
 def guild_payload() -> dict[str, Any]:
     """The test guild with its roles, as the gateway would cache it."""
     role = {"hoist": False, "managed": False, "mentionable": False, "color": 0, "position": 1, "permissions": "0"}
@@ -402,3 +419,55 @@ def guild_payload() -> dict[str, Any]:
         "preferred_locale": "en-US",
         "nsfw_level": 0,
     }
+
+
+@dataclass
+class BotRequest:
+    """One request the bot made with its own token (channel messages, not interaction responses)."""
+
+    method: str
+    path: str
+    channel_id: int | None
+    message_id: int | None
+    body: dict[str, Any]
+
+
+class FakeDiscordHTTP:
+    """Stands in for ``bot.http.request``: records what the bot posts, edits and deletes in channels.
+
+    ``missing`` holds message ids that answer 404, as when someone deleted the message."""
+
+    def __init__(self) -> None:
+        self.requests: list[BotRequest] = []
+        self.missing: set[int] = set()
+
+    def install(self, bot: commands.Bot) -> None:
+        bot.http.request = self.request  # type: ignore[method-assign]
+
+    async def request(self, route: Any, *, json: Any = None, **_: Any) -> Any:
+        _, found, tail = route.url.partition("/messages/")
+        message_id = int(tail) if found and tail.isdigit() else None
+        channel_id = None if route.channel_id is None else int(route.channel_id)
+        call = BotRequest(route.method, route.path, channel_id, message_id, json or {})
+        self.requests.append(call)
+        if message_id is not None and message_id in self.missing:
+            raise discord.NotFound(_Response(404), {"code": 10008, "message": "Unknown Message"})
+        if route.method == "DELETE":
+            return None
+        if route.method == "GET" and route.path == "/channels/{channel_id}":
+            return channel_payload()
+        message = _message(json or {}, message_id or next(_ids))
+        message["channel_id"] = str(channel_id)
+        return message
+
+    def edits(self, message_id: int) -> list[BotRequest]:
+        """The edits of one message."""
+        return [r for r in self.requests if r.method == "PATCH" and r.message_id == message_id]
+
+
+class _Response:
+    """Just enough of an aiohttp response for discord.HTTPException."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.reason = "Not Found"

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from peerdeck import BackendKind, Capabilities, SearchHit, SearchKind, Transfer, TransferState
+from peerdeck_bot.service import transfer_key
 
 from .conftest import MakeHarness
 from .fakes import ADMIN, FRIEND, READER, STRANGER, FakeBackend, components, custom_id
@@ -126,12 +127,12 @@ async def test_permissions_hold_in_commands_and_autocomplete(make_harness: MakeH
     reader_pause = await harness.command("pause", READER, target="Debian")
     reader_choices = await harness.autocomplete("pause", "target", READER, target="deb")
     friend_choices = await harness.autocomplete("pause", "target", FRIEND, target="deb")
-    friend_pause = await harness.command("pause", FRIEND, target="seedbox:h1")
+    friend_pause = await harness.command("pause", FRIEND, target=transfer_key("seedbox", "h1"))
 
     assert "not allowed" in stranger[0].text and stranger[0].ephemeral
     assert "not allowed" in reader_pause[0].text
     assert reader_choices == []
-    assert [c["value"] for c in friend_choices] == ["seedbox:h1"]
+    assert [c["value"] for c in friend_choices] == [transfer_key("seedbox", "h1")]
     assert friend_pause[0].is_defer
     assert "Paused **Debian** on seedbox" in friend_pause[-1].text
     assert [c for c in backend.calls if c[0] == "pause"] == [("pause", ["h1"])]
@@ -237,6 +238,7 @@ STALLED_COMMANDS = [
     ("resume", {"target": "all"}),
     ("status", {}),
     ("remove", {"target": "Debian"}),
+    ("watch", {"target": "Debian"}),
 ]
 
 
@@ -275,7 +277,7 @@ async def test_enqueue_button_and_autocomplete_answer_while_the_backend_stalls(m
     tasks = harness.start_click(redrawn, custom_id(redrawn, "pd:enq:"), FRIEND)
     await backend.entered.wait()
 
-    assert [c["value"] for c in choices] == ["seedbox:h1"]
+    assert [c["value"] for c in choices] == [transfer_key("seedbox", "h1")]
     assert harness.adapter.calls[start].is_defer
     assert not any(t.done() for t in tasks)
     for task in tasks:

@@ -65,6 +65,10 @@ def test_a_good_file_parses_and_secrets_stay_references(tmp_path: Path, monkeypa
         (GOOD.replace('url = "http://127.0.0.1:8080"', 'url = "127.0.0.1:8080"'), "http:// or https://"),
         (GOOD.replace("backend_timeout = 5", "backend_timeout = -1"), "limits.backend_timeout: expected a positive"),
         (GOOD.split("[backends.seedbox]", maxsplit=1)[0], "[backends] is missing"),
+        (GOOD.replace('status = "pd-status"', 'disabled = ["remove", "nuke"]'), "commands.disabled: 'nuke' is not a"),
+        (GOOD.replace("search_limit = 50", "board_interval = 5"), "limits.board_interval: at least 10 s"),
+        (GOOD.replace("search_limit = 50", "enqueues_per_hour = -1"), "limits.enqueues_per_hour: expected a whole"),
+        (GOOD.replace("search_limit = 50", "enqueues_per_hour = 1.5"), "limits.enqueues_per_hour: expected a whole"),
         ("[discord\n", "not valid TOML"),
     ],
 )

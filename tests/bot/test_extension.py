@@ -12,7 +12,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from peerdeck_bot.config import parse_config
+from peerdeck_bot.config import VERBS, parse_config
 
 from .conftest import config_data, new_bot
 
@@ -44,7 +44,7 @@ async def test_loads_as_an_extension_without_touching_the_host(tmp_path: Path, m
     await bot.load_extension("peerdeck_bot")
 
     names = sorted(c.name for c in bot.tree.get_commands())
-    assert names == ["enqueue", "pause", "remove", "resume", "search", "status"]
+    assert names == sorted(VERBS)
     assert bot.tree.on_error == on_error and bot.tree.interaction_check == check
     for command in bot.tree.get_commands():
         payload = command.to_dict(bot.tree)
@@ -56,7 +56,7 @@ async def test_loads_as_an_extension_without_touching_the_host(tmp_path: Path, m
             assert len(option.get("choices", [])) <= 25
         assert _chars(payload) <= 8000
         assert payload["contexts"] == [0]  # guild only
-        write = payload["name"] in {"enqueue", "pause", "resume", "remove"}
+        write = payload["name"] in {"enqueue", "pause", "resume", "remove", "board"}
         assert (payload["default_member_permissions"] is not None) == write
 
     await bot.unload_extension("peerdeck_bot")
@@ -103,7 +103,7 @@ async def test_guild_ids_scope_the_commands_to_those_guilds(tmp_path: Path) -> N
     await bot.load_extension("peerdeck_bot")
 
     assert bot.tree.get_commands() == []
-    assert len(bot.tree.get_commands(guild=discord.Object(123456789012345678))) == 6
+    assert len(bot.tree.get_commands(guild=discord.Object(123456789012345678))) == len(VERBS)
     await bot.unload_extension("peerdeck_bot")
     await bot.close()
 

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from peerdeck_bot.__main__ import main
+from peerdeck_bot.service import transfer_key
 from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
 from tests.shared.torrents import make_torrent
 
@@ -124,8 +125,8 @@ async def test_enqueue_status_pause_resume_remove_and_one_notice(
     assert "seedbox (qbittorrent)" in status[-1].text
 
     choices = await harness.autocomplete("pause", "target", FRIEND, target="bot-e2e")
-    assert f"seedbox:{info_hash}" in [c["value"] for c in choices]
-    paused = await harness.command("pause", FRIEND, target=f"seedbox:{info_hash}")
+    assert transfer_key("seedbox", info_hash) in [c["value"] for c in choices]
+    paused = await harness.command("pause", FRIEND, target=transfer_key("seedbox", info_hash))
     assert "Paused **bot-e2e.bin** on seedbox" in paused[-1].text
     states = {t.id: t.state.value for t in await core.service.slot("seedbox").backend.transfers()}
     assert states[info_hash] in {"paused", "completed"}

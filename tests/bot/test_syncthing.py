@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from peerdeck import TransferState
+from peerdeck_bot.service import transfer_key
 from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, linked_pair
 
 from .conftest import StartBot
@@ -62,16 +63,16 @@ async def test_status_pages_per_daemon_then_pause_and_resume_a_folder(pair: Pair
     assert status[0].is_defer
     first = harness.adapter.messages[next(reversed(harness.adapter.messages))]
     assert "a (syncthing)" in status[-1].text and "**shared**" in status[-1].text and "**B**" in status[-1].text
-    assert "Page 1 of 2" in status[-1].text
+    assert "a · daemon 1 of 2" in status[-1].text
     next_id = next(c["custom_id"] for c in components(first) if c.get("label") == "Next")
     second = await harness.click(first, next_id, READER)
     assert second[0].body["type"] == 7  # the page is turned as the acknowledgement itself
-    assert "b (syncthing)" in second[0].text and "**A**" in second[0].text and "Page 2 of 2" in second[0].text
+    assert "b (syncthing)" in second[0].text and "**A**" in second[0].text and "b · daemon 2 of 2" in second[0].text
 
     await core.service.poll()
     choices = await harness.autocomplete("pause", "target", FRIEND, target="shared")
-    assert {"a:folder:shared", "b:folder:shared"} <= {c["value"] for c in choices}
-    paused = await harness.command("pause", FRIEND, target="a:folder:shared")
+    assert {transfer_key("a", "folder:shared"), transfer_key("b", "folder:shared")} <= {c["value"] for c in choices}
+    paused = await harness.command("pause", FRIEND, target=transfer_key("a", "folder:shared"))
     assert paused[0].is_defer and "Paused **shared** on a." in paused[-1].text
 
     async def is_paused() -> bool:
@@ -137,7 +138,10 @@ async def test_check_config_against_real_syncthing(
         assert rows[name][:3] == ["syncthing", daemon.url, "ok"]
         assert rows[name][3].startswith("syncthing 1.") or rows[name][3].startswith("syncthing 2.")
     assert rows["wrong"][2:] == ["FAIL", "wrong rejected the bot's credentials. Ask the bot owner to check them."]
-    assert rows["gone"][2:] == ["FAIL", "gone cannot be reached right now. Is the daemon running?"]
+    assert rows["gone"][2:] == [
+        "FAIL",
+        "nothing answers at 127.0.0.1:1 (connection refused): is the daemon running, and is the URL right?",
+    ]
     assert "MISSING" in out and "environment variable DISCORD_TOKEN is not set" in out
     assert "2 of 4 backends answered; 2 failed" in out
     assert all(secret not in out for secret in (pair[0].api_key, pair[1].api_key, "wrong-api-key-value"))

@@ -32,6 +32,8 @@ async def install(bot: commands.Bot, service: PeerdeckService) -> PeerdeckCore:
     await bot.add_cog(core)
     guilds = [discord.Object(id=g) for g in service.config.guild_ids]
     for cog_type in VERB_COGS:
+        if cog_type.verb in service.config.disabled:
+            continue
         cog = cog_type(core)
         try:
             if guilds:
@@ -40,6 +42,8 @@ async def install(bot: commands.Bot, service: PeerdeckService) -> PeerdeckCore:
                 await bot.add_cog(cog)
         except app_commands.CommandAlreadyRegistered:
             core.skipped.append(cog_type.verb)
+        else:
+            core.verbs.append(cog)
     for verb in core.skipped:
         _LOGGER.error(
             "Peerdeck: the command name /%s is already taken by another extension, so Peerdeck's %s command "

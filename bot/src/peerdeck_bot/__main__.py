@@ -15,10 +15,18 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from peerdeck import PeerdeckError, create_backend
+from peerdeck import (
+    PeerdeckConnectionError,
+    PeerdeckError,
+    PeerdeckInvalidResponseError,
+    PeerdeckNotFoundError,
+    PeerdeckNotSupportedError,
+    create_backend,
+)
 
 from .config import BackendConfig, BotConfig, ConfigError, load_config
 from .errors import BackendError, describe
+from .state import unwritable_reason
 
 _LOGGER = logging.getLogger("peerdeck_bot")
 DEFAULT_CONFIG = "peerdeck-bot.toml"
@@ -37,9 +45,16 @@ class PeerdeckBot(commands.Bot):
 
 
 def _public_url(url: str) -> str:
-    parts = urlsplit(url)
+    """The URL without credentials, query or fragment, safe to print (also for a malformed one)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(not a valid URL)"
     host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -75,6 +90,20 @@ async def _probe(backend_config: BackendConfig, session: aiohttp.ClientSession, 
                 await backend.close()
     except TimeoutError:
         return Probe(False, f"no answer within {timeout:g} s", hidden)
+    except PeerdeckInvalidResponseError:
+        kind = backend_config.kind.value
+        return Probe(
+            False, f"something answers at this URL, but not the way {kind} does: is it the right URL and kind?", hidden
+        )
+    except PeerdeckNotFoundError:
+        kind = backend_config.kind.value
+        return Probe(
+            False, f"something answers at this URL, but has no {kind} API there (404): is the URL right?", hidden
+        )
+    except PeerdeckNotSupportedError as err:  # the owner reads this, so the library's detail helps here
+        return Probe(False, f"{backend_config.kind.value} at this URL lacks what the bot needs: {err}", hidden)
+    except PeerdeckConnectionError as err:
+        return Probe(False, _unreachable(backend_config, err), hidden)
     except PeerdeckError as err:
         return Probe(False, describe(BackendError(backend_config.name, err)), hidden)
     except (aiohttp.ClientError, OSError, ValueError) as err:
@@ -82,6 +111,24 @@ async def _probe(backend_config: BackendConfig, session: aiohttp.ClientSession, 
     state = "connected" if status.connected else "up, not connected to its network"
     version = info.version if info.version and info.version != "unknown" else "version not reported"
     return Probe(True, f"{backend_config.kind.value} {version}, {state}", hidden)
+
+
+def _unreachable(backend_config: BackendConfig, err: PeerdeckConnectionError) -> str:
+    """Why a daemon could not be reached, including a TLS handshake to a plain-HTTP port."""
+    cause = err.__cause__
+    tls_failed = isinstance(cause, aiohttp.ClientSSLError) and not isinstance(
+        cause, aiohttp.ClientConnectorCertificateError
+    )
+    if backend_config.url.startswith("https://") and (tls_failed or isinstance(cause, aiohttp.ServerDisconnectedError)):
+        return "the TLS handshake failed: if the daemon serves plain HTTP on this port, use http:// in the URL"
+    if isinstance(cause, aiohttp.ClientConnectorCertificateError):
+        return "its TLS certificate was rejected; for a self-signed one set verify_ssl = false"
+    if isinstance(cause, aiohttp.ClientConnectorDNSError):
+        return f"the host name {cause.host} could not be resolved: is the URL right?"
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        why = os.strerror(cause.os_error.errno).lower() if cause.os_error.errno else "refused"
+        return f"nothing answers at {cause.host}:{cause.port} ({why}): is the daemon running, and is the URL right?"
+    return f"cannot reach it: {err}"
 
 
 def _redact(text: str, hidden: Sequence[str]) -> str:
@@ -106,14 +153,21 @@ async def check_config(config: BotConfig) -> int:
         rows.append(("discord token", "", config.token.describe(), "MISSING", f"{err} (needed to run or sync)"))
     else:
         rows.append(("discord token", "", config.token.describe(), "ok", "present (not checked with Discord)"))
+    state_problem = await asyncio.to_thread(unwritable_reason, config.state_file)
+    if state_problem:
+        rows.append(("state file", "", str(config.state_file), "FAIL", state_problem))
+    else:
+        rows.append(("state file", "", str(config.state_file), "ok", "writable"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(f"{cell:<{widths[i]}}" for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 6)
     failed = sum(not p.ok for p in probes)
     total = len(probes)
     lines.append(f"{total - failed} of {total} backends answered" + ("" if not failed else f"; {failed} failed"))
+    if state_problem:
+        lines.append("the state file cannot be written: completion notices would be lost or repeated")
     print(_redact("\n".join(line.rstrip() for line in lines), hidden))
-    return 1 if failed else 0
+    return 1 if failed or state_problem else 0
 
 
 async def sync_commands(config: BotConfig, token: str) -> None:
@@ -163,15 +217,49 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(2) from None
     if args.check_config:
         raise SystemExit(asyncio.run(check_config(config)))
+    problems = secret_problems(config)
+    if problems:
+        print("\n".join(f"config error: {problem}" for problem in problems), file=sys.stderr)
+        raise SystemExit(2)
+    token = config.token.resolve()
     try:
-        token = config.token.resolve()
-    except ConfigError as err:
-        print(f"config error: discord token: {err}", file=sys.stderr)
+        asyncio.run(sync_commands(config, token) if args.command == "sync" else run_bot(config, token))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as err:
+        print(f"error: {_startup_failure(err)}", file=sys.stderr)
         raise SystemExit(2) from None
-    if args.command == "sync":
-        asyncio.run(sync_commands(config, token))
-    else:
-        asyncio.run(run_bot(config, token))
+
+
+def secret_problems(config: BotConfig) -> list[str]:
+    """Every secret the bot cannot read, checked before it connects anywhere."""
+    problems = []
+    try:
+        config.token.resolve()
+    except ConfigError as err:
+        problems.append(f"discord token: {err}")
+    for backend in config.backends:
+        try:
+            backend.credentials()
+        except ConfigError as err:
+            problems.append(f"backends.{backend.name}: {err}")
+    return problems
+
+
+def _startup_failure(err: Exception) -> str:
+    """Why logging in or starting failed, in one line."""
+    if isinstance(err, discord.LoginFailure):
+        return "Discord rejected the bot token; reset it under Bot → Reset Token and update the secret"
+    if isinstance(err, discord.PrivilegedIntentsRequired):
+        return "Discord refused a privileged intent the bot asked for"
+    if isinstance(err, discord.HTTPException):
+        return f"Discord answered {err.status} at login; try again later"
+    if isinstance(err, aiohttp.ClientError | OSError | discord.GatewayNotFound | discord.ConnectionClosed):
+        return f"cannot reach Discord ({type(err).__name__}); check the network and DNS, then start again"
+    if isinstance(err, commands.ExtensionError):
+        return f"the Peerdeck extension did not load: {err.__cause__ or err}"
+    _LOGGER.error("the bot stopped", exc_info=err)
+    return f"the bot stopped unexpectedly ({type(err).__name__}); the log above has the details"
 
 
 if __name__ == "__main__":

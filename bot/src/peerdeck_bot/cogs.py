@@ -4,35 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import logging
-from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, ClassVar, Concatenate, Literal, ParamSpec, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.ext.commands.bot import BotBase
 
 from peerdeck import (
     Enqueued,
     EnqueueTarget,
-    Magnet,
     PeerdeckError,
-    SearchHit,
-    TextRequest,
     TorrentFile,
-    TorrentUrl,
+    TransferState,
 )
 
 from . import render
+from .boards import BoardPacer
 from .config import BotConfig, NotifyMode, PermissionConfig
 from .errors import BackendError, UserFacingError, describe
-from .service import PeerdeckService
+from .service import PeerdeckService, TransferFilter, transfer_key
 from .state import Delivery
-from .views import DYNAMIC_ITEMS, HOST_COG, Confirm, Pager, Tier, search_view
+from .views import DYNAMIC_ITEMS, HOST_COG, Pager, Tier, remove_view, search_view
 
 _LOGGER = logging.getLogger(__name__)
 MAX_TORRENT_BYTES = 10 * 1024 * 1024
-_TIER_WORDS = {"read": "use Peerdeck", "write": "start or change downloads", "admin": "remove downloads"}
+_TIER_WORDS = {
+    "anyone": "use Peerdeck",
+    "read": "use Peerdeck",
+    "write": "start or change downloads",
+    "admin": "manage downloads",
+}
+P = ParamSpec("P")
+C = TypeVar("C", bound="VerbCog")
 
 
 class NotAllowed(app_commands.CheckFailure):
@@ -43,7 +51,7 @@ def member_allowed(interaction: discord.Interaction[Any], tier: Tier, perms: Per
     """Whether the user holds ``tier``: administrators always; otherwise by configured roles."""
     if interaction.guild is None:
         return False
-    if interaction.permissions.administrator:
+    if tier == "anyone" or interaction.permissions.administrator:
         return True
     user = interaction.user
     roles = user.roles if isinstance(user, discord.Member) else []
@@ -65,24 +73,6 @@ def _choices(pairs: Sequence[tuple[str, str]]) -> list[app_commands.Choice[str]]
     return [app_commands.Choice(name=render.clip(name, 100), value=value) for name, value in pairs[:25]]
 
 
-def _describe_target(target: EnqueueTarget) -> str:
-    if isinstance(target, SearchHit):
-        return target.title
-    if isinstance(target, Magnet):
-        for part in target.uri.split("?", 1)[-1].split("&"):
-            key, _, value = part.partition("=")
-            if key == "dn" and value:
-                return value.replace("+", " ")
-        return "the magnet link"
-    if isinstance(target, TorrentUrl):
-        return target.url
-    if isinstance(target, TorrentFile):
-        return target.filename
-    if isinstance(target, TextRequest):
-        return target.query
-    return target.source
-
-
 class PeerdeckCore(commands.Cog, name=HOST_COG):
     """Owns the service, runs the background refresh and delivers completion notices."""
 
@@ -91,6 +81,8 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
         self.service = service
         self.config: BotConfig = service.config
         self.skipped: list[str] = []
+        self.verbs: list[VerbCog] = []
+        self.pacer = BoardPacer(service.config.limits.board_interval, service.clock)
         self._task: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
@@ -118,9 +110,58 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
             await asyncio.sleep(self.config.limits.poll_interval)
 
     async def run_notices(self) -> None:
-        """One round: refresh every backend, then send what finished."""
+        """One round: refresh every backend, send what finished, bring the status boards up to date."""
         await self.service.poll()
         await self.service.flush(self.deliver)
+        await self.update_boards()
+
+    # ------------------------------------------------------------------ live status boards
+
+    async def update_boards(self) -> None:
+        """Edit each board whose content changed, at most once per ``board_interval``."""
+        boards = self.service.store.state.boards
+        if not boards:
+            return
+        embeds = render.board_embeds(self.service.cached_reports())
+        fingerprint = json.dumps([e.to_dict() for e in embeds], sort_keys=True)
+        for channel_id, message_id in list(boards.items()):
+            if not self.pacer.due(channel_id, fingerprint):
+                continue
+            message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+            try:
+                await message.edit(embeds=render.stamped(embeds), allowed_mentions=render.NO_MENTIONS)
+            except (discord.NotFound, discord.Forbidden) as err:
+                _LOGGER.warning(
+                    "the status board in channel %s is gone or not editable (HTTP %s)", channel_id, err.status
+                )
+                await self.forget_board(channel_id)
+                continue
+            except discord.HTTPException as err:
+                _LOGGER.warning("cannot edit the status board in channel %s (HTTP %s)", channel_id, err.status)
+                continue
+            self.pacer.shown(channel_id, fingerprint)
+
+    async def post_board(self, channel_id: int) -> discord.Message:
+        """Post a new board in the channel, replacing an older one there."""
+        embeds = render.board_embeds(self.service.cached_reports())
+        message = await self.bot.get_partial_messageable(channel_id).send(
+            embeds=render.stamped(embeds), allowed_mentions=render.NO_MENTIONS
+        )
+        old = self.service.store.state.boards.get(channel_id)
+        if old is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.bot.get_partial_messageable(channel_id).get_partial_message(old).delete()
+        self.service.store.state.boards[channel_id] = message.id
+        self.pacer.shown(channel_id, json.dumps([e.to_dict() for e in embeds], sort_keys=True))
+        await self.service.store.save()
+        return message
+
+    async def forget_board(self, channel_id: int) -> int | None:
+        """Stop editing the board of ``channel_id``; its message id, if there was one."""
+        self.pacer.forget(channel_id)
+        message_id = self.service.store.state.boards.pop(channel_id, None)
+        await self.service.store.save()
+        return message_id
 
     # ------------------------------------------------------------------ notices
 
@@ -172,6 +213,15 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
         """Whether the user holds ``tier``."""
         return member_allowed(interaction, tier, self.config.permissions)
 
+    def saved_note(self) -> str:
+        """A warning for the user when the bot could not save what it must remember."""
+        if self.service.store.problem is None:
+            return ""
+        return (
+            "\n⚠️ The bot could not save its records, so if it restarts before this finishes the notice may be lost. "
+            "The bot owner can see why in the log."
+        )
+
     def require(self, interaction: discord.Interaction[Any], tier: Tier) -> None:
         """Raise :class:`NotAllowed` unless the user holds ``tier``."""
         if interaction.guild is None:
@@ -188,7 +238,7 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
             if not isinstance(error, known):
                 _LOGGER.error("Peerdeck command failed", exc_info=error)
             message = describe(error)
-        await reply(interaction, render.safe(message, render.MESSAGE_MAX))
+        await reply(interaction, render.safe(message, render.MESSAGE_MAX, room=render.MESSAGE_MAX))
 
     # ------------------------------------------------------------------ result menu (ComponentHost)
 
@@ -225,16 +275,16 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             record = self.service.search_record(search_id)
+            hits = [record.hits[i] for i in indices if i < len(record.hits)]
+            self.take_quota(interaction, len(hits))
             mode = self.service.notify_mode(interaction.user.id, None)
             lines = []
             followed = False
-            for index in indices:
-                if index >= len(record.hits):
-                    continue
-                hit = record.hits[index]
+            for hit in hits:
                 try:
                     ids = await self.service.enqueue(record.backend, hit, interaction.user.id, mode)
                 except (BackendError, UserFacingError) as err:
+                    self.service.quota.give_back(interaction.user.id, 1)
                     lines.append(f"❌ {render.safe(hit.title, 150)}: {render.safe(describe(err), 300)}")
                 else:
                     lines.append(f"✅ Queued {render.safe(hit.title, 150)}")
@@ -242,10 +292,29 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
                     lines += [unfollowed] if unfollowed else []
                     followed = followed or not unfollowed
             if followed:
-                lines.append(_notice_hint(mode, self.config))
-            await reply(interaction, render.clip("\n".join(lines), render.MESSAGE_MAX))
+                lines.append(_notice_hint(mode, self.config) + self.saved_note())
+            await reply(interaction, render.fit_lines(lines, render.MESSAGE_MAX, more="… and {n} more."))
         except Exception as err:
             await self.reply_error(interaction, err)
+
+    def take_quota(self, interaction: discord.Interaction[Any], count: int) -> None:
+        """Count ``count`` downloads against the user's hourly limit (admins have none)."""
+        if not self.allowed(interaction, "admin"):
+            self.service.quota.take(interaction.user.id, count)
+
+    async def remove_confirmed(self, interaction: discord.Interaction[Any], key: str, delete_data: bool) -> None:
+        """Remove the confirmed transfer; whatever happens, the prompt ends with the outcome."""
+        await interaction.response.edit_message(content="Working on it…", view=None)
+        try:
+            name, transfer = await self.service.find_key(key, "remove")
+            await self.service.remove(name, [transfer.id], delete_data=delete_data)
+            shown = f"**{render.safe(transfer.name, 300)}** from {render.safe(name, 40)}"
+            outcome = f"Removed {shown}" + (" and its files." if delete_data else ".")
+        except Exception as err:
+            if not isinstance(err, UserFacingError | BackendError):
+                _LOGGER.exception("Peerdeck remove failed")
+            outcome = render.safe(describe(err), render.MESSAGE_MAX, room=render.MESSAGE_MAX)
+        await interaction.edit_original_response(content=outcome, allowed_mentions=render.NO_MENTIONS)
 
 
 def _unfollowed(ids: list[str]) -> str | None:
@@ -275,31 +344,64 @@ async def reply(interaction: discord.Interaction[Any], message: str) -> None:
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
 
+def guarded(
+    func: Callable[Concatenate[C, discord.Interaction[Any], P], Coroutine[Any, Any, None]],
+) -> Callable[Concatenate[C, discord.Interaction[Any], P], Coroutine[Any, Any, None]]:
+    """Run a command after the cog's role check, answering every failure privately here.
+
+    Nothing reaches the host's ``tree.on_error``: a refusal Peerdeck has explained must not be
+    followed by the host's own "that command failed"."""
+
+    @functools.wraps(func)
+    async def run(self: C, interaction: discord.Interaction[Any], /, *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            self.core.require(interaction, self.tier)
+            await func(self, interaction, *args, **kwargs)
+        except Exception as err:
+            await self.core.reply_error(interaction, err)
+
+    return run
+
+
 class VerbCog(commands.Cog):
     """Base of the command cogs: renames the command per config and enforces the role tier."""
 
     verb: ClassVar[str]
     tier: ClassVar[Tier]
+    summary: ClassVar[str]
+    """What the command does, for /help."""
 
     def __init__(self, core: PeerdeckCore) -> None:
         self.core = core
         self.service = core.service
         perms = core.config.permissions
-        configured = {"read": True, "write": bool(perms.write_roles), "admin": bool(perms.admin_roles)}[self.tier]
+        configured = {
+            "anyone": True,
+            "read": True,
+            "write": bool(perms.write_roles),
+            "admin": bool(perms.admin_roles),
+        }[self.tier]
         for command in self.get_app_commands():
             command.name = core.config.command_names[self.verb]
             if isinstance(command, app_commands.Command) and not configured:
                 command.default_permissions = discord.Permissions(administrator=True)
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        """The role tier, checked for real on every invocation."""
-        self.core.require(interaction, self.tier)
-        return True
+    @property
+    def command_name(self) -> str:
+        """The name this command has in this server."""
+        return self.core.config.command_names[self.verb]
+
+    async def _eject(self, bot: BotBase, guild_ids: Iterable[int] | None) -> None:
+        """Leave alone a same-named command the host registered over ours (``add_cog(..., override=True)``)."""
+        scopes = list(guild_ids) if guild_ids is not None else None
+        if isinstance(bot, commands.Bot):
+            self.__cog_app_commands__ = [c for c in self.__cog_app_commands__ if _still_ours(bot.tree, c, scopes)]
+        await super()._eject(bot, scopes)
 
     async def cog_app_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        """Friendly, private error messages."""
+        """Friendly, private error messages for what fails before the command runs (an option's conversion)."""
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         await self.core.reply_error(interaction, original)
 
@@ -310,23 +412,33 @@ class VerbCog(commands.Cog):
         text = current.casefold()
         return _choices([(name, name) for name in self.service.names if text in name.casefold()])
 
-    def transfer_choices(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    def transfer_choices(
+        self, interaction: discord.Interaction[Any], current: str, *, offer_all: bool = False
+    ) -> list[app_commands.Choice[str]]:
         """Transfers for autocomplete, from the cache (empty for users without the tier)."""
         if not self.core.allowed(interaction, self.tier):
             return []
         backend = getattr(interaction.namespace, "backend", None)
         chosen = backend if isinstance(backend, str) else None
-        return _choices(self.service.transfer_choices(current, chosen, offer_all=self.verb != "remove"))
+        return _choices(self.service.transfer_choices(current, chosen, offer_all=offer_all))
+
+
+def _still_ours(tree: app_commands.CommandTree[Any], command: Any, guild_ids: Sequence[int] | None) -> bool:
+    guild_ids = guild_ids or command._guild_ids  # the scope discord.py removes the command from
+    scopes = [discord.Object(g) for g in guild_ids] if guild_ids else [None]
+    return all(tree.get_command(command.name, guild=scope) is command for scope in scopes)
 
 
 class SearchCog(VerbCog, name="Peerdeck search"):
     """/search."""
 
     verb, tier = "search", "read"
+    summary = "search a daemon and pick results to download"
 
     @app_commands.command(name="search", description="Search a daemon and pick results to download")
     @app_commands.describe(query="What to look for", backend="Which daemon (default: the first one that can search)")
     @app_commands.guild_only()
+    @guarded
     async def search(
         self, interaction: discord.Interaction[Any], query: app_commands.Range[str, 1, 200], backend: str | None = None
     ) -> None:
@@ -335,12 +447,16 @@ class SearchCog(VerbCog, name="Peerdeck search"):
         wait = self.service.cooldown.retry_after(interaction.user.id)
         if wait is not None:
             raise UserFacingError(f"Easy there: you can search again in {wait:.0f} s.")
-        name = self.service.pick(backend, "search")
-        record = self.service.new_search(interaction.user.id, name, query)
-        async for _ in self.service.stream_search(record):
-            await interaction.edit_original_response(
-                embed=render.search_embed(record, 0, set()), allowed_mentions=render.NO_MENTIONS
-            )
+        try:
+            name = self.service.pick(backend, "search")
+            record = self.service.new_search(interaction.user.id, name, query)
+            async for _ in self.service.stream_search(record):
+                await interaction.edit_original_response(
+                    embed=render.search_embed(record, 0, set()), allowed_mentions=render.NO_MENTIONS
+                )
+        except (UserFacingError, BackendError):
+            self.service.cooldown.refund(interaction.user.id)  # a search that found nothing to do costs no wait
+            raise
         await interaction.edit_original_response(
             embed=render.search_embed(record, 0, set()),
             view=search_view(record, 0, set()),
@@ -356,6 +472,7 @@ class EnqueueCog(VerbCog, name="Peerdeck enqueue"):
     """/enqueue."""
 
     verb, tier = "enqueue", "write"
+    summary = "download a magnet link, URL, .torrent file or one of your search results"
 
     @app_commands.command(name="enqueue", description="Download a magnet link, URL, .torrent file or search result")
     @app_commands.describe(
@@ -365,6 +482,7 @@ class EnqueueCog(VerbCog, name="Peerdeck enqueue"):
         notify="How to tell you when it finishes",
     )
     @app_commands.guild_only()
+    @guarded
     async def enqueue(
         self,
         interaction: discord.Interaction[Any],
@@ -384,10 +502,18 @@ class EnqueueCog(VerbCog, name="Peerdeck enqueue"):
             name, parsed = self.service.parse_target(target, backend)
         else:
             raise UserFacingError("Give a magnet link, a URL, a search result or a .torrent file.")
+        self.service.check_accepts(name, parsed)
+        self.core.take_quota(interaction, 1)
         mode = self.service.notify_mode(interaction.user.id, notify)
-        ids = await self.service.enqueue(name, parsed, interaction.user.id, mode)
-        text = f"Queued **{render.safe(_describe_target(parsed), 300)}** on {render.safe(name, 40)}. "
-        await reply(interaction, text + (_unfollowed(ids) or _notice_hint(mode, self.core.config)))
+        try:
+            ids = await self.service.enqueue(name, parsed, interaction.user.id, mode)
+        except Exception:
+            self.service.quota.give_back(interaction.user.id, 1)
+            raise
+        text = f"Queued **{render.safe(render.target_label(parsed), 300)}** on {render.safe(name, 40)}. "
+        await reply(
+            interaction, text + (_unfollowed(ids) or _notice_hint(mode, self.core.config)) + self.core.saved_note()
+        )
 
     @enqueue.autocomplete("target")
     async def _target(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -405,27 +531,34 @@ class _ActCog(VerbCog):
         self, interaction: discord.Interaction[Any], verb: Literal["pause", "resume"], target: str, backend: str | None
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        name, selector, label = await self.service.resolve(backend, target, verb)
-        await self.service.act(verb, name, selector)
         done = "Paused" if verb == "pause" else "Resumed"
-        await reply(interaction, f"{done} **{render.safe(label, 300)}** on {render.safe(name, 40)}.")
+        if target.strip().casefold() == "all":
+            names, unable = self.service.capable(backend, verb)
+            results = await self.service.act_on_all(verb, names)
+            await reply(interaction, render.act_on_all_text(done, results, unable))
+            return
+        name, transfer = await self.service.find(backend, target, verb)
+        await self.service.act(verb, name, [transfer.id])
+        await reply(interaction, f"{done} **{render.safe(transfer.name, 300)}** on {render.safe(name, 40)}.")
 
 
 class PauseCog(_ActCog, name="Peerdeck pause"):
     """/pause."""
 
     verb, tier = "pause", "write"
+    summary = "pause a transfer, or all of them"
 
     @app_commands.command(name="pause", description="Pause a transfer, or all of them")
     @app_commands.describe(target="A transfer name, or all", backend="Which daemon")
     @app_commands.guild_only()
+    @guarded
     async def pause(self, interaction: discord.Interaction[Any], target: str, backend: str | None = None) -> None:
         """Pause."""
         await self.act(interaction, "pause", target, backend)
 
     @pause.autocomplete("target")
     async def _target(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-        return self.transfer_choices(interaction, current)
+        return self.transfer_choices(interaction, current, offer_all=True)
 
     @pause.autocomplete("backend")
     async def _backend(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -436,17 +569,19 @@ class ResumeCog(_ActCog, name="Peerdeck resume"):
     """/resume."""
 
     verb, tier = "resume", "write"
+    summary = "resume a transfer, or all of them"
 
     @app_commands.command(name="resume", description="Resume a transfer, or all of them")
     @app_commands.describe(target="A transfer name, or all", backend="Which daemon")
     @app_commands.guild_only()
+    @guarded
     async def resume(self, interaction: discord.Interaction[Any], target: str, backend: str | None = None) -> None:
         """Resume."""
         await self.act(interaction, "resume", target, backend)
 
     @resume.autocomplete("target")
     async def _target(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-        return self.transfer_choices(interaction, current)
+        return self.transfer_choices(interaction, current, offer_all=True)
 
     @resume.autocomplete("backend")
     async def _backend(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -457,18 +592,31 @@ class StatusCog(VerbCog, name="Peerdeck status"):
     """/status."""
 
     verb, tier = "status", "read"
+    summary = "speeds, counts and transfers of each daemon, one page each (filters: backend, state, text)"
 
-    @app_commands.command(name="status", description="Speeds, counts and active transfers of each daemon")
-    @app_commands.describe(backend="Only this daemon")
+    @app_commands.command(name="status", description="Speeds, counts and transfers of each daemon, one page each")
+    @app_commands.describe(
+        backend="Only this daemon", state="Only transfers in this state", text="Only transfers whose name contains this"
+    )
+    @app_commands.choices(state=[app_commands.Choice(name=s.value, value=s.value) for s in TransferState])
     @app_commands.guild_only()
-    async def status(self, interaction: discord.Interaction[Any], backend: str | None = None) -> None:
-        """One page per daemon."""
+    @guarded
+    async def status(
+        self,
+        interaction: discord.Interaction[Any],
+        backend: str | None = None,
+        state: str | None = None,
+        text: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        """One page per daemon, with a menu to jump between them."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pages = render.with_page_footer(render.status_pages(await self.service.reports(backend)))
+        only = TransferFilter(TransferState(state) if state else None, text or "")
+        reports = await self.service.reports(backend, only)
+        pages = render.status_pages(reports, only)
         if len(pages) == 1:
             await interaction.followup.send(embed=pages[0], ephemeral=True, allowed_mentions=render.NO_MENTIONS)
             return
-        pager = Pager(interaction.user.id, pages)
+        pager = Pager(interaction.user.id, pages, [r.name for r in reports])
         pager.origin = interaction
         await interaction.followup.send(embed=pages[0], view=pager, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
@@ -481,29 +629,24 @@ class RemoveCog(VerbCog, name="Peerdeck remove"):
     """/remove, after a confirmation."""
 
     verb, tier = "remove", "admin"
+    summary = "remove a transfer, optionally with its files (asks first)"
 
     @app_commands.command(name="remove", description="Remove a transfer (asks first)")
     @app_commands.describe(target="A transfer name", backend="Which daemon", delete_data="Also delete downloaded files")
     @app_commands.guild_only()
+    @guarded
     async def remove(
         self, interaction: discord.Interaction[Any], target: str, backend: str | None = None, delete_data: bool = False
     ) -> None:
         """Resolve the transfer, then ask before removing it."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        name, selector, label = await self.service.resolve(backend, target, "remove")
-        shown = f"**{render.safe(label, 300)}** from {render.safe(name, 40)}"
-
-        async def action() -> str:
-            try:
-                await self.service.remove(name, selector, delete_data=delete_data)
-            except (BackendError, UserFacingError) as err:
-                return render.safe(describe(err), render.MESSAGE_MAX)
-            return f"Removed {shown}" + (" and its files." if delete_data else ".")
-
-        confirm = Confirm(interaction.user.id, action, label="Remove" + (" with files" if delete_data else ""))
-        confirm.origin = interaction
+        if target.strip().casefold() == "all":
+            raise UserFacingError("Remove transfers one at a time.")
+        name, transfer = await self.service.find(backend, target, "remove")
+        view = remove_view(interaction.user.id, transfer_key(name, transfer.id), delete_data=delete_data)
+        shown = f"**{render.safe(transfer.name, 300)}** from {render.safe(name, 40)}"
         question = f"Remove {shown}" + (" **and delete its files**?" if delete_data else "?")
-        await interaction.followup.send(question, view=confirm, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
+        await interaction.followup.send(question, view=view, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
     @remove.autocomplete("target")
     async def _target(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -514,4 +657,127 @@ class RemoveCog(VerbCog, name="Peerdeck remove"):
         return self.backend_choices(interaction, current)
 
 
-VERB_COGS: tuple[type[VerbCog], ...] = (SearchCog, EnqueueCog, PauseCog, ResumeCog, StatusCog, RemoveCog)
+class WatchCog(VerbCog, name="Peerdeck watch"):
+    """/watch: be told when someone else's download finishes."""
+
+    verb, tier = "watch", "read"
+    summary = "be told when a transfer finishes, also one someone else started"
+
+    @app_commands.command(name="watch", description="Tell me when this transfer finishes")
+    @app_commands.describe(target="A transfer name", backend="Which daemon")
+    @app_commands.guild_only()
+    @guarded
+    async def watch(self, interaction: discord.Interaction[Any], target: str, backend: str | None = None) -> None:
+        """Add the user to the transfer's watchers."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        name, transfer = await self.service.find(backend, target, "status")
+        shown = f"**{render.safe(transfer.name, 300)}** on {render.safe(name, 40)}"
+        if transfer.state is TransferState.COMPLETED:
+            await reply(interaction, f"{shown} has already finished.")
+            return
+        added = await self.service.watch(interaction.user.id, name, transfer)
+        mode = self.service.notify_mode(interaction.user.id, None)
+        notices = self.core.config.command_names["notices"]
+        if mode == "off":
+            how = f"but your notices are off; turn them on with /{notices}."
+        else:
+            how = _notice_hint(mode, self.core.config)
+        first = "You are watching" if added else "You were already watching"
+        await reply(interaction, f"{first} {shown}; {how}{self.core.saved_note()}")
+
+    @watch.autocomplete("target")
+    async def _target(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        return self.transfer_choices(interaction, current)
+
+    @watch.autocomplete("backend")
+    async def _backend(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        return self.backend_choices(interaction, current)
+
+
+class NoticesCog(VerbCog, name="Peerdeck notices"):
+    """/notices: how a user hears about finished downloads."""
+
+    verb, tier = "notices", "read"
+    summary = "choose how you hear about finished downloads: DM, channel mention, or not at all"
+
+    @app_commands.command(name="notices", description="How you hear about finished downloads")
+    @app_commands.describe(mode="dm, channel (a mention in the notification channel) or off; empty: show it")
+    @app_commands.guild_only()
+    @guarded
+    async def notices(
+        self, interaction: discord.Interaction[Any], mode: Literal["dm", "channel", "off"] | None = None
+    ) -> None:
+        """Show or set the user's notice setting."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if mode is not None:
+            await self.service.set_notify_mode(interaction.user.id, mode)
+        current = self.service.notify_mode(interaction.user.id, None)
+        hint = _notice_hint(current, self.core.config).replace("it finishes", "a download of yours finishes")
+        prefix = "Saved. " if mode is not None else "Now: "
+        await reply(interaction, prefix + hint + self.core.saved_note())
+
+
+class BoardCog(VerbCog, name="Peerdeck board"):
+    """/board: a message in this channel that keeps itself up to date."""
+
+    verb, tier = "board", "admin"
+    summary = "post a live status board in this channel, or stop it"
+
+    @app_commands.command(name="board", description="Post a live status board in this channel, or stop it")
+    @app_commands.describe(stop="Stop updating this channel's board instead")
+    @app_commands.guild_only()
+    @guarded
+    async def board(self, interaction: discord.Interaction[Any], stop: bool = False) -> None:
+        """Post (or replace) the board of this channel, or stop editing it."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if interaction.channel_id is None:
+            raise UserFacingError("Run this in the text channel that should show the board.")
+        if stop:
+            gone = await self.core.forget_board(interaction.channel_id)
+            await reply(interaction, "The board here is no longer updated." if gone else "There is no board here.")
+            return
+        try:
+            await self.core.post_board(interaction.channel_id)
+        except discord.Forbidden:
+            raise UserFacingError(
+                "I cannot post here: give the bot Send Messages and Embed Links in this channel."
+            ) from None
+        every = self.core.config.limits.board_interval
+        await reply(
+            interaction,
+            f"Board posted. It updates at most every {every:g} s, and only when something changed."
+            + self.core.saved_note(),
+        )
+
+
+class HelpCog(VerbCog, name="Peerdeck help"):
+    """/help: what the caller may do."""
+
+    verb, tier = "help", "anyone"
+    summary = "this list"
+
+    @app_commands.command(name="help", description="What you can do with Peerdeck here")
+    @app_commands.guild_only()
+    @guarded
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        """List the commands this user may run, under their names in this server."""
+        entries = [
+            (cog.command_name, cog.summary)
+            for cog in self.core.verbs
+            if cog.tier != "anyone" and self.core.allowed(interaction, cog.tier)
+        ]
+        await reply(interaction, render.help_text(entries))
+
+
+VERB_COGS: tuple[type[VerbCog], ...] = (
+    SearchCog,
+    EnqueueCog,
+    PauseCog,
+    ResumeCog,
+    StatusCog,
+    RemoveCog,
+    WatchCog,
+    NoticesCog,
+    BoardCog,
+    HelpCog,
+)

@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
+from urllib.parse import urlsplit
 
 from peerdeck import BackendKind, Credentials
 
 NotifyMode: TypeAlias = Literal["dm", "channel", "off"]
 NOTIFY_MODES: tuple[NotifyMode, ...] = ("dm", "channel", "off")
-VERBS = ("search", "enqueue", "pause", "resume", "status", "remove")
+VERBS = ("search", "enqueue", "pause", "resume", "status", "remove", "watch", "notices", "board", "help")
+"""Every command, by the key used in ``[commands]``."""
 NAME_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 SECRET_FIELDS = ("password", "api_key")
 
@@ -96,6 +98,15 @@ class Limits:
     search_cooldown: float = 10.0
     poll_interval: float = 30.0
     edit_interval: float = 1.5
+    board_interval: float = 60.0
+    """Least time between two edits of a live status board."""
+    enqueues_per_hour: int = 0
+    """Per user, for users below the admin tier; 0: no limit."""
+
+
+MIN_BOARD_INTERVAL = 10.0
+"""Discord allows about 5 edits per 5 s per channel; a board needs far less and must leave room for the rest."""
+INT_LIMITS = ("search_limit", "enqueues_per_hour")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +120,8 @@ class BotConfig:
     state_file: Path = Path("peerdeck-bot-state.json")
     permissions: PermissionConfig = field(default_factory=PermissionConfig)
     command_names: Mapping[str, str] = field(default_factory=lambda: {v: v for v in VERBS})
+    disabled: frozenset[str] = frozenset()
+    """Commands left out entirely (keys of :data:`VERBS`)."""
     limits: Limits = field(default_factory=Limits)
     default_notify: NotifyMode = "dm"
     announce_all: bool = True
@@ -151,7 +164,10 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path()) -> BotConf
     )
 
     commands = _table(data, "commands")
-    _only(commands, "commands", set(VERBS))
+    _only(commands, "commands", {*VERBS, "disabled"})
+    disabled = frozenset(_str(v, "commands.disabled") for v in _list(commands, "commands.disabled", "disabled"))
+    for unknown in sorted(disabled - set(VERBS)):
+        raise ConfigError(f"commands.disabled: {unknown!r} is not a command; expected some of {', '.join(VERBS)}")
     names = {verb: _str(commands.get(verb, verb), f"commands.{verb}") for verb in VERBS}
     for verb, name in names.items():
         if not NAME_RE.match(name):
@@ -161,11 +177,14 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path()) -> BotConf
 
     limits_table = _table(data, "limits")
     _only(limits_table, "limits", set(Limits.__slots__))
-    floats = {key: _positive(limits_table[key], f"limits.{key}") for key in limits_table if key != "search_limit"}
-    search_limit = limits_table.get("search_limit", Limits().search_limit)
-    if isinstance(search_limit, bool) or not isinstance(search_limit, int) or search_limit <= 0:
-        raise ConfigError("limits.search_limit: expected a positive whole number")
-    limits = Limits(search_limit=search_limit, **floats)
+    floats = {key: _positive(limits_table[key], f"limits.{key}") for key in limits_table if key not in INT_LIMITS}
+    search_limit = _whole(limits_table.get("search_limit", Limits().search_limit), "limits.search_limit", least=1)
+    per_hour = _whole(limits_table.get("enqueues_per_hour", 0), "limits.enqueues_per_hour", least=0)
+    limits = Limits(search_limit=search_limit, enqueues_per_hour=per_hour, **floats)
+    if limits.board_interval < MIN_BOARD_INTERVAL:
+        raise ConfigError(
+            f"limits.board_interval: at least {MIN_BOARD_INTERVAL:g} s, to stay clear of Discord's rate limits"
+        )
 
     notices = _table(data, "notices")
     _only(notices, "notices", {"default_mode", "announce_all"})
@@ -187,6 +206,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path()) -> BotConf
         state_file=state_file if state_file.is_absolute() else base_dir / state_file,
         permissions=permissions,
         command_names=names,
+        disabled=disabled,
         limits=limits,
         default_notify=mode,
         announce_all=announce_all,
@@ -211,9 +231,7 @@ def _backend(name: str, table: Any, base_dir: Path) -> BackendConfig:
         kind = BackendKind(_str(table.get("kind"), f"{where}.kind"))
     except ValueError:
         raise ConfigError(f"{where}.kind: expected one of {', '.join(k.value for k in BackendKind)}") from None
-    url = _str(table.get("url"), f"{where}.url")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}.url: expected an http:// or https:// URL")
+    url = _url(table.get("url"), f"{where}.url")
     username = table.get("username")
     verify = table.get("verify_ssl", True)
     if not isinstance(verify, bool):
@@ -227,6 +245,29 @@ def _backend(name: str, table: Any, base_dir: Path) -> BackendConfig:
         api_key=_secret(table, where, "api_key", base_dir),
         verify_ssl=verify,
     )
+
+
+def _url(value: Any, where: str) -> str:
+    """A daemon URL: http(s), a host, a port in range, and no credentials (those go in ``username`` and ``*_env``)."""
+    url = _str(value, where)
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: expected an http:// or https:// URL")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as err:
+        reason = "a port from 1 to 65535" if "port" in str(err).lower() else "a well-formed host (IPv6 in [brackets])"
+        raise ConfigError(f"{where}: not a valid URL; it needs {reason}") from None
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(
+            f"{where}: take the user name and password out of the URL; "
+            'set username = "..." and password_env = "VARIABLE" (or api_key_env) instead'
+        )
+    if not parts.hostname:
+        raise ConfigError(f"{where}: the URL has no host name")
+    if port == 0:
+        raise ConfigError(f"{where}: not a valid URL; it needs a port from 1 to 65535")
+    return url
 
 
 def _secret(table: Mapping[str, Any], where: str, key: str, base_dir: Path) -> SecretRef | None:
@@ -283,6 +324,12 @@ def _str(value: Any, where: str) -> str:
 def _int(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(f"{where}: expected a Discord id (a positive number)")
+    return value
+
+
+def _whole(value: Any, where: str, *, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ConfigError(f"{where}: expected a whole number of at least {least}")
     return value
 
 

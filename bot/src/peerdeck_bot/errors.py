@@ -56,7 +56,7 @@ def _backend_message(name: str, error: PeerdeckError) -> str:
         wait = f" in {error.retry_after:.0f} s" if error.retry_after else " in a little while"
         return f"{name} asks us to slow down. Try again{wait}."
     if isinstance(error, PeerdeckNotSupportedError):
-        return f"{name} cannot do that: {detail}"
+        return f"{name} cannot do that."  # the library's detail speaks of its own types, not to users
     if isinstance(error, PeerdeckNotFoundError):
         return f"{name} does not know that item any more (it may have been removed)."
     if isinstance(error, PeerdeckInputError):

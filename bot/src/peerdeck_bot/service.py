@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias, TypeVar
@@ -16,13 +18,16 @@ import aiohttp
 from peerdeck import (
     ALL,
     Backend,
+    BackendKind,
     EnqueueTarget,
     Magnet,
     PeerdeckError,
     PeerdeckTimeoutError,
+    SearchHit,
     SearchKind,
     Status,
     TextRequest,
+    TorrentFile,
     TorrentUrl,
     Transfer,
     TransferEventKind,
@@ -40,11 +45,37 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 Verb: TypeAlias = Literal["search", "enqueue", "pause", "resume", "remove", "status"]
 HIT_PREFIX = "#hit:"
+TRANSFER_PREFIX = "#t:"
+"""Autocomplete values for transfers: a short hash of backend and id, stable across refreshes and restarts
+(a ``backend:id`` value can pass Discord's 100-character limit, e.g. a Syncthing device id)."""
 MAX_ATTEMPTS = 5
 MAX_CHOICES = 25
 SUMMARY_LINES = 20
 """Notices per channel summary message."""
 ACTIVE_STATES = (TransferState.ACTIVE, TransferState.QUEUED)
+HOUR = 3600.0
+_FILE_TARGETS: frozenset[type] = frozenset({Magnet, TorrentUrl, TorrentFile, SearchHit})
+ACCEPTS: Mapping[BackendKind, tuple[frozenset[type], str]] = {
+    BackendKind.QBITTORRENT: (_FILE_TARGETS, "magnet links, http(s) links to .torrent files, .torrent files"),
+    BackendKind.TRIBLER: (_FILE_TARGETS, "magnet links, http(s) links to .torrent files, .torrent files"),
+    BackendKind.SLSKD: (frozenset({SearchHit}), "results of a search"),
+    BackendKind.SOULSYNC: (frozenset({TextRequest, SearchHit}), "a title or artist as text, results of a search"),
+    BackendKind.SYNCTHING: (frozenset(), "nothing: it only syncs shared folders"),
+}
+"""What each kind of daemon can download, and how to say so to a user."""
+_TARGET_WORDS: Mapping[type, str] = {
+    Magnet: "a magnet link",
+    TorrentUrl: "a link",
+    TorrentFile: "a .torrent file",
+    SearchHit: "a search result",
+    TextRequest: "plain text",
+}
+
+
+def transfer_key(backend: str, transfer_id: str) -> str:
+    """The short, stable autocomplete value of one transfer."""
+    digest = hashlib.sha256(f"{backend}\0{transfer_id}".encode()).hexdigest()[:12]
+    return f"{TRANSFER_PREFIX}{digest}"
 
 
 @dataclass(slots=True)
@@ -54,6 +85,10 @@ class Slot:
     name: str
     backend: Backend
     transfers: list[Transfer] = field(default_factory=list)
+    status: Status | None = None
+    """From the last refresh; None until one worked, and again after one failed."""
+    error: str = "not reached yet"
+    """Why ``status`` is None."""
     refreshed_at: float | None = None
 
 
@@ -65,6 +100,33 @@ class Report:
     kind: str
     status: Status | None
     transfers: tuple[Transfer, ...] = ()
+    error: str | None = None
+    filtered: bool = False
+    """``transfers`` holds only those matching the filters asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFilter:
+    """What /status narrows the transfer lists to."""
+
+    state: TransferState | None = None
+    text: str = ""
+
+    def __bool__(self) -> bool:
+        return self.state is not None or bool(self.text.strip())
+
+    def keeps(self, transfer: Transfer) -> bool:
+        """Whether ``transfer`` passes."""
+        if self.state is not None and transfer.state is not self.state:
+            return False
+        return self.text.strip().casefold() in transfer.name.casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class ActResult:
+    """What pausing or resuming did on one backend."""
+
+    backend: str
     error: str | None = None
 
 
@@ -85,6 +147,42 @@ class Cooldown:
         self._last[key] = now
         return None
 
+    def refund(self, key: int) -> None:
+        """Forget the last use: it failed, so it should not hold the user back."""
+        self._last.pop(key, None)
+
+
+class HourlyQuota:
+    """Per-user number of uses in the last hour; 0 means no limit."""
+
+    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_hour = per_hour
+        self._clock = clock
+        self._uses: dict[int, deque[float]] = {}
+
+    def take(self, user_id: int, count: int) -> None:
+        """Record ``count`` uses, or raise :class:`UserFacingError` saying when the next one is possible."""
+        if not self.per_hour:
+            return
+        now = self._clock()
+        uses = self._uses.setdefault(user_id, deque())
+        while uses and now - uses[0] >= HOUR:
+            uses.popleft()
+        if len(uses) + count > self.per_hour:
+            free_at = uses[len(uses) + count - self.per_hour - 1] + HOUR if uses else now
+            minutes = max(1, round((free_at - now) / 60))
+            raise UserFacingError(
+                f"You can queue {self.per_hour} downloads per hour here and have used {len(uses)}; "
+                f"try again in about {minutes} min."
+            )
+        uses.extend([now] * count)
+
+    def give_back(self, user_id: int, count: int) -> None:
+        """Return uses that did not start a download."""
+        uses = self._uses.get(user_id, deque())
+        for _ in range(min(count, len(uses))):
+            uses.pop()
+
 
 class PeerdeckService:
     """Backends, caches, searches, requests and completion notices."""
@@ -99,8 +197,9 @@ class PeerdeckService:
         self.config = config
         self.store = StateStore(config.state_file)
         self.cooldown = Cooldown(config.limits.search_cooldown, clock)
+        self.quota = HourlyQuota(config.limits.enqueues_per_hour, clock)
         self._given = dict(backends) if backends is not None else None
-        self._clock = clock
+        self.clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._slots: dict[str, Slot] = {}
         self._refresh_task: asyncio.Task[None] | None = None
@@ -109,17 +208,20 @@ class PeerdeckService:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Load the saved state and create the backends (no network traffic yet)."""
+        """Load the saved state and create the backends (no network traffic yet).
+
+        Secrets are read before the HTTP session opens, so a missing one leaves nothing to close."""
         await self.store.load()
         if self._given is not None:
             backends = self._given
         else:
+            credentials = {b.name: b.credentials() for b in self.config.backends}
             self._session = aiohttp.ClientSession()
             backends = {
                 b.name: create_backend(
                     b.kind,
                     b.url,
-                    b.credentials(),
+                    credentials[b.name],
                     session=self._session,
                     verify_ssl=b.verify_ssl,
                     request_timeout=self.config.limits.backend_timeout,
@@ -174,6 +276,16 @@ class PeerdeckService:
         first = next(iter(self._slots.values()))
         raise UserFacingError(self._cannot(first, verb) or f"No backend can {verb}.")
 
+    def capable(self, name: str | None, verb: Verb) -> tuple[list[str], list[str]]:
+        """Backends that can do ``verb`` (only ``name`` when given) and why the others cannot."""
+        if name:
+            return [self.pick(name, verb)], []
+        able = [s.name for s in self._slots.values() if not self._cannot(s, verb)]
+        unable = [why for s in self._slots.values() if (why := self._cannot(s, verb))]
+        if not able:
+            raise UserFacingError(unable[0] if unable else f"No backend can {verb}.")
+        return able, unable
+
     def _cannot(self, slot: Slot, verb: Verb) -> str | None:
         caps = slot.backend.capabilities
         label = f"{slot.name} ({slot.backend.kind.value})"
@@ -206,10 +318,11 @@ class PeerdeckService:
 
     # ------------------------------------------------------------------ status
 
-    async def reports(self, name: str | None) -> list[Report]:
-        """Status and transfers of one backend, or of all of them at once."""
+    async def reports(self, name: str | None, only: TransferFilter | None = None) -> list[Report]:
+        """Status and transfers (those passing ``only``) of one backend, or of all of them at once."""
         names = [self.slot(name).name] if name else self.names
-        return list(await asyncio.gather(*(self._report(n) for n in names)))
+        reports = await asyncio.gather(*(self._report(n) for n in names))
+        return [_filtered(r, only) for r in reports]
 
     async def _report(self, name: str) -> Report:
         slot = self._slots[name]
@@ -219,8 +332,16 @@ class PeerdeckService:
             transfers = await self.call(name, slot.backend.transfers)
         except BackendError as err:
             return Report(name, kind, None, error=describe(err))
+        slot.status = status
         self._remember(slot, transfers)
         return Report(name, kind, status, tuple(transfers))
+
+    def cached_reports(self) -> list[Report]:
+        """What the last refresh saw of every backend, without asking any daemon (for status boards)."""
+        return [
+            Report(s.name, s.backend.kind.value, s.status, tuple(s.transfers), None if s.status else s.error)
+            for s in self._slots.values()
+        ]
 
     # ------------------------------------------------------------------ search
 
@@ -246,7 +367,7 @@ class PeerdeckService:
         async def pump() -> None:
             async with asyncio.timeout(limits.search_timeout + limits.backend_timeout):
                 async for hit in backend.search(record.query, timeout=limits.search_timeout, limit=limits.search_limit):
-                    record.hits.append(hit)
+                    record.hits.append(_compact(hit, backend.kind))
                     changed.set()
 
         task = asyncio.create_task(pump())
@@ -293,13 +414,24 @@ class PeerdeckService:
                 raise UserFacingError("That search result no longer exists. Run the search again.")
             return record.backend, record.hits[int(index)]
         name = self.pick(backend, "enqueue")
-        if text.startswith("magnet:"):
-            return name, Magnet(text)
-        if text.startswith(("http://", "https://")):
-            return name, TorrentUrl(text)
         if not text:
             raise UserFacingError("Give a magnet link, a URL, a search result or a .torrent file.")
-        return name, TextRequest(text)
+        target: EnqueueTarget
+        if text.startswith("magnet:"):
+            target = Magnet(text)
+        elif text.startswith(("http://", "https://")):
+            target = TorrentUrl(text)
+        else:
+            target = TextRequest(text)
+        return name, target
+
+    def check_accepts(self, name: str, target: EnqueueTarget) -> None:
+        """Refuse, in the user's words, what this kind of daemon cannot download."""
+        slot = self.slot(name)
+        accepted, words = ACCEPTS.get(slot.backend.kind, (frozenset(), ""))
+        if accepted and type(target) not in accepted:
+            given = _TARGET_WORDS.get(type(target), "that")
+            raise UserFacingError(f"{slot.name} ({slot.backend.kind.value}) cannot download {given}; it takes {words}.")
 
     # ------------------------------------------------------------------ acting
 
@@ -316,6 +448,7 @@ class PeerdeckService:
         explanation = self._cannot(slot, "enqueue")
         if explanation:
             raise UserFacingError(explanation)
+        self.check_accepts(name, target)
         ids = await self.call(name, lambda: slot.backend.enqueue(target))
         requests = self.store.state.requests.setdefault(name, {})
         for transfer_id in ids:
@@ -324,17 +457,42 @@ class PeerdeckService:
         self.refresh_soon()
         return ids
 
-    async def resolve(self, name: str | None, text: str, verb: Verb) -> tuple[str, TransferSelector, str]:
-        """The backend, transfer selector and a label for what the user typed or picked."""
+    async def watch(self, user_id: int, name: str, transfer: Transfer) -> bool:
+        """Tell ``user_id`` when someone else's transfer finishes; False when they already asked."""
+        watchers = self.store.state.watchers.setdefault(name, {}).setdefault(transfer.id, [])
+        if user_id in watchers:
+            return False
+        watchers.append(user_id)
+        await self.store.save()
+        return True
+
+    async def set_notify_mode(self, user_id: int, mode: NotifyMode) -> None:
+        """Remember how the user wants their notices."""
+        self.store.state.prefs[user_id] = mode
+        await self.store.save()
+
+    async def find_key(self, key: str, verb: Verb) -> tuple[str, Transfer]:
+        """The transfer behind an autocomplete value, from the cache or, after a restart, the daemons."""
+        for fresh in (False, True):
+            for slot in self._slots.values():
+                if fresh:
+                    with contextlib.suppress(BackendError):
+                        self._remember(slot, await self.call(slot.name, slot.backend.transfers))
+                found = next((t for t in slot.transfers if transfer_key(slot.name, t.id) == key), None)
+                if found is not None:
+                    self.pick(slot.name, verb)
+                    return slot.name, found
+        raise UserFacingError("That transfer is gone (finished and cleared, or removed). Pick it again.")
+
+    async def find(self, name: str | None, text: str, verb: Verb) -> tuple[str, Transfer]:
+        """The one transfer the user typed or picked."""
         text = text.strip()
+        if text.startswith(TRANSFER_PREFIX):
+            return await self.find_key(text, verb)
         prefix, sep, rest = text.partition(":")
         if sep and prefix in self._slots and (not name or name == prefix):
             name, text = prefix, rest
         backend = self.pick(name, verb)
-        if text.casefold() == "all":
-            if verb == "remove":
-                raise UserFacingError("Remove transfers one at a time.")
-            return backend, ALL, f"all transfers on {backend}"
         slot = self._slots[backend]
         transfers = await self.call(backend, slot.backend.transfers)
         self._remember(slot, transfers)
@@ -348,7 +506,7 @@ class PeerdeckService:
             raise UserFacingError(
                 f"{text!r} matches {len(matches)} transfers on {backend} ({shown}…). Pick one from the suggestions."
             )
-        return backend, [matches[0].id], matches[0].name
+        return backend, matches[0]
 
     async def act(self, verb: Literal["pause", "resume"], name: str, selector: TransferSelector) -> None:
         """Pause or resume transfers."""
@@ -356,6 +514,18 @@ class PeerdeckService:
         operation = backend.pause if verb == "pause" else backend.resume
         await self.call(name, lambda: operation(selector))
         self.refresh_soon()
+
+    async def act_on_all(self, verb: Literal["pause", "resume"], names: Sequence[str]) -> list[ActResult]:
+        """Pause or resume everything on each of ``names`` at once; one daemon's failure does not stop the others."""
+
+        async def one(name: str) -> ActResult:
+            try:
+                await self.act(verb, name, ALL)
+            except BackendError as err:
+                return ActResult(name, describe(err))
+            return ActResult(name)
+
+        return list(await asyncio.gather(*(one(n) for n in names)))
 
     async def remove(self, name: str, selector: TransferSelector, *, delete_data: bool) -> None:
         """Remove transfers (and their data when asked)."""
@@ -377,19 +547,21 @@ class PeerdeckService:
             if backend and slot.name != backend:
                 continue
             for transfer in slot.transfers:
-                value = f"{slot.name}:{transfer.id}"
-                if text not in transfer.name.casefold() or len(value) > 100:
+                if text not in transfer.name.casefold():
                     continue
                 where = f" · {slot.name}" if many else ""
-                choices.append((f"{transfer.name} · {transfer.state.value} {transfer.progress:.0%}{where}", value))
-        return choices[:MAX_CHOICES]
+                label = f"{transfer.name} · {transfer.state.value} {transfer.progress:.0%}{where}"
+                choices.append((label, transfer_key(slot.name, transfer.id)))
+                if len(choices) >= MAX_CHOICES:
+                    return choices
+        return choices
 
     def refresh_soon(self, *, stale_only: bool = False) -> None:
         """Refresh the transfer cache in the background, unless a refresh is running."""
         if self._refresh_task is not None and not self._refresh_task.done():
             return
         if stale_only:
-            now = self._clock()
+            now = self.clock()
             interval = self.config.limits.poll_interval
             if all(s.refreshed_at is not None and now - s.refreshed_at < interval for s in self._slots.values()):
                 return
@@ -397,7 +569,7 @@ class PeerdeckService:
 
     def _remember(self, slot: Slot, transfers: Sequence[Transfer]) -> None:
         slot.transfers = list(transfers)
-        slot.refreshed_at = self._clock()
+        slot.refreshed_at = self.clock()
 
     # ------------------------------------------------------------------ completion notices
 
@@ -415,7 +587,9 @@ class PeerdeckService:
                     update = await self.call(slot.name, slot.backend.update)
                 except BackendError as err:
                     _LOGGER.debug("cannot refresh %s: %s", slot.name, describe(err))
+                    slot.status, slot.error = None, describe(err)
                     continue
+                slot.status = update.status
                 self._remember(slot, list(update.transfers.values()))
                 for event in update.events:
                     self._on_event(slot.name, event, listed=event.transfer.id in update.transfers)
@@ -426,29 +600,41 @@ class PeerdeckService:
         """Queue the notices for one event; items that are not listed transfers of their own (a
         Syncthing file) are told only to whoever asked for them, never to the channel."""
         requests = self.store.state.requests.setdefault(backend, {})
+        watching = self.store.state.watchers.setdefault(backend, {})
         tid = event.transfer.id
         if event.kind is TransferEventKind.REMOVED:
             requests.pop(tid, None)
+            watching.pop(tid, None)
             return
         if event.kind is TransferEventKind.COMPLETED:
             request = requests.pop(tid, None)
+            watchers = watching.pop(tid, [])
             outcome = "completed"
         elif event.kind is TransferEventKind.FAILED:
             request = requests.get(tid)
+            watchers = watching.get(tid, [])
             outcome = "failed"
         else:
             return
-        if request is None and not (self.config.announce_all and listed):
+        if request is None and not watchers and not (self.config.announce_all and listed):
             return
-        base = Delivery(backend, tid, event.transfer.name, outcome, "channel")
+        name = event.transfer.name
         has_channel = self.config.notify_channel_id is not None
-        deliveries: list[Delivery] = []
-        if request is not None and (request.mode == "dm" or (request.mode == "channel" and not has_channel)):
-            deliveries.append(Delivery(backend, tid, base.name, outcome, "dm", request.user_id))
-        if has_channel:
+        prefs = self.store.state.prefs
+        others = [
+            (u, prefs.get(u, self.config.default_notify)) for u in watchers if request is None or u != request.user_id
+        ]
+        wanted = ([(request.user_id, request.mode)] if request is not None else []) + others
+        deliveries = [
+            Delivery(backend, tid, name, outcome, "dm", user_id, own=request is not None and user_id == request.user_id)
+            for user_id, mode in wanted
+            if mode == "dm" or (mode == "channel" and not has_channel)
+        ]
+        pings = tuple(u for u, mode in others if mode == "channel")
+        if has_channel and (request is not None or pings or (self.config.announce_all and listed)):
             mention = request is not None and request.mode == "channel"
             user_id = request.user_id if request is not None else None
-            deliveries.append(Delivery(backend, tid, base.name, outcome, "channel", user_id, mention))
+            deliveries.append(Delivery(backend, tid, name, outcome, "channel", user_id, mention, pings))
         known = {d.key for d in self.store.state.outbox}
         self.store.state.outbox.extend(d for d in deliveries if d.key not in known)
 
@@ -499,6 +685,29 @@ def _plan(outbox: Sequence[Delivery]) -> list[Delivery]:
         open_size += 1
         planned.append(replace(delivery, message=open_batch))
     return planned
+
+
+def _filtered(report: Report, only: TransferFilter | None) -> Report:
+    if not only:
+        return report
+    return replace(report, transfers=tuple(t for t in report.transfers if only.keeps(t)), filtered=True)
+
+
+def _compact(hit: SearchHit, kind: BackendKind) -> SearchHit:
+    """The hit as remembered: what the result menu shows and what enqueue reads, nothing else.
+
+    A hit with a link is enqueued from the link; slskd enqueues from the user, file and size;
+    SoulSync sends the whole track it found to its wishlist, so that is kept as it came."""
+    if hit.link:
+        raw: Mapping[str, object] = {}
+    elif kind is BackendKind.SLSKD:
+        raw = {k: hit.raw[k] for k in _SLSKD_ENQUEUE_KEYS if k in hit.raw}
+    else:
+        raw = hit.raw
+    return replace(hit, leechers=None, raw=raw)
+
+
+_SLSKD_ENQUEUE_KEYS = ("username", "filename", "size", "searchId")
 
 
 def active_first(transfers: Sequence[Transfer]) -> list[Transfer]:

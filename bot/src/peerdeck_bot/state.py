@@ -54,6 +54,10 @@ class Delivery:
     """``dm`` or ``channel``."""
     user_id: int | None = None
     mention: bool = False
+    also_ping: tuple[int, ...] = ()
+    """Channel notices: people who asked to be told about someone else's download."""
+    own: bool = True
+    """DMs: False when the user is watching someone else's download."""
     attempts: int = 0
     message: str | None = None
     """Write-ahead record: the message this notice goes out in, fixed (and saved) before the first
@@ -62,7 +66,8 @@ class Delivery:
     @property
     def key(self) -> str:
         """Identity of this delivery."""
-        return f"{self.backend}:{self.transfer_id}:{self.outcome}:{self.target}"
+        who = f":{self.user_id}" if self.target == "dm" else ""
+        return f"{self.backend}:{self.transfer_id}:{self.outcome}:{self.target}{who}"
 
 
 @dataclass(slots=True)
@@ -74,25 +79,50 @@ class BotState:
     outbox: list[Delivery] = field(default_factory=list)
     searches: dict[str, SearchRecord] = field(default_factory=dict)
     prefs: dict[int, NotifyMode] = field(default_factory=dict)
+    watchers: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """Per backend and transfer: who else asked to hear when it finishes."""
+    boards: dict[int, int] = field(default_factory=dict)
+    """Live status boards: channel id → message id."""
 
 
 class StateStore:
-    """Loads and saves :class:`BotState`; saving replaces the file atomically."""
+    """Loads and saves :class:`BotState`; saving replaces the file atomically, and only when it changed."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.state = BotState()
+        self.problem: str | None = None
+        """Why the last save failed (None when it worked): the bot keeps running on what it has in memory."""
+        self.writes = 0
+        self._saved: str | None = None
         self._lock = asyncio.Lock()
 
     async def load(self) -> None:
         """Read the file if there is one; a damaged file is set aside and the bot starts afresh."""
-        self.state = await asyncio.to_thread(self._read)
+        self.state, self._saved = await asyncio.to_thread(self._read)
 
-    async def save(self) -> None:
-        """Write the current state."""
+    async def save(self) -> bool:
+        """Write the current state if it differs from what was last written; False when writing failed.
+
+        A failure is logged once and kept in :attr:`problem`, never raised: a download that was
+        accepted must not be reported as failed because a note about it could not be saved.
+        """
         async with self._lock:
             text = json.dumps(_dump(self.state), separators=(",", ":"), default=str)
-            await asyncio.to_thread(_write_atomic, self.path, text)
+            if text == self._saved:
+                return True
+            try:
+                await asyncio.to_thread(_write_atomic, self.path, text)
+            except OSError as err:
+                problem = f"cannot write the state file {self.path}: {err.strerror or type(err).__name__}"
+            else:
+                self._saved, self.problem = text, None
+                self.writes += 1
+                return True
+            if problem != self.problem:
+                _LOGGER.error("%s; notices may be repeated or lost after a restart", problem)
+            self.problem = problem
+            return False
 
     def add_search(self, record: SearchRecord) -> None:
         """Remember a search, forgetting the oldest beyond :data:`MAX_SEARCHES`."""
@@ -101,18 +131,35 @@ class StateStore:
         while len(searches) > MAX_SEARCHES:
             del searches[next(iter(searches))]
 
-    def _read(self) -> BotState:
+    def _read(self) -> tuple[BotState, str | None]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return BotState()
+            return BotState(), None
+        except OSError as err:
+            _LOGGER.error("cannot read the state file %s (%s); starting afresh", self.path, err.strerror)  # noqa: TRY400 - no traceback for a path problem
+            return BotState(), None
         try:
-            return _parse(json.loads(text))
+            return _parse(json.loads(text)), text
         except (ValueError, KeyError, TypeError, AttributeError):
             aside = self.path.with_suffix(self.path.suffix + ".damaged")
             _LOGGER.warning("state file %s is damaged; keeping it as %s and starting afresh", self.path, aside)
             os.replace(self.path, aside)
-            return BotState()
+            return BotState(), None
+
+
+def unwritable_reason(path: Path) -> str | None:
+    """Why the bot could not write its state file at ``path``, or None when it can (tried for real)."""
+    if path.is_dir():
+        return f"{path} is a directory"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as err:
+        return f"cannot write in {path.parent}: {err.strerror or type(err).__name__}"
+    return None
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -147,6 +194,8 @@ def _dump(state: BotState) -> dict[str, Any]:
                 "target": d.target,
                 "user_id": d.user_id,
                 "mention": d.mention,
+                "also_ping": list(d.also_ping),
+                "own": d.own,
                 "attempts": d.attempts,
                 "message": d.message,
             }
@@ -163,11 +212,14 @@ def _dump(state: BotState) -> dict[str, Any]:
             for sid, s in state.searches.items()
         },
         "prefs": {str(uid): mode for uid, mode in state.prefs.items()},
+        "watchers": state.watchers,
+        "boards": {str(channel): message for channel, message in state.boards.items()},
     }
 
 
 def _dump_hit(hit: SearchHit) -> dict[str, Any]:
-    return {name: getattr(hit, name) for name in SearchHit.__slots__}
+    """The hit without empty fields (a stored hit was already cut to what the menu and enqueue need)."""
+    return {name: value for name in SearchHit.__slots__ if (value := getattr(hit, name)) not in (None, {})}
 
 
 def _parse(data: dict[str, Any]) -> BotState:
@@ -188,6 +240,8 @@ def _parse(data: dict[str, Any]) -> BotState:
                 target=str(d["target"]),
                 user_id=None if d["user_id"] is None else int(d["user_id"]),
                 mention=bool(d["mention"]),
+                also_ping=tuple(int(u) for u in d.get("also_ping", ())),
+                own=bool(d.get("own", True)),
                 attempts=int(d["attempts"]),
                 message=None if d.get("message") is None else str(d["message"]),
             )
@@ -205,6 +259,11 @@ def _parse(data: dict[str, Any]) -> BotState:
             for sid, s in data["searches"].items()
         },
         prefs={int(uid): _mode(mode) for uid, mode in data["prefs"].items()},
+        watchers={
+            str(b): {str(tid): [int(u) for u in users] for tid, users in items.items()}
+            for b, items in data.get("watchers", {}).items()
+        },
+        boards={int(channel): int(message) for channel, message in data.get("boards", {}).items()},
     )
 
 

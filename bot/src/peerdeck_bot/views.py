@@ -1,9 +1,11 @@
-"""Components: the search result menu (survives restarts), a pager and a confirmation prompt."""
+"""Components: the search result menu and the /remove confirmation (both survive restarts and
+reloads, as they carry their state in their custom ids), and the /status pager."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol, Self, TypeAlias, runtime_checkable
 
 import discord
@@ -11,9 +13,10 @@ from discord import ui
 from discord.ext import commands
 
 from . import render
+from .service import TRANSFER_PREFIX
 from .state import SearchRecord
 
-Tier: TypeAlias = Literal["read", "write", "admin"]
+Tier: TypeAlias = Literal["anyone", "read", "write", "admin"]
 HOST_COG = "Peerdeck"
 _ID = r"(?P<sid>[0-9a-f]{10}):(?P<uid>[0-9]{1,20}):(?P<page>[0-9]{1,4})"
 
@@ -34,6 +37,10 @@ class ComponentHost(Protocol):
 
     async def enqueue_hits(self, interaction: discord.Interaction[Any], search_id: str, indices: list[int]) -> None:
         """Enqueue the chosen hits."""
+        ...
+
+    async def remove_confirmed(self, interaction: discord.Interaction[Any], key: str, delete_data: bool) -> None:
+        """Remove the transfer behind ``key`` (the user confirmed), reporting the outcome in the prompt."""
         ...
 
 
@@ -150,7 +157,79 @@ class PageButton(ui.DynamicItem[ui.Button[ui.View]], template=rf"pd:pg:{_ID}:(?P
             await host.show_page(interaction, self.search_id, self.page, set())
 
 
-DYNAMIC_ITEMS = (HitSelect, EnqueueButton, PageButton)
+class RemoveButton(
+    ui.DynamicItem[ui.Button[ui.View]],
+    template=r"pd:rm:(?P<uid>[0-9]{1,20}):(?P<until>[0-9]{1,12}):(?P<files>[01]):(?P<key>[0-9a-f]{12})",
+):
+    """Confirm a removal; carries who may press it, until when, and which transfer (by its short key)."""
+
+    def __init__(self, user_id: int, until: int, delete_data: bool, key: str) -> None:
+        super().__init__(
+            ui.Button(
+                label="Remove with files" if delete_data else "Remove",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"pd:rm:{user_id}:{until}:{int(delete_data)}:{key}",
+            )
+        )
+        self.user_id, self.until, self.delete_data, self.key = user_id, until, delete_data, key
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        """Rebuild from a clicked message."""
+        return cls(int(match["uid"]), int(match["until"]), match["files"] == "1", match["key"])
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Only whoever asked, still holding the admin tier."""
+        host = _host(interaction)
+        return host is not None and await host.component_allowed(interaction, self.user_id, "admin")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Remove, unless the prompt is too old to trust."""
+        if time.time() > self.until:
+            await interaction.response.edit_message(
+                content="This question has expired; nothing was removed. Run the command again.", view=None
+            )
+            return
+        host = _host(interaction)
+        if host is not None:
+            await host.remove_confirmed(interaction, TRANSFER_PREFIX + self.key, self.delete_data)
+
+
+class CancelButton(ui.DynamicItem[ui.Button[ui.View]], template=r"pd:rmc:(?P<uid>[0-9]{1,20})"):
+    """Decline a removal."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(ui.Button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=f"pd:rmc:{user_id}"))
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        """Rebuild from a clicked message."""
+        return cls(int(match["uid"]))
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Only whoever asked."""
+        host = _host(interaction)
+        return host is not None and await host.component_allowed(interaction, self.user_id, "anyone")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Do nothing."""
+        await interaction.response.edit_message(content="Cancelled; nothing was removed.", view=None)
+
+
+def remove_view(user_id: int, key: str, *, delete_data: bool, lifetime: float = 300.0) -> ui.View:
+    """The confirmation prompt of /remove."""
+    view = ui.View(timeout=None)
+    view.add_item(RemoveButton(user_id, int(time.time() + lifetime), delete_data, key.removeprefix(TRANSFER_PREFIX)))
+    view.add_item(CancelButton(user_id))
+    return view
+
+
+DYNAMIC_ITEMS = (HitSelect, EnqueueButton, PageButton, RemoveButton, CancelButton)
 
 
 def search_view(record: SearchRecord, page: int, chosen: set[int]) -> ui.View | None:
@@ -210,54 +289,41 @@ class OwnedView(ui.View):
 
 
 class Pager(OwnedView):
-    """Previous/next through a list of embeds."""
+    """/status: one page per daemon, Previous/Next, and a menu that jumps to a daemon."""
 
-    def __init__(self, owner_id: int, pages: Sequence[discord.Embed], *, timeout: float = 300.0) -> None:
+    def __init__(
+        self, owner_id: int, pages: Sequence[discord.Embed], names: Sequence[str], *, timeout: float = 600.0
+    ) -> None:
         super().__init__(owner_id, timeout=timeout)
         self.pages = list(pages)
         self.index = 0
+        options = [discord.SelectOption(label=render.clip(n, 100), value=str(i)) for i, n in enumerate(names[:25])]
+        self.jump: ui.Select[Pager] = ui.Select(placeholder="Jump to a daemon", options=options, row=0)
+        self.jump.callback = self._jump  # type: ignore[method-assign]
+        self.add_item(self.jump)
         self._sync()
 
     def _sync(self) -> None:
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index >= len(self.pages) - 1
+        for option in self.jump.options:
+            option.default = option.value == str(self.index)
 
     async def _show(self, interaction: discord.Interaction[Any], index: int) -> None:
         self.index = index
         self._sync()
         await interaction.response.edit_message(embed=self.pages[index], view=self)
 
-    @ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def _jump(self, interaction: discord.Interaction[Any]) -> None:
+        """Show the chosen daemon."""
+        await self._show(interaction, int(self.jump.values[0]))
+
+    @ui.button(label="Previous", style=discord.ButtonStyle.secondary, row=1)
     async def previous(self, interaction: discord.Interaction[Any], _: ui.Button[Self]) -> None:
-        """Show the previous page."""
+        """Show the previous daemon."""
         await self._show(interaction, max(0, self.index - 1))
 
-    @ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    @ui.button(label="Next", style=discord.ButtonStyle.secondary, row=1)
     async def next(self, interaction: discord.Interaction[Any], _: ui.Button[Self]) -> None:
-        """Show the next page."""
+        """Show the next daemon."""
         await self._show(interaction, min(len(self.pages) - 1, self.index + 1))
-
-
-class Confirm(OwnedView):
-    """Ask before doing something destructive."""
-
-    def __init__(
-        self, owner_id: int, action: Callable[[], Awaitable[str]], *, label: str, timeout: float = 60.0
-    ) -> None:
-        super().__init__(owner_id, timeout=timeout)
-        self.action = action
-        self.confirm.label = label
-
-    @ui.button(label="Confirm", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction[Any], _: ui.Button[Self]) -> None:
-        """Do it."""
-        self.stop()
-        await interaction.response.edit_message(content="Working on it…", view=None)
-        message = await self.action()
-        await interaction.edit_original_response(content=message, allowed_mentions=render.NO_MENTIONS)
-
-    @ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction[Any], _: ui.Button[Self]) -> None:
-        """Do nothing."""
-        self.stop()
-        await interaction.response.edit_message(content="Cancelled; nothing was removed.", view=None)
