@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import aiohttp
 
@@ -104,10 +104,12 @@ def error_message(body: bytes) -> str:
 
 def file_uri(path: str) -> str:
     """A ``file:`` URI for an absolute path on the Tribler host (POSIX or Windows)."""
+    # Built by hand: PurePath.as_uri() is deprecated from Python 3.14, and Path.as_uri() would read this host's
+    # file system, not the Tribler host's.
     if _WINDOWS_PATH.match(path):
-        return PureWindowsPath(path).as_uri()
+        return "file:///" + quote(PureWindowsPath(path).as_posix(), safe="/:")
     if path.startswith("/"):
-        return PurePosixPath(path).as_uri()
+        return "file://" + quote(PurePosixPath(path).as_posix(), safe="/")
     raise PeerdeckInputError(f"{path!r} is not an absolute path on the Tribler host")
 
 
