@@ -49,8 +49,8 @@ class PerReleaseSnapshots(HomeAssistantSnapshotExtension):
 
     @classmethod
     def dirname(cls, *, test_location: PyTestLocation) -> str:
-        """``snapshots/<major>.<minor>/`` beside the test file."""
-        return str(Path(super().dirname(test_location=test_location)) / f"{MAJOR_VERSION}.{MINOR_VERSION}")
+        """``snapshots-<major>.<minor>/`` beside the test file (apart, so no release sees another's as unused)."""
+        return str(Path(test_location.filepath).parent / f"snapshots-{MAJOR_VERSION}.{MINOR_VERSION}")
 
 
 @pytest.fixture
