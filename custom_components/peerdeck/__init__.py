@@ -14,6 +14,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from peerdeck import PeerdeckInputError
 
+from .card import async_setup_card
 from .const import DEFAULT_VERIFY_SSL, DOMAIN
 from .coordinator import (
     ISSUE_BANNED,
@@ -25,7 +26,6 @@ from .coordinator import (
 )
 from .entity import daemon_device_info
 from .helpers import build_backend
-from .card import async_setup_card
 from .services import async_setup_services
 from .websocket import async_setup_websocket
 

@@ -14,7 +14,11 @@ from typing import Any, Final
 import voluptuous as vol
 from homeassistant.auth.models import User
 from homeassistant.auth.permissions.const import POLICY_READ
-from homeassistant.components import websocket_api
+from homeassistant.components.websocket_api import async_register_command
+from homeassistant.components.websocket_api.connection import ActiveConnection
+from homeassistant.components.websocket_api.const import ERR_NOT_FOUND
+from homeassistant.components.websocket_api.decorators import websocket_command
+from homeassistant.components.websocket_api.messages import event_message
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import Unauthorized
@@ -171,7 +175,7 @@ class TransferFeed:
                 subscriber(diff)
 
 
-def _feed(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> TransferFeed:
+def transfer_feed(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> TransferFeed:
     """The entry's feed, created at its first subscriber and closed when the entry unloads."""
     feeds = hass.data.setdefault(FEEDS, {})
     if (feed := feeds.get(entry.entry_id)) is None:
@@ -198,14 +202,14 @@ def can_read(hass: HomeAssistant, user: User, entry_id: str) -> bool:
 
 
 def _readable_entry(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg_id: int, entry_id: str
+    hass: HomeAssistant, connection: ActiveConnection, msg_id: int, entry_id: str
 ) -> PeerdeckConfigEntry | None:
     """The loaded Peerdeck entry the user may read, or None once an error is sent."""
     entry: PeerdeckConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
         connection.send_error(
             msg_id,
-            websocket_api.ERR_NOT_FOUND,
+            ERR_NOT_FOUND,
             f"No Peerdeck entry {entry_id}",
             translation_domain=DOMAIN,
             translation_key="entry_not_found",
@@ -217,7 +221,7 @@ def _readable_entry(
     if entry.state is not ConfigEntryState.LOADED:
         connection.send_error(
             msg_id,
-            websocket_api.ERR_NOT_FOUND,
+            ERR_NOT_FOUND,
             f"{entry.title} is not loaded",
             translation_domain=DOMAIN,
             translation_key="entry_not_loaded",
@@ -227,11 +231,9 @@ def _readable_entry(
     return entry
 
 
-@websocket_api.websocket_command({vol.Required("type"): WS_SUBSCRIBE, vol.Required(ATTR_ENTRY_ID): str})
+@websocket_command({vol.Required("type"): WS_SUBSCRIBE, vol.Required(ATTR_ENTRY_ID): str})
 @callback
-def ws_subscribe_transfers(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> None:
+def ws_subscribe_transfers(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Subscribe to an entry's transfers: the full list as the first event, then diffs."""
     msg_id: int = msg["id"]
     entry = _readable_entry(hass, connection, msg_id, msg[ATTR_ENTRY_ID])
@@ -240,15 +242,15 @@ def ws_subscribe_transfers(
 
     @callback
     def forward(message: Message) -> None:
-        connection.send_message(websocket_api.event_message(msg_id, message))
+        connection.send_message(event_message(msg_id, message))
 
     connection.send_result(msg_id)
-    connection.subscriptions[msg_id] = _feed(hass, entry).async_subscribe(forward)
+    connection.subscriptions[msg_id] = transfer_feed(hass, entry).async_subscribe(forward)
 
 
-@websocket_api.websocket_command({vol.Required("type"): WS_ENTRIES})
+@websocket_command({vol.Required("type"): WS_ENTRIES})
 @callback
-def ws_list_entries(hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]) -> None:
+def ws_list_entries(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """The loaded Peerdeck entries the user may read, for the card and its editor."""
     connection.send_result(
         msg["id"],
@@ -263,5 +265,5 @@ def ws_list_entries(hass: HomeAssistant, connection: websocket_api.ActiveConnect
 @callback
 def async_setup_websocket(hass: HomeAssistant) -> None:
     """Register the feed's commands (once, from ``async_setup``)."""
-    websocket_api.async_register_command(hass, ws_subscribe_transfers)
-    websocket_api.async_register_command(hass, ws_list_entries)
+    async_register_command(hass, ws_subscribe_transfers)
+    async_register_command(hass, ws_list_entries)

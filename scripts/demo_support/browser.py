@@ -1,4 +1,4 @@
-"""Headless Chromium driven over its DevTools protocol (a websocket on 127.0.0.1) to screenshot a page."""
+"""Headless Chromium driven over its DevTools protocol (a websocket on 127.0.0.1): open, script, screenshot."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,25 @@ class Browser:
             await asyncio.sleep(0.1)
         raise RuntimeError(f"chromium opened no DevTools port within {timeout:.0f} s:\n{self._log_tail()}")
 
+    @contextlib.asynccontextmanager
+    async def page(
+        self, session: aiohttp.ClientSession, *, width: int = 1440, height: int = 1000, dark: bool = False
+    ) -> AsyncIterator[Page]:
+        """The browser's tab as a :class:`Page` of ``width`` x ``height``, in dark mode when asked."""
+        port = await self._devtools_port()
+        async with session.get(f"http://127.0.0.1:{port}/json/list") as reply:
+            targets = await reply.json()
+        target = next(t for t in targets if t.get("type") == "page")
+        async with session.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+            page = Page(ws)
+            await page.send("Page.enable")
+            await page.send(
+                "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False
+            )
+            scheme = "dark" if dark else "light"
+            await page.send("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": scheme}])
+            yield page
+
     async def screenshot(
         self,
         session: aiohttp.ClientSession,
@@ -131,47 +151,67 @@ class Browser:
         timeout: float = 90.0,
         min_tiles: int = 1,
         settle: float = 3.0,
+        dark: bool = False,
     ) -> dict[str, Any]:
         """Open ``url``, wait until at least ``min_tiles`` tile cards show, and save a PNG; returns what rendered."""
-        port = await self._devtools_port()
-        async with session.get(f"http://127.0.0.1:{port}/json/list") as reply:
-            targets = await reply.json()
-        page = next(t for t in targets if t.get("type") == "page")
-        ids = itertools.count(1)
-        async with session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-
-            async def send(method: str, **params: Any) -> dict[str, Any]:
-                number = next(ids)
-                await ws.send_json({"id": number, "method": method, "params": params})
-                while True:
-                    message = await ws.receive_json(timeout=timeout)
-                    if message.get("id") == number:
-                        if "error" in message:
-                            raise RuntimeError(f"chromium {method} failed: {message['error']}")
-                        result: dict[str, Any] = message.get("result", {})
-                        return result
-
-            await send("Page.enable")
-            await send(
-                "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False
-            )
-            await send("Page.navigate", url=url)
-            deadline = time.monotonic() + timeout
-            rendered: dict[str, Any] = {}
-            while time.monotonic() < deadline:
-                answer = await send("Runtime.evaluate", expression=_RENDERED, returnByValue=True)
-                value = answer.get("result", {}).get("value")
-                if isinstance(value, str):
-                    rendered = json.loads(value)
-                    if rendered.get("tiles", 0) >= min_tiles:
-                        break
-                await asyncio.sleep(0.5)
-            else:
-                raise RuntimeError(f"the dashboard did not render {min_tiles} tiles within {timeout:.0f} s: {rendered}")
+        async with self.page(session, width=width, height=height, dark=dark) as page:
+            await page.open(url)
+            rendered = await wait_for_dashboard(page, min_tiles, timeout)
             await asyncio.sleep(settle)  # let values and icons arrive
-            answer = await send("Runtime.evaluate", expression=_RENDERED, returnByValue=True)
-            rendered = json.loads(answer["result"]["value"])
-            shot = await send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_bytes(base64.b64decode(shot["data"]))  # noqa: ASYNC240 - one small file
-        return rendered
+            rendered = json.loads(await page.evaluate(_RENDERED))
+            await page.screenshot(output)
+        return dict(rendered)
+
+
+async def wait_for_dashboard(page: Page, min_tiles: int, timeout: float = 90.0) -> dict[str, Any]:
+    """Wait until the dashboard shows ``min_tiles`` tile cards; returns what rendered."""
+    deadline = time.monotonic() + timeout
+    rendered: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        value = await page.evaluate(_RENDERED)
+        if isinstance(value, str):
+            rendered = json.loads(value)
+            if rendered.get("tiles", 0) >= min_tiles:
+                return rendered
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"the dashboard did not render {min_tiles} tiles within {timeout:.0f} s: {rendered}")
+
+
+class Page:
+    """One tab, driven over its DevTools websocket: navigate, evaluate JavaScript, screenshot."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, timeout: float = 90.0) -> None:
+        self.ws = ws
+        self.timeout = timeout
+        self._ids = itertools.count(1)
+
+    async def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send one DevTools command and return its result (events in between are skipped)."""
+        number = next(self._ids)
+        await self.ws.send_json({"id": number, "method": method, "params": params})
+        while True:
+            message = await self.ws.receive_json(timeout=self.timeout)
+            if message.get("id") == number:
+                if "error" in message:
+                    raise RuntimeError(f"chromium {method} failed: {message['error']}")
+                result: dict[str, Any] = message.get("result", {})
+                return result
+
+    async def open(self, url: str) -> None:
+        """Navigate to ``url`` (returns once the navigation is committed, not when the page is done)."""
+        await self.send("Page.navigate", url=url)
+
+    async def evaluate(self, expression: str) -> Any:
+        """The JSON value of a JavaScript expression (promises awaited); a thrown error raises RuntimeError."""
+        answer = await self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in answer:
+            details = answer["exceptionDetails"]
+            description = details.get("exception", {}).get("description") or details.get("text")
+            raise RuntimeError(f"the page threw: {description}")
+        return answer.get("result", {}).get("value")
+
+    async def screenshot(self, output: Path) -> None:
+        """Save what the tab shows as a PNG."""
+        shot = await self.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(base64.b64decode(shot["data"]))  # noqa: ASYNC240 - one small file

@@ -438,21 +438,18 @@ class PeerdeckTransfersCard extends HTMLElement {
     if (!this._built) return;
     const states = this._stateFilter ? [this._stateFilter] : this._config?.states ?? [];
     const text = this._textFilter;
-    const keys = [];
+    const value = SORT_VALUES[this._sort];
+    // Decorated once, so the sort compares plain values instead of looking rows up.
+    const items = [];
     for (const [key, row] of this._rows) {
       if (states.length && !states.includes(row.state)) continue;
       if (text && !String(row.name).toLocaleLowerCase().includes(text)) continue;
-      keys.push(key);
+      items.push({ key, name: String(row.name), value: value ? value(row) : 0 });
     }
     const sign = this._descending ? -1 : 1;
-    const value = SORT_VALUES[this._sort];
-    const byName = (a, b) => collator.compare(this._rows.get(a).name, this._rows.get(b).name) || (a < b ? -1 : 1);
-    if (value) {
-      const values = new Map(keys.map((key) => [key, value(this._rows.get(key))]));
-      keys.sort((a, b) => (values.get(a) - values.get(b)) * sign || byName(a, b));
-    } else {
-      keys.sort((a, b) => byName(a, b) * sign);
-    }
+    const byName = (a, b) => collator.compare(a.name, b.name) || (a.key < b.key ? -1 : 1);
+    items.sort(value ? (a, b) => (a.value - b.value) * sign || byName(a, b) : (a, b) => byName(a, b) * sign);
+    const keys = items.map((item) => item.key);
     this._keys = keys;
     this._list.show(keys, this._rows, changed);
     this._el.empty.hidden = keys.length > 0 || !this._feeds.size;
