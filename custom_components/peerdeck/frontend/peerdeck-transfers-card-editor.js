@@ -56,7 +56,7 @@ class PeerdeckTransfersCardEditor extends HTMLElement {
 
   /** Keep only what differs from the defaults, so a config with no setting stays empty. */
   _changed(value) {
-    const defaults = normaliseConfig({ sort: value.sort });
+    const defaults = { ...normaliseConfig({}), descending: normaliseConfig({ sort: value.sort }).descending };
     const config = { type: this._config.type ?? `custom:${CARD_TYPE}` };
     for (const [key, setting] of Object.entries(value)) {
       if (key === "type" || setting === "" || setting === undefined || setting === null) continue;
