@@ -66,6 +66,67 @@ _RENDERED = """
 """
 
 
+# The Peerdeck card wherever the dashboard put it (behind several shadow roots); ``__CARD__`` names it.
+_FIND_CARD = """
+const findCard = (root) => {
+  for (const el of root.querySelectorAll('*')) {
+    if (el.tagName === 'PEERDECK-TRANSFERS-CARD' && el.shadowRoot) return el;
+    if (el.shadowRoot) { const found = findCard(el.shadowRoot); if (found) return found; }
+  }
+  return null;
+};
+const __CARD__ = findCard(document);
+"""
+
+# What the card shows: its rows top to bottom, the sparkline's points and the notice line.
+_CARD_STATE = f"""
+(() => {{
+  {_FIND_CARD}
+  if (!__CARD__) return null;
+  const root = __CARD__.shadowRoot;
+  const rows = [...root.querySelectorAll('.row')].filter((row) => !row.hidden)
+    .sort((a, b) => a._index - b._index)
+    .map((row) => ({{
+      name: row.querySelector('.name').textContent,
+      percent: row.querySelector('.percent').textContent,
+      state: row.dataset.state,
+      toggle: row.querySelector('.toggle').hidden ? null : row.querySelector('.toggle').dataset.action,
+    }}));
+  return JSON.stringify({{
+    rows,
+    down: root.querySelector('polyline.down').getAttribute('points'),
+    up: root.querySelector('polyline.up').getAttribute('points'),
+    notice: root.querySelector('.notice').textContent,
+    count: root.querySelector('.count').textContent,
+  }});
+}})()
+"""
+
+# The tile cards' names, and every text a tile cuts off with an ellipsis.
+_TILE_TEXT = """
+(() => {
+  const tiles = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.tagName === 'HUI-TILE-CARD') tiles.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  const cut = [];
+  const inspect = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) inspect(el.shadowRoot);
+      if (el.children.length === 0 && el.scrollWidth > el.clientWidth + 1
+          && getComputedStyle(el).textOverflow === 'ellipsis') cut.push(el.textContent.trim());
+    }
+  };
+  tiles.forEach((tile) => tile.shadowRoot && inspect(tile.shadowRoot));
+  return JSON.stringify({ names: tiles.map((tile) => tile._config?.name).filter(Boolean), cut });
+})()
+"""
+
+
 class Browser:
     """One headless Chromium with a throwaway profile, in its own process group."""
 
@@ -210,8 +271,62 @@ class Page:
             raise RuntimeError(f"the page threw: {description}")
         return answer.get("result", {}).get("value")
 
-    async def screenshot(self, output: Path) -> None:
-        """Save what the tab shows as a PNG."""
-        shot = await self.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+    async def screenshot(self, output: Path, clip: dict[str, float] | None = None) -> None:
+        """Save what the tab shows as a PNG (only the ``clip`` box, in CSS pixels, when given)."""
+        options: dict[str, Any] = {"format": "png", "captureBeyondViewport": False}
+        if clip is not None:
+            options["clip"] = {**clip, "scale": 1}
+        shot = await self.send("Page.captureScreenshot", **options)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(base64.b64decode(shot["data"]))  # noqa: ASYNC240 - one small file
+
+
+async def card_state(page: Page) -> dict[str, Any] | None:
+    """What the Peerdeck card on the page shows (rows, sparkline, notice), or None before it renders."""
+    value = await page.evaluate(_CARD_STATE)
+    return dict(json.loads(value)) if isinstance(value, str) else None
+
+
+async def tile_texts(page: Page) -> dict[str, list[str]]:
+    """The tile cards' names and the texts the tiles cut off with an ellipsis."""
+    return dict(json.loads(await page.evaluate(_TILE_TEXT)))
+
+
+async def click_row_button(page: Page, name: str, action: str) -> None:
+    """Click, with the mouse, the ``action`` button of the card's row named ``name``."""
+    expression = f"""
+    (() => {{
+      {_FIND_CARD}
+      const row = [...__CARD__.shadowRoot.querySelectorAll('.row')]
+        .find((el) => !el.hidden && el.querySelector('.name').textContent === {json.dumps(name)});
+      const button = row && row.querySelector('button[data-action={json.dumps(action)}]');
+      if (!button) return null;
+      button.scrollIntoView({{ block: 'center' }});
+      const box = button.getBoundingClientRect();
+      return [box.x + box.width / 2, box.y + box.height / 2];
+    }})()
+    """
+    point = await page.evaluate(expression)
+    if not point:
+        raise RuntimeError(f"the card shows no {action} button for {name!r}")
+    x, y = point
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        await page.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+
+async def card_box(page: Page, margin: float = 8.0) -> dict[str, float]:
+    """The Peerdeck card's box on the page, with a margin, to screenshot it alone."""
+    expression = f"""
+    (() => {{
+      {_FIND_CARD}
+      const box = __CARD__.getBoundingClientRect();
+      return [box.x, box.y, box.width, box.height];
+    }})()
+    """
+    x, y, width, height = await page.evaluate(expression)
+    return {
+        "x": max(0.0, x - margin),
+        "y": max(0.0, y - margin),
+        "width": width + 2 * margin,
+        "height": height + 2 * margin,
+    }
