@@ -29,7 +29,7 @@ ORDER = (
 
 TOGGLES = ("switch.",)
 WIDE = ("switch.", "event.")
-"""Tiles that take a section's full width: a toggle beside the name, or a date as the state."""
+"""Tiles that take a section's full width: a toggle under the name, or a date as the state."""
 
 SHORT_NAMES = {
     "transfers_active": "Active",
@@ -66,7 +66,7 @@ def _tile(entity_id: str, name: str | None) -> dict[str, Any]:
         card["name"] = name
     if entity_id.startswith(TOGGLES):
         card["features"] = [{"type": "toggle"}]
-        card["features_position"] = "inline"
+        card["features_position"] = "bottom"  # inline, the switch would cut a long name short
     if entity_id.startswith(WIDE) or len(name or "") > HALF_WIDTH_CHARS:
         card["grid_options"] = {"columns": "full"}
     return card

@@ -202,8 +202,10 @@ async def test_merged_entries_names_theme_and_language(page: Page) -> None:
         const subscribed = await h.mount({ config: {}, entries, language: "nl" });
         const long = "a-very-long-name-".repeat(20) + ".iso";
         h.deliver("q", h.full("q", [{ ...h.transfers(1)[0], name: long }], { title: "qBittorrent" }));
+        // Syncthing's rows sort after the first list's row (no date), so that row stays where it was bound.
         h.deliver("s", h.full("s", [{ ...h.transfers(2)[1], id: "folder:demo", name: "Demo", category: "folder",
-          tags: ["device:ABC"] }, { ...h.transfers(1)[0], id: "device:ABC", name: "Laptop", category: "device" }],
+          tags: ["device:ABC"], added_at: null },
+          { ...h.transfers(1)[0], id: "device:ABC", name: "Laptop", category: "device", added_at: null }],
           { title: "Syncthing", capabilities: { delete_data: false } }));
         await h.nextFrame();
         const root = h.card.shadowRoot;
@@ -213,9 +215,11 @@ async def test_merged_entries_names_theme_and_language(page: Page) -> None:
         h.card.style.setProperty("--primary-text-color", "rgb(1, 2, 3)");
         const themed = getComputedStyle(longName).color;
         const folder = h.shownRows().find((r) => r.name === "Demo");
+        const first = h.shownRows().find((r) => r.title === long);
         return { subscribed, rows: h.shownRows().length, overflow: longName.scrollWidth > longName.clientWidth,
                  ellipsis: getComputedStyle(longName).textOverflow, title: longName.title === long,
-                 pauseAll: root.querySelector(".pause-all span").textContent, before, themed, folderMeta: folder.meta };
+                 pauseAll: root.querySelector(".pause-all span").textContent, before, themed, folderMeta: folder.meta,
+                 firstMeta: first.meta };
         """,
     )
     assert result["subscribed"] == ["q", "s"]
@@ -228,6 +232,7 @@ async def test_merged_entries_names_theme_and_language(page: Page) -> None:
     assert result["themed"] != result["before"]
     assert "Syncthing" in result["folderMeta"]
     assert "Laptop" in result["folderMeta"]  # the peer's name, not its device id
+    assert "qBittorrent" in result["firstMeta"]  # shown before the second entry's list came, then re-bound
 
 
 async def test_every_language_has_every_string_and_the_editor_keeps_only_changes(page: Page) -> None:

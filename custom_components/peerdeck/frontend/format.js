@@ -11,7 +11,8 @@ function formatter(locale, unit, digits) {
     found = new Intl.NumberFormat(locale, {
       style: "unit",
       unit,
-      unitDisplay: "short",
+      // "12 B" rather than "12 byte"; the larger units read best in their short form ("1.4 MB").
+      unitDisplay: unit.startsWith("byte") ? "narrow" : "short",
       maximumFractionDigits: digits,
     });
     formatters.set(key, found);

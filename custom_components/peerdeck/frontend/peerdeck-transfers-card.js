@@ -37,7 +37,7 @@ const STYLE = `
     font-variant-numeric: tabular-nums; white-space: nowrap; }
   .down { color: var(--primary-color, #03a9f4); }
   .up { color: var(--accent-color, #ff9800); }
-  svg.spark { width: 120px; height: 32px; flex: none; }
+  svg.spark { width: 120px; height: 32px; flex: none; border-bottom: 1px solid var(--divider-color, #e0e0e0); }
   svg.spark polyline { fill: none; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
   svg.spark polyline.down { stroke: var(--primary-color, #03a9f4); }
   svg.spark polyline.up { stroke: var(--accent-color, #ff9800); }
@@ -378,6 +378,7 @@ class PeerdeckTransfersCard extends HTMLElement {
       return;
     }
     if (message.full) {
+      const known = this._feeds.has(entryId);
       this._forget(entryId);
       this._feeds.set(entryId, {
         title: message.title,
@@ -388,6 +389,7 @@ class PeerdeckTransfersCard extends HTMLElement {
       for (const row of message.transfers) this._add(entryId, row);
       this._notice("");
       this._label();
+      if (!known) this._list.rebindAll(); // rows name their entry once there are several
       this._relist();
       return;
     }

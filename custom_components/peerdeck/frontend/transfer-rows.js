@@ -197,8 +197,9 @@ export class TransferRows {
     }
     const size = columns.has("size") && row.size ? `${formatBytes(row.done ?? row.size * progress, locale)} / ${formatBytes(row.size, locale)}` : "";
     setText(parts.size, cache, "size", size);
-    const rates = columns.has("rates") && (row.download_rate || row.upload_rate)
-      ? `↓ ${formatRate(row.download_rate, locale)} ↑ ${formatRate(row.upload_rate, locale)}`
+    const rates = columns.has("rates")
+      ? [row.download_rate ? `↓ ${formatRate(row.download_rate, locale)}` : "",
+         row.upload_rate ? `↑ ${formatRate(row.upload_rate, locale)}` : ""].filter(Boolean).join(" ")
       : "";
     setText(parts.rates, cache, "rates", rates);
     setText(parts.eta, cache, "eta", columns.has("eta") && row.state === "active" ? formatEta(row.eta, locale) : "");
