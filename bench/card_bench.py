@@ -4,8 +4,10 @@
 
 Chromium is Debian's (/usr/bin/chromium) with a fresh profile. Each figure is the time from handing
 the card a feed message to the end of the style and layout it causes (forced by reading a size),
-and separately to the next frame the page paints. Updates change 10 random rows' progress and
-rates; "in view" updates change 10 of the 12 rows on screen, which the card must re-bind.
+and separately to the next frame the page paints (which waits for the display's next 60 Hz tick).
+Side by side, the same first render with virtualisation off (every row in the DOM). Updates change
+10 random rows' progress and rates; "in view" updates change 10 of the 12 rows on screen, which the
+card must re-bind.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ MEASURE = """
     if (run %% 2) first.push(h.deliver("e1", h.full("e1", rows)));
     else firstFrame.push(await h.deliverToFrame("e1", h.full("e1", rows)));
   }
+  // Side by side: the same card with every row in the DOM (what the virtualised list avoids).
+  const unvirtualised = [];
+  for (let run = 0; run < Math.max(3, Math.floor(%(renders)d / 4)); run += 1) {
+    await h.mount({ config: { entry: "e1", sort: "name", rows: 12 } });
+    h.card._view.maxRows = rowsCount;
+    unvirtualised.push(h.deliver("e1", h.full("e1", h.transfers(rowsCount, run + 1))));
+  }
   const rows = h.transfers(rowsCount, 7);
   await h.mount({ config: { entry: "e1", sort: "name", rows: 12 } });
   h.deliver("e1", h.full("e1", rows));
@@ -57,7 +66,8 @@ MEASURE = """
     else updateFrame.push(await h.deliverToFrame("e1", message));
   }
   domRows.push(h.card.shadowRoot.querySelectorAll(".row").length);
-  return JSON.stringify({ mount, first, firstFrame, update, updateFrame, domRows, visible: h.shownRows().length });
+  return JSON.stringify({ mount, first, firstFrame, unvirtualised, update, updateFrame, domRows,
+    visible: h.shownRows().length });
 })()
 """
 
@@ -104,6 +114,7 @@ async def main() -> None:
     print(f"card created and subscribed          {_summary(anywhere['mount'])}")
     print(f"first render (script+style+layout)   {_summary(anywhere['first'] + in_view['first'])}")
     print(f"first render to next painted frame   {_summary(anywhere['firstFrame'] + in_view['firstFrame'])}")
+    print(f"first render, every row in the DOM   {_summary(anywhere['unvirtualised'] + in_view['unvirtualised'])}")
     print(f"update, 10 rows anywhere (layout)    {_summary(anywhere['update'])}")
     print(f"update, 10 rows anywhere (to frame)  {_summary(anywhere['updateFrame'])}")
     print(f"update, 10 rows in view (layout)     {_summary(in_view['update'])}")
