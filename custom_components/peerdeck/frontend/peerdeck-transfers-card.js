@@ -487,11 +487,11 @@ class PeerdeckTransfersCard extends HTMLElement {
     this._samples.push(this._totals);
     if (this._samples.length > SPARK_SAMPLES) this._samples.shift();
     const peak = Math.max(1, ...this._samples.flat());
-    const offset = SPARK_SAMPLES - this._samples.length;
+    // The samples so far span the whole width (a lone sample is a flat line), growing denser up to the window.
+    const step = (SPARK_SAMPLES - 1) / Math.max(1, this._samples.length - 1);
+    const shown = this._samples.length > 1 ? this._samples : [this._samples[0], this._samples[0]];
     const points = (index) =>
-      this._samples
-        .map((sample, at) => `${offset + at},${(100 - (sample[index] / peak) * 96 - 2).toFixed(1)}`)
-        .join(" ");
+      shown.map((sample, at) => `${(at * step).toFixed(2)},${(100 - (sample[index] / peak) * 96 - 2).toFixed(1)}`).join(" ");
     this._el.sparkDown.setAttribute("points", points(0));
     this._el.sparkUp.setAttribute("points", points(1));
   }
