@@ -245,12 +245,15 @@ async def test_every_language_has_every_string_and_the_editor_keeps_only_changes
         for (const [language, table] of Object.entries(STRINGS)) {
           missing[language] = Object.keys(STRINGS.en).filter((key) => !(key in table));
         }
+        // Home Assistant's ha-form, as far as the editor uses it: an element that takes properties.
+        if (!customElements.get("ha-form")) customElements.define("ha-form", class extends HTMLElement {});
         const Card = customElements.get("peerdeck-transfers-card");
         const editor = await Card.getConfigElement();
         const seen = [];
         editor.addEventListener("config-changed", (event) => seen.push(event.detail.config));
         editor.setConfig({ type: "custom:peerdeck-transfers-card" });
         editor.hass = { language: "en", locale: { language: "en" } };
+        await h.settle();
         const form = editor.querySelector("ha-form");
         const fields = form.schema.map((field) => field.name);
         const value = { ...form.data, entry: "e1", sort: "rate" };

@@ -205,6 +205,11 @@ async def test_demo_end_to_end(demo: dict[str, Any]) -> None:
                 assert shown["rare-bootleg.ogg"]["percent"] == "0%"
                 assert shown["lecture-recordings.zip"]["toggle"] == "resume"
 
+                # A new user adds the card from the card picker: it is listed there, and its visual editor
+                # renders Home Assistant's own form (entry picker, columns, states, sort, …) with no YAML.
+                picker = await page.evaluate(EDITOR_CHECK)
+                assert picker == {"listed": True, "fields": 7}, picker
+
                 texts = await tile_texts(page)
                 assert len(texts["names"]) >= 10, texts
                 assert not set(texts["names"]) & set(texts["cut"]), f"tile names cut off: {texts}"
@@ -253,6 +258,26 @@ async def test_demo_end_to_end(demo: dict[str, Any]) -> None:
                 await page.screenshot(CARD_SHOT_DARK, clip=await card_box(page))
         for shot in (SCREENSHOT, SCREENSHOT_DARK, CARD_SHOT, CARD_SHOT_DARK):
             assert shot.stat().st_size > 20_000, shot
+
+
+EDITOR_CHECK = """
+(async () => {
+  const listed = (window.customCards || []).some((card) => card.type === 'peerdeck-transfers-card');
+  const Card = customElements.get('peerdeck-transfers-card');
+  const editor = await Card.getConfigElement();
+  editor.setConfig({ type: 'custom:peerdeck-transfers-card' });
+  editor.hass = document.querySelector('home-assistant').hass;
+  document.body.append(editor);
+  let fields = 0;
+  for (let tries = 0; tries < 100 && fields < 7; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const form = editor.querySelector('ha-form');
+    fields = form && form.shadowRoot ? form.shadowRoot.querySelectorAll('ha-form-string, ha-selector').length : 0;
+  }
+  editor.remove();
+  return { listed, fields };
+})()
+"""
 
 
 def card_rows_in(page: Page) -> Any:

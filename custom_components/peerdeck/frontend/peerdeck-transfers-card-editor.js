@@ -1,6 +1,5 @@
 // The visual editor of the Peerdeck transfers card: pick the entry (or all merged), the columns,
-// the states shown, the sort and the height. Built on Home Assistant's own ha-form, which the card
-// editor dialog has loaded by the time this element is shown.
+// the states shown, the sort and the height. Built on Home Assistant's own ha-form.
 
 import { CARD_TYPE, COLUMNS, MAX_ROWS, SORTS, STATES, normaliseConfig } from "./card-config.js";
 import { translator } from "./translations.js";
@@ -28,6 +27,15 @@ const LABELS = {
   rows: "editor.rows",
 };
 
+/** Make sure Home Assistant's ha-form is defined: the frontend loads it lazily, with its own card editors. */
+async function haFormReady() {
+  if (customElements.get("ha-form")) return;
+  const helpers = await window.loadCardHelpers?.();
+  const entities = await helpers?.createCardElement({ type: "entities", entities: [] });
+  await entities?.constructor?.getConfigElement?.();
+  await customElements.whenDefined("ha-form");
+}
+
 class PeerdeckTransfersCardEditor extends HTMLElement {
   setConfig(config) {
     this._config = config;
@@ -39,11 +47,12 @@ class PeerdeckTransfersCardEditor extends HTMLElement {
     this._render();
   }
 
-  _render() {
+  async _render() {
     if (!this._hass || !this._config) return;
     if (!this._form) {
       this._form = document.createElement("ha-form");
       this._form.addEventListener("value-changed", (event) => this._changed(event.detail.value));
+      await haFormReady();
       this.append(this._form);
     }
     const t = translator(this._hass);
