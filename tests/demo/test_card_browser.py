@@ -270,3 +270,30 @@ async def test_every_language_has_every_string_and_the_editor_keeps_only_changes
     assert result["invalid"].startswith("sort must be one of")
     assert result["stub"] == {}
     assert result["picker"] == 1
+
+
+async def test_long_press_silence_and_unload(page: Page) -> None:
+    result = await run(
+        page,
+        """
+        await h.mount({ config: { entry: "e1", sort: "name" } });
+        const rows = h.transfers(3);
+        h.deliver("e1", h.full("e1", rows));
+        const root = h.card.shadowRoot;
+        const name = [...root.querySelectorAll(".row:not([hidden]) .name")][1];
+        name.dispatchEvent(new PointerEvent("pointerdown", { bubbles: true, composed: true }));
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        const tip = root.querySelector(".fullname");
+        const pressed = { hidden: tip.hidden, text: tip.textContent, name: name.title };
+        h.deliver("e1", { status: { available: false, download_rate: 0, upload_rate: 0 } });
+        const silent = h.text(".notice");
+        h.deliver("e1", { status: { available: true, download_rate: 5, upload_rate: 0 } });
+        const back = h.text(".notice");
+        h.deliver("e1", { closed: true });
+        return { pressed, silent, back, afterClose: h.shownRows().length };
+        """,
+    )
+    assert result["pressed"] == {"hidden": False, "text": result["pressed"]["name"], "name": result["pressed"]["name"]}
+    assert result["silent"] == "qBittorrent does not answer; showing the last known transfers"
+    assert result["back"] == ""
+    assert result["afterClose"] == 0  # an unloaded entry's rows go; the card subscribes again later
