@@ -66,7 +66,18 @@ MEASURE = """
     else updateFrame.push(await h.deliverToFrame("e1", message));
   }
   domRows.push(h.card.shadowRoot.querySelectorAll(".row").length);
-  return JSON.stringify({ mount, first, firstFrame, unvirtualised, update, updateFrame, domRows,
+  // Scrolling: three rows at a time from the top to the bottom, each step rendered and laid out.
+  const scroll = [];
+  const viewport = h.card.shadowRoot.querySelector(".viewport");
+  for (let top = 0; top < viewport.scrollHeight - viewport.clientHeight; top += 3 * 64) {
+    const started = performance.now();
+    viewport.scrollTop = top;
+    h.card._list.render();
+    viewport.getBoundingClientRect();
+    void document.body.offsetHeight;
+    scroll.push(performance.now() - started);
+  }
+  return JSON.stringify({ mount, first, firstFrame, unvirtualised, update, updateFrame, domRows, scroll,
     visible: h.shownRows().length });
 })()
 """
@@ -119,6 +130,7 @@ async def main() -> None:
     print(f"update, 10 rows anywhere (to frame)  {_summary(anywhere['updateFrame'])}")
     print(f"update, 10 rows in view (layout)     {_summary(in_view['update'])}")
     print(f"update, 10 rows in view (to frame)   {_summary(in_view['updateFrame'])}")
+    print(f"scroll by 3 rows (render+layout)     {_summary(anywhere['scroll'])}")
 
 
 if __name__ == "__main__":
