@@ -297,3 +297,22 @@ async def test_long_press_silence_and_unload(page: Page) -> None:
     assert result["silent"] == "qBittorrent does not answer; showing the last known transfers"
     assert result["back"] == ""
     assert result["afterClose"] == 0  # an unloaded entry's rows go; the card subscribes again later
+
+
+async def test_hass_before_the_config_still_subscribes(page: Page) -> None:
+    """Home Assistant sets the config first, but a card made by hand may get ``hass`` first."""
+    result = await run(
+        page,
+        """
+        document.body.replaceChildren();
+        const card = document.createElement("peerdeck-transfers-card");
+        const subscribed = [];
+        card.hass = { language: "en", locale: { language: "en" }, connection: {
+          subscribeMessage: (callback, message) => { subscribed.push(message); return Promise.resolve(() => {}); } } };
+        document.body.append(card);
+        card.setConfig({ entry: "e9" });
+        await h.settle();
+        return subscribed;
+        """,
+    )
+    assert result == [{"type": "peerdeck/transfers/subscribe", "entry_id": "e9"}]

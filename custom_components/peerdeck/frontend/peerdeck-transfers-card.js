@@ -169,7 +169,7 @@ class PeerdeckTransfersCard extends HTMLElement {
       this._list.rebindAll();
       this._relist();
     }
-    if (previous && previous.entry !== this._config.entry) this._resubscribe();
+    if (!previous || previous.entry !== this._config.entry) this._resubscribe();
   }
 
   set hass(hass) {
