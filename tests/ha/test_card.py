@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, patch
 
-from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -29,11 +27,15 @@ def test_card_modules_import_only_their_own_folder() -> None:
 async def test_the_frontend_loads_the_card(
     hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock, hass_client: ClientSessionGenerator
 ) -> None:
-    assert await async_setup_component(hass, "frontend", {})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    urls = [url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if url.startswith(CARD_URL)]
+    # The frontend is set up before Peerdeck (after_dependencies); its module list is what the card joins.
+    # (The demo test loads the card in the real frontend; here the frontend package need not be installed.)
+    hass.config.components.add("frontend")
+    with patch("custom_components.peerdeck.card.add_extra_js_url") as add_extra_js_url:
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    urls = [call.args[1] for call in add_extra_js_url.call_args_list]
     assert len(urls) == 1
+    assert add_extra_js_url.call_args.args[0] is hass
     assert MODULE.match(urls[0]), urls
 
     client = await hass_client()
@@ -47,9 +49,12 @@ async def test_the_frontend_loads_the_card(
 
 
 async def test_without_a_frontend_the_card_is_only_served(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_client: ClientSessionGenerator
+    hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock, hass_client: ClientSessionGenerator
 ) -> None:
-    assert DATA_EXTRA_MODULE_URL not in hass.data
+    with patch("custom_components.peerdeck.card.add_extra_js_url") as add_extra_js_url:
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    add_extra_js_url.assert_not_called()
     client = await hass_client()
     assert (await client.get(f"{CARD_URL}/{CARD_MODULE}")).status == 200
 
