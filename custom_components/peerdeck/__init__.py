@@ -14,6 +14,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from peerdeck import PeerdeckInputError
 
+from .card import async_setup_card
 from .const import DEFAULT_VERIFY_SSL, DOMAIN
 from .coordinator import (
     ISSUE_BANNED,
@@ -26,6 +27,7 @@ from .coordinator import (
 from .entity import daemon_device_info
 from .helpers import build_backend
 from .services import async_setup_services
+from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
 
@@ -33,8 +35,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions."""
+    """Register the integration's actions, the card's live feed and the card itself."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
+    await async_setup_card(hass)
     return True
 
 

@@ -28,6 +28,26 @@ ORDER = (
 """Entity keys in the order they are shown; keys not listed (folders, peers, …) follow, sorted."""
 
 TOGGLES = ("switch.",)
+WIDE = ("switch.", "event.")
+"""Tiles that take a section's full width: a toggle under the name, or a date as the state."""
+
+SHORT_NAMES = {
+    "transfers_active": "Active",
+    "transfers_completed": "Completed",
+    "transfers_paused": "Paused",
+    "transfers_queued": "Queued",
+    "transfers_failed": "Failed",
+    "transfers_cancelled": "Cancelled",
+    "transfers_total": "All transfers",
+    "alltime_download": "Downloaded",
+    "alltime_upload": "Uploaded",
+}
+"""Count tiles say "3 transfers" as their state, so their names need not."""
+HALF_WIDTH_CHARS = 14
+"""The longest name a half-width tile shows whole at the demo's three columns; longer ones get the full width."""
+
+CARD = {"type": "custom:peerdeck-transfers-card"}
+"""Peerdeck's own card, every entry merged, all defaults: what a user gets from the card picker."""
 
 
 def _key(entity: Mapping[str, Any], entry_id: str) -> str:
@@ -46,7 +66,9 @@ def _tile(entity_id: str, name: str | None) -> dict[str, Any]:
         card["name"] = name
     if entity_id.startswith(TOGGLES):
         card["features"] = [{"type": "toggle"}]
-        card["features_position"] = "inline"
+        card["features_position"] = "bottom"  # inline, the switch would cut a long name short
+    if entity_id.startswith(WIDE) or len(name or "") > HALF_WIDTH_CHARS:
+        card["grid_options"] = {"columns": "full"}
     return card
 
 
@@ -57,18 +79,20 @@ def build_dashboard(
     *,
     intro: str = "",
 ) -> dict[str, Any]:
-    """A sections view with one section per Peerdeck config entry, a tile per enabled entity.
+    """A sections view led by the transfers card, then one section per Peerdeck config entry, a tile per entity.
 
     Tiles are named without the device (entry) title, which the section heading already shows.
     """
     states = states or {}
 
-    def name(entity_id: str, title: str) -> str | None:
-        friendly = str(states.get(entity_id, {}).get("attributes", {}).get("friendly_name") or "")
+    def name(entity: Mapping[str, Any], title: str, key: str) -> str | None:
+        if key in SHORT_NAMES:
+            return SHORT_NAMES[key]
+        friendly = str(states.get(str(entity["entity_id"]), {}).get("attributes", {}).get("friendly_name") or "")
         return friendly.removeprefix(title).strip() or None
 
     entities = [e for e in registry if e.get("platform") == "peerdeck" and not e.get("disabled_by")]
-    sections: list[dict[str, Any]] = []
+    sections: list[dict[str, Any]] = [{"type": "grid", "column_span": 2, "cards": [CARD]}]
     if intro:
         sections.append({"type": "grid", "cards": [{"type": "markdown", "content": intro}]})
     for entry in entries:
@@ -76,7 +100,8 @@ def build_dashboard(
         mine = [e for e in entities if e.get("config_entry_id") == entry_id]
         mine.sort(key=lambda e: _rank(_key(e, entry_id)))
         cards: list[dict[str, Any]] = [{"type": "heading", "heading": str(entry["title"]), "heading_style": "title"}]
-        cards += [_tile(str(e["entity_id"]), name(str(e["entity_id"]), str(entry["title"]))) for e in mine]
+        title = str(entry["title"])
+        cards += [_tile(str(e["entity_id"]), name(e, title, _key(e, entry_id))) for e in mine]
         sections.append({"type": "grid", "cards": cards})
     return {
         "title": "Peerdeck",

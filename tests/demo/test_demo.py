@@ -1,8 +1,10 @@
 """The demo end to end: ``scripts/demo --headless`` brings up real daemons and a real Home Assistant.
 
 Checks through Home Assistant's REST API that Peerdeck's entities carry real values and that an action
-reaches the daemon, screenshots the dashboard with headless Chromium into ``docs/screenshot.png``,
-then stops the demo with Ctrl-C (SIGINT) and checks no process is left behind.
+reaches the daemon; then, in headless Chromium, that the dashboard's Peerdeck card shows the real
+torrents with their progress, that its sparkline moves, that its pause and resume buttons act on
+qBittorrent itself and that no tile name is cut off; screenshots (light and dark) go into ``docs/``.
+Then it stops the demo with Ctrl-C (SIGINT) and checks no process is left behind.
 """
 
 from __future__ import annotations
@@ -21,11 +23,22 @@ from typing import Any
 import aiohttp
 import pytest
 
-from scripts.demo_support.browser import Browser
+from peerdeck.qbittorrent import QBittorrentClient
+from scripts.demo_support.browser import (
+    Browser,
+    Page,
+    card_box,
+    card_state,
+    click_row_button,
+    tile_texts,
+    wait_for_dashboard,
+)
 from scripts.demo_support.homeassistant import HomeAssistantApi, Login
+from tests.shared.qbittorrent.daemon import PASSWORD, USERNAME
 
 ROOT = Path(__file__).resolve().parents[2]
-# The demo runs on the stack these tests run on; today's stack (inside its forky root) makes the README's screenshot.
+# The demo runs on the stack these tests run on; only today's stack (inside its forky root) writes the README's
+# screenshots into docs/.
 CURRENT_STACK = bool(os.environ.get("PEERDECK_IN_CURRENT_STACK"))
 STACK = "current" if CURRENT_STACK else "floor"
 READY_TIMEOUT = 300.0
@@ -171,15 +184,124 @@ async def test_demo_end_to_end(demo: dict[str, Any], tmp_path: Path) -> None:
 
         await _wait(resumed, 45, "the resumed torrent stayed paused")
 
-        # The dashboard, as a logged-in user sees it.
-        code = await api.login_code(Login())
-        screenshot = ROOT / "docs" / "screenshot.png" if CURRENT_STACK else tmp_path / "screenshot.png"
+        # The dashboard, as a logged-in user sees it: led by Peerdeck's card, fed live by the integration.
+        shots = ROOT / "docs" if CURRENT_STACK else tmp_path
+        screenshot, screenshot_dark = shots / "screenshot.png", shots / "screenshot-dark.png"
+        card_shot, card_shot_dark = shots / "card.png", shots / "card-dark.png"
+        reply = await api.call_service_response("peerdeck", "get_transfers", {"config_entry_id": qbt_entry})
+        progress = {t["name"]: t["progress"] for t in reply["service_response"]["transfers"]}
+        path = demo["dashboard"].removeprefix(demo["url"])
         async with Browser() as browser:
-            rendered = await browser.screenshot(
-                session,
-                api.frontend_login_url(code, demo["dashboard"].removeprefix(demo["url"])),
-                screenshot,
-                min_tiles=10,
-            )
-        assert "Download speed" in rendered["text"], rendered
-        assert screenshot.stat().st_size > 20_000
+            async with browser.page(session, width=1440, height=1400) as page:
+                await page.open(api.frontend_login_url(await api.login_code(Login()), path))
+                rendered = await wait_for_dashboard(page, min_tiles=10)
+                assert "Download speed" in rendered["text"], rendered
+
+                async def card_rows() -> dict[str, Any] | None:
+                    state = await card_state(page)
+                    names = {row["name"] for row in (state or {}).get("rows", [])}
+                    return state if state and set(progress) <= names else None
+
+                card = await _wait(card_rows, 60, "the card did not show every qBittorrent torrent")
+                shown = {row["name"]: row for row in card["rows"]}
+                for name, fraction in progress.items():  # real names, real progress (active ones move on)
+                    assert abs(int(shown[name]["percent"].rstrip("%")) - round(fraction * 100)) <= 10, (name, card)
+                assert shown["holiday-photos-2026.tar"]["percent"] == "100%"
+                assert shown["rare-bootleg.ogg"]["percent"] == "0%"
+                assert shown["lecture-recordings.zip"]["toggle"] == "resume"
+
+                # A new user adds the card from the card picker: it is listed there, and its visual editor
+                # renders Home Assistant's own form (entry picker, columns, states, sort, …) with no YAML.
+                picker = await page.evaluate(EDITOR_CHECK)
+                assert picker == {"listed": True, "fields": 7}, picker
+
+                texts = await tile_texts(page)
+                assert len(texts["names"]) >= 10, texts
+                assert not set(texts["names"]) & set(texts["cut"]), f"tile names cut off: {texts}"
+
+                # The sparkline moves while the seeder serves: new samples, and rates above zero among them.
+                before = card["down"]
+
+                async def moved() -> bool:
+                    now = await card_state(page)
+                    if not now or now["down"] == before:
+                        return False
+                    heights = [float(point.split(",")[1]) for line in ("down", "up") for point in now[line].split()]
+                    return min(heights, default=98.0) < 98.0  # 98 is a rate of zero
+
+                await _wait(moved, 60, "the sparkline did not move", step=2.0)
+                await page.screenshot(screenshot)
+                await page.screenshot(card_shot, clip=await card_box(page))
+
+                # Clicking a row's pause pauses that torrent in qBittorrent itself; resume brings it back.
+                async with QBittorrentClient(demo["qbittorrent"]["url"], username=USERNAME, password=PASSWORD) as qbt:
+
+                    async def daemon_paused() -> bool | None:
+                        (torrent,) = await qbt.torrents_info(hashes=[waiting])
+                        return str(torrent["state"]).startswith(("paused", "stopped"))  # 4.x / 5.x names
+
+                    async def shows(action: str) -> bool:
+                        now = await card_state(page)
+                        rows = {row["name"]: row for row in (now or {}).get("rows", [])}
+                        return rows.get("rare-bootleg.ogg", {}).get("toggle") == action
+
+                    await click_row_button(page, "rare-bootleg.ogg", "pause")
+                    await _wait(daemon_paused, 45, "clicking pause did not pause the torrent in qBittorrent")
+                    await _wait(lambda: shows("resume"), 45, "the card did not show the torrent paused")
+                    await click_row_button(page, "rare-bootleg.ogg", "resume")
+
+                    async def daemon_resumed() -> bool:
+                        return not await daemon_paused()
+
+                    await _wait(daemon_resumed, 45, "clicking resume did not resume the torrent in qBittorrent")
+            async with browser.page(session, width=1440, height=1400, dark=True) as page:
+                await page.open(api.frontend_login_url(await api.login_code(Login()), path))
+                await wait_for_dashboard(page, min_tiles=10)
+                await _wait(card_rows_in(page), 60, "the card did not render in dark mode")
+                await asyncio.sleep(3)  # icons and values
+                await page.screenshot(screenshot_dark)
+                await page.screenshot(card_shot_dark, clip=await card_box(page))
+        for shot in (screenshot, screenshot_dark, card_shot, card_shot_dark):
+            assert shot.stat().st_size > 20_000, shot
+
+    # Home Assistant's log names Peerdeck in no warning or error (deprecations it reports included), beyond the
+    # notice it prints for every custom integration.
+    log = (tmp_path / "demo" / "homeassistant" / "home-assistant.log").read_text(errors="replace")
+    complaints = [
+        line
+        for line in log.splitlines()
+        if "peerdeck" in line.lower()
+        and (" WARNING " in line or " ERROR " in line or " CRITICAL " in line)
+        and "which has not been tested by Home Assistant" not in line
+    ]
+    assert not complaints, "\n".join(complaints)
+
+
+EDITOR_CHECK = """
+(async () => {
+  const listed = (window.customCards || []).some((card) => card.type === 'peerdeck-transfers-card');
+  const Card = customElements.get('peerdeck-transfers-card');
+  const editor = await Card.getConfigElement();
+  editor.setConfig({ type: 'custom:peerdeck-transfers-card' });
+  editor.hass = document.querySelector('home-assistant').hass;
+  document.body.append(editor);
+  let fields = 0;
+  for (let tries = 0; tries < 100 && fields < 7; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const form = editor.querySelector('ha-form');
+    fields = form && form.shadowRoot ? form.shadowRoot.querySelectorAll('ha-form-string, ha-selector').length : 0;
+  }
+  editor.remove();
+  return { listed, fields };
+})()
+"""
+
+
+def card_rows_in(page: Page) -> Any:
+    """A check for :func:`_wait`: the card shows rows."""
+
+    async def rows() -> bool:
+        state = await card_state(page)
+        return bool(state and state["rows"])
+
+    return rows

@@ -1,0 +1,73 @@
+// Number formatting of the Peerdeck card: sizes, rates and times in the user's locale.
+// Intl formatters are costly to build, so each (locale, unit) pair is built once.
+
+const UNITS = ["byte", "kilobyte", "megabyte", "gigabyte", "terabyte", "petabyte"];
+const formatters = new Map();
+
+function formatter(locale, unit, digits) {
+  const key = `${locale}|${unit}|${digits}`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = new Intl.NumberFormat(locale, {
+      style: "unit",
+      unit,
+      // "12 B" rather than "12 byte"; the larger units read best in their short form ("1.4 MB").
+      unitDisplay: unit.startsWith("byte") ? "narrow" : "short",
+      maximumFractionDigits: digits,
+    });
+    formatters.set(key, found);
+  }
+  return found;
+}
+
+function scaled(bytes) {
+  let value = Math.max(0, Number(bytes) || 0);
+  let index = 0;
+  while (value >= 1000 && index < UNITS.length - 1) {
+    value /= 1000;
+    index += 1;
+  }
+  return [value, UNITS[index]];
+}
+
+/** A byte count as "1.4 GB" (decimal units, as Home Assistant's data sensors show them). */
+export function formatBytes(bytes, locale) {
+  if (bytes === null || bytes === undefined) return "";
+  const [value, unit] = scaled(bytes);
+  return formatter(locale, unit, value < 10 && unit !== "byte" ? 1 : 0).format(value);
+}
+
+/** A rate in bytes per second as "1.4 MB/s". */
+export function formatRate(bytesPerSecond, locale) {
+  const [value, unit] = scaled(bytesPerSecond);
+  return formatter(locale, `${unit}-per-second`, value < 10 && unit !== "byte" ? 1 : 0).format(value);
+}
+
+/** Seconds left as "2 h 5 min", the two largest parts only; "" when unknown. */
+export function formatEta(seconds, locale) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "";
+  const parts = [
+    ["day", Math.floor(seconds / 86400)],
+    ["hour", Math.floor((seconds % 86400) / 3600)],
+    ["minute", Math.floor((seconds % 3600) / 60)],
+    ["second", Math.floor(seconds % 60)],
+  ];
+  const first = parts.findIndex(([, amount]) => amount > 0);
+  if (first === -1) return formatter(locale, "second", 0).format(0);
+  return parts
+    .slice(first, first + 2)
+    .filter(([, amount]) => amount > 0)
+    .map(([unit, amount]) => formatter(locale, unit, 0).format(amount))
+    .join(" ");
+}
+
+/** Progress 0..1 as "42 %" in the user's locale. */
+export function formatPercent(progress, locale) {
+  const key = `${locale}|percent`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
+    formatters.set(key, found);
+  }
+  return found.format(Math.min(1, Math.max(0, Number(progress) || 0)));
+}
