@@ -55,13 +55,13 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, backend: FakeBackend
     assert result["title"] == "qBittorrent (127.0.0.1:8080)"
     assert result["data"] == {
         "kind": "qbittorrent",
-        "url": "http://127.0.0.1:8080/",
+        "url": "http://127.0.0.1:8080",
         "username": "admin",
         "password": "secret",
         "verify_ssl": True,
         "timeout": 10,
     }
-    assert result["result"].unique_id == "http://127.0.0.1:8080"
+    assert result["result"].unique_id is None  # no identity of its own: matched by URL, never a URL unique id
     assert backend.closed
 
 
@@ -203,27 +203,27 @@ async def test_reconfigure_moves_a_url_identified_daemon(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], new_input)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.unique_id == "http://127.0.0.1:9090"
+    assert loaded_entry.unique_id is None
     assert loaded_entry.title == "qBittorrent (127.0.0.1:9090)"
     assert loaded_entry.data == {**ENTRY_DATA, "url": "http://127.0.0.1:9090"}
     await hass.async_block_till_done()
 
 
-async def test_reconfigure_same_url_keeps_unique_id(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+async def test_reconfigure_same_url_is_not_a_duplicate(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     result = await loaded_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**QBT_INPUT, "password": "changed", "advanced": {"verify_ssl": False, "timeout": 30}}
     )
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.unique_id == URL
+    assert loaded_entry.unique_id is None
     assert loaded_entry.data == {**ENTRY_DATA, "password": "changed", "verify_ssl": False, "timeout": 30}
     await hass.async_block_till_done()
 
 
 async def test_reconfigure_onto_another_entry_aborts(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
-    MockConfigEntry(
-        domain=DOMAIN, data={**ENTRY_DATA, "url": "http://127.0.0.1:9090"}, unique_id="http://127.0.0.1:9090"
-    ).add_to_hass(hass)
+    MockConfigEntry(domain=DOMAIN, data={**ENTRY_DATA, "url": "http://127.0.0.1:9090"}, minor_version=2).add_to_hass(
+        hass
+    )
     result = await loaded_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**QBT_INPUT, "url": "http://127.0.0.1:9090"}

@@ -2,8 +2,10 @@
 
 from .backend import Backend
 from .exceptions import (
+    InputLimitError,
     InvalidHashError,
     InvalidMagnetError,
+    InvalidTextError,
     InvalidURLError,
     PeerdeckAuthenticationError,
     PeerdeckBannedError,
@@ -57,8 +59,10 @@ __all__ = [
     "Credentials",
     "EnqueueOptions",
     "EnqueueTarget",
+    "InputLimitError",
     "InvalidHashError",
     "InvalidMagnetError",
+    "InvalidTextError",
     "InvalidURLError",
     "Magnet",
     "PeerdeckAuthenticationError",
