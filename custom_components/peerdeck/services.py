@@ -191,7 +191,7 @@ def _loaded_entry(call: ServiceCall) -> PeerdeckConfigEntry:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
+            translation_placeholders={"entry_id": bounded(entry_id, UNKNOWN_ID_PREVIEW)},
         )
     if entry.state is not ConfigEntryState.LOADED:
         raise ServiceValidationError(

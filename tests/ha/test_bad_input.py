@@ -9,6 +9,7 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+import voluptuous as vol
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -145,6 +146,52 @@ async def test_id_actions_refuse_bad_ids(
     assert_translated(raised.value, key)
     assert backend.calls == []
     assert HASH in backend.items
+
+
+SCHEMA_CORPUS: list[tuple[str, str, dict[str, Any]]] = [
+    ("search without query", "search", {}),
+    ("blank query", "search", {"query": "   "}),
+    ("limit 0", "search", {"query": "x", "limit": 0}),
+    ("limit over 500", "search", {"query": "x", "limit": 501}),
+    ("timeout over 300 s", "search", {"query": "x", "timeout": 301}),
+    ("two targets", "enqueue", {"magnet": MAGNET, "url": "http://example.org/a.torrent"}),
+    ("start_paused not a boolean", "enqueue", {"magnet": MAGNET, "start_paused": "perhaps"}),
+    ("no ids for remove", "remove", {}),
+    ("empty ids", "pause", {"ids": []}),
+    ("unknown state", "get_transfers", {"states": ["bogus"]}),
+    ("unknown field", "pause", {"everything": True}),
+]
+
+
+@pytest.mark.parametrize(("case", "service", "data"), SCHEMA_CORPUS, ids=[case for case, _, _ in SCHEMA_CORPUS])
+async def test_malformed_calls_are_refused_by_the_action_schema(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    backend: FakeBackend,
+    case: str,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """Shapes and ranges are Home Assistant's schema check (its own error), before any handler runs."""
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            {"config_entry_id": "entry1", **data},
+            blocking=True,
+            return_response=service in ("search", "get_transfers"),
+        )
+    assert backend.calls == []
+
+
+@pytest.mark.parametrize("entry_id", ["no-such-entry", "x" * 1_000_000], ids=["unknown", "1 MB"])
+async def test_unknown_entry_is_named_briefly(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, entry_id: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(DOMAIN, "pause", {"config_entry_id": entry_id}, blocking=True)
+    assert_translated(raised.value, "entry_not_found")
+    assert len(str(raised.value.translation_placeholders)) < 200
 
 
 @pytest.mark.parametrize(
