@@ -196,9 +196,20 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         except PeerdeckError as err:
             raise self._update_error(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_UNSUPPORTED_VERSION}_{self.config_entry.entry_id}")
+        self._adopt_identity()
         if (stored := await self._store.async_load()) is not None:
             self.backend.restore_state(stored)
             self._saved_state = stored
+
+    @callback
+    def _adopt_identity(self) -> None:
+        """Identify an entry made when its daemon showed no identity (Tribler before its IPv8 key
+        was read) by the identity it shows now, unless another entry already has it."""
+        entry, identity = self.config_entry, self.info.identity
+        if identity is None or entry.unique_id is not None:
+            return
+        if self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, identity) is None:
+            self.hass.config_entries.async_update_entry(entry, unique_id=identity)
 
     async def _async_update_data(self) -> PeerdeckSnapshot:
         """Refresh, announce what changed, and persist what the backend has announced."""

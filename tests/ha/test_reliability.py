@@ -22,7 +22,15 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.peerdeck.const import CATCH_UP_DELAY, DOMAIN, EVENT_TEXT_LIMIT
 from custom_components.peerdeck.diagnostics import async_get_config_entry_diagnostics
-from peerdeck import Capabilities, PeerdeckAuthenticationError, PeerdeckConnectionError, TransferEvent, TransferState
+from peerdeck import (
+    BackendInfo,
+    BackendKind,
+    Capabilities,
+    PeerdeckAuthenticationError,
+    PeerdeckConnectionError,
+    TransferEvent,
+    TransferState,
+)
 
 from .fake_backend import FakeBackend
 from .test_coordinator import HASH_A, HASH_B, entity_id, refresh
@@ -196,3 +204,22 @@ async def test_event_payloads_are_bounded(
     assert event.data["name"].endswith("…")
     assert len(event.data["category"]) == EVENT_TEXT_LIMIT
     assert len(event.data["tags"]) == 50
+
+
+@pytest.mark.parametrize(("taken", "expected"), [(False, "PEERKEY"), (True, None)], ids=["free", "taken"])
+async def test_entry_without_identity_takes_the_one_its_daemon_now_shows(
+    hass: HomeAssistant, backend: FakeBackend, create_backend: MagicMock, taken: bool, expected: str | None
+) -> None:
+    """A 1.1 Tribler entry identified by its URL: migrated to no unique id, then given the core's key at set-up,
+    unless another entry has it."""
+    if taken:
+        MockConfigEntry(
+            domain=DOMAIN, data={"kind": "tribler", "url": "http://h:20100"}, unique_id="PEERKEY", minor_version=2
+        ).add_to_hass(hass)
+    data = {"kind": "tribler", "url": "http://127.0.0.1:20100/", "api_key": "k"}
+    entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id="http://127.0.0.1:20100", minor_version=1)
+    entry.add_to_hass(hass)
+    backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.unique_id == expected
