@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
@@ -203,8 +203,7 @@ async def test_completion_while_home_assistant_is_stopped_reaches_an_automation(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert listened == []
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_start()  # START, the startup jobs (automations arm their triggers), then STARTED
     await hass.async_block_till_done()
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CATCH_UP_DELAY))
     await hass.async_block_till_done()
@@ -257,12 +256,32 @@ async def test_changed_syncthing_key_starts_reauth_without_the_backstop_poll(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def slow_sync(hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon], tmp_path: Path) -> None:
-    """Let B receive 2 MiB from A at 256 KiB/s, and wait until B is syncing it."""
+SYNC_SIZE = 4 << 20
+"""Bytes B receives at 128 KiB/s: a sync of about 30 s, long enough to break in the middle."""
+
+
+async def start_slow_sync(
+    hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon], entry: ConfigEntry, tmp_path: Path
+) -> None:
+    """Let B receive ``SYNC_SIZE`` bytes from A slowly, and wait until B's entities show it syncing."""
     _, b = pair
     async with SyncthingClient(b.url, api_key=b.api_key) as client:
-        await client.config_section_patch("options", {"maxRecvKbps": 256, "limitBandwidthInLan": True})
-    (tmp_path / "data-a" / "big.bin").write_bytes(os.urandom(2 << 20))
+        await client.config_section_patch("options", {"maxRecvKbps": 128, "limitBandwidthInLan": True})
+    changes = async_capture_events(hass, "state_changed")
+    folder_state = st.entity_id(hass, entry, "sensor", FOLDER, "folder_state")
+    completion = st.entity_id(hass, entry, "sensor", FOLDER, "completion")
+    (tmp_path / "data-a" / "big.bin").write_bytes(os.urandom(SYNC_SIZE))
+
+    def syncing() -> bool:
+        for change in changes:
+            new = change.data["new_state"]
+            if change.data["entity_id"] == folder_state and new.state in ("sync_preparing", "syncing"):
+                return True
+            if change.data["entity_id"] == completion and new.state not in ("100.0", "100", STATE_UNAVAILABLE):
+                return True
+        return False
+
+    await st.until(hass, syncing)
 
 
 async def test_syncthing_restart_mid_sync_gives_one_completion(
@@ -271,8 +290,7 @@ async def test_syncthing_restart_mid_sync_gives_one_completion(
     _, b = pair
     entry = await st.add_entry(hass, b)
     completed = async_capture_events(hass, "peerdeck_transfer_completed")
-    await slow_sync(hass, pair, tmp_path)
-    await st.until(hass, lambda: st.state(hass, entry, "sensor", FOLDER, "completion") not in ("100.0", "100"))
+    await start_slow_sync(hass, pair, entry, tmp_path)
 
     await hass.async_add_executor_job(b.stop)
     await hass.async_add_executor_job(b.start)
@@ -282,7 +300,7 @@ async def test_syncthing_restart_mid_sync_gives_one_completion(
     for _ in range(3):
         await refreshed(hass, entry)
     assert [e.data["id"] for e in completed if e.data["id"] == FOLDER] == [FOLDER]
-    assert (tmp_path / "data-b" / "big.bin").stat().st_size == 2 << 20
+    assert (tmp_path / "data-b" / "big.bin").stat().st_size == SYNC_SIZE
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -292,8 +310,7 @@ async def test_home_assistant_restart_mid_sync_gives_one_completion(
     _, b = pair
     entry = await st.add_entry(hass, b)
     completed = async_capture_events(hass, "peerdeck_transfer_completed")
-    await slow_sync(hass, pair, tmp_path)
-    await st.until(hass, lambda: st.state(hass, entry, "sensor", FOLDER, "completion") not in ("100.0", "100"))
+    await start_slow_sync(hass, pair, entry, tmp_path)
 
     # Home Assistant restarts: the entry unloads, and is set up again from the same storage.
     assert await hass.config_entries.async_unload(entry.entry_id)

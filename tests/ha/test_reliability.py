@@ -10,7 +10,7 @@ from unittest.mock import MagicMock
 import pytest
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -49,10 +49,10 @@ def stored_while_down(hass_storage: dict[str, Any]) -> None:
 
 
 async def start_home_assistant(hass: HomeAssistant) -> None:
-    """Home Assistant finishes starting, and the catch-up delay passes."""
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    """Home Assistant finishes starting (as its bootstrap does), and the catch-up delay passes."""
+    await hass.async_start()
     await hass.async_block_till_done()
+    assert hass.state is CoreState.running
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CATCH_UP_DELAY))
     await hass.async_block_till_done()
 
