@@ -77,7 +77,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -
         for name, value in ((CONF_USERNAME, url.user), (CONF_PASSWORD, url.password)):
             if value and name in fields and not data.get(name):
                 data[name] = value
-        data[CONF_URL] = public_url(data[CONF_URL])
+        if url.is_absolute():  # a URL that never parsed is left for the set-up to report
+            data[CONF_URL] = public_url(data[CONF_URL])
         unique_id = None if entry.unique_id is None or "://" in entry.unique_id else entry.unique_id
         hass.config_entries.async_update_entry(entry, data=data, unique_id=unique_id, minor_version=2)
         LOGGER.debug("Migrated entry %s to version 1.2", entry.title)

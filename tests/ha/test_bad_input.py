@@ -339,6 +339,19 @@ async def test_migration_takes_credentials_out_of_the_url(
     )
 
 
+async def test_migration_leaves_a_url_that_never_parsed_to_the_set_up(
+    hass: HomeAssistant, create_backend: MagicMock
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={"kind": "qbittorrent", "url": "not a url"}, unique_id="not a url", minor_version=1
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.minor_version == 2
+    assert entry.data["url"] == "not a url"
+    assert entry.unique_id == "not a url"  # not a URL either: kept
+
+
 async def test_migration_keeps_identity_unique_ids(hass: HomeAssistant, create_backend: MagicMock) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN,
