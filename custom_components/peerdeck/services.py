@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
@@ -317,7 +322,7 @@ async def _selection(call: ServiceCall, coordinator: PeerdeckCoordinator) -> Tra
     ids = checked(lambda: validate_ids(given))
     unknown = _unknown_ids(coordinator, ids)
     if unknown:
-        await coordinator.async_refresh()
+        await _refresh_once(coordinator)
         if not coordinator.last_update_success:
             return ids
         unknown = _unknown_ids(coordinator, ids)
@@ -329,6 +334,28 @@ async def _selection(call: ServiceCall, coordinator: PeerdeckCoordinator) -> Tra
             translation_placeholders={"daemon": coordinator.daemon_name, "ids": shown, "count": str(len(unknown))},
         )
     return ids
+
+
+@dataclass
+class _SharedRefresh:
+    """The refresh actions naming new ids wait for, one at a time."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    done_at: float = -inf
+
+
+_SHARED_REFRESHES: WeakKeyDictionary[PeerdeckCoordinator, _SharedRefresh] = WeakKeyDictionary()
+
+
+async def _refresh_once(coordinator: PeerdeckCoordinator) -> None:
+    """Refresh, unless another action refreshed since this one asked: a burst of actions naming new ids
+    costs the daemon one read, not one each."""
+    shared = _SHARED_REFRESHES.setdefault(coordinator, _SharedRefresh())
+    asked = time.monotonic()
+    async with shared.lock:
+        if shared.done_at < asked:
+            await coordinator.async_refresh()
+            shared.done_at = time.monotonic()
 
 
 def _unknown_ids(coordinator: PeerdeckCoordinator, ids: list[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -191,6 +192,29 @@ async def test_an_id_added_since_the_last_refresh_is_found(
     backend.add(HASH_A, "just-added.iso")
     await hass.services.async_call(DOMAIN, "pause", {"config_entry_id": "entry1", "ids": [HASH_A]}, blocking=True)
     assert backend.calls == [("pause", [HASH_A])]
+
+
+async def test_a_burst_naming_new_ids_refreshes_once(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    backend.add(HASH_A, "just-added.iso")
+    reads = 0
+    update = backend.update
+
+    async def counted_update() -> Any:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0)  # a real read yields to the other calls
+        return await update()
+
+    backend.update = counted_update  # type: ignore[method-assign]
+    calls = [
+        hass.services.async_call(DOMAIN, "pause", {"config_entry_id": "entry1", "ids": [HASH_A]}, blocking=True)
+        for _ in range(30)
+    ]
+    await asyncio.gather(*calls)
+    assert [call[0] for call in backend.calls] == ["pause"] * 30
+    assert reads <= 2  # one shared look-up (and at most one debounced refresh after the actions), not 30
 
 
 async def test_event_payloads_are_bounded(
