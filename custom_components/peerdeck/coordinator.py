@@ -156,7 +156,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         interval = timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVALS[backend.kind]))
         self.pushed = backend.capabilities.events_pushed
         self.fast_interval = interval
-        self.backstop_interval = max(interval, timedelta(seconds=PUSHED_BACKSTOP_INTERVAL))
+        # Syncthing's refresh reads the model its event stream keeps, with no request while idle: at the
+        # refresh interval it costs nothing and shows a lost stream (a killed daemon) within one interval.
+        quiet = isinstance(backend, SyncthingBackend)
+        self.backstop_interval = interval if quiet else max(interval, timedelta(seconds=PUSHED_BACKSTOP_INTERVAL))
         super().__init__(
             hass,
             LOGGER,

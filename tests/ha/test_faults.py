@@ -28,8 +28,8 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
 
-from custom_components.peerdeck.const import CATCH_UP_DELAY, DOMAIN
-from peerdeck import PeerdeckAuthenticationError, PeerdeckBannedError
+from custom_components.peerdeck.const import CATCH_UP_DELAY, DEFAULT_SCAN_INTERVALS, DOMAIN
+from peerdeck import BackendKind, PeerdeckAuthenticationError, PeerdeckBannedError
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
 from peerdeck.syncthing import SyncthingClient
 from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
@@ -72,6 +72,20 @@ def restart(daemon: QBittorrentDaemon) -> subprocess.Popen[bytes]:
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=15)
+
+
+def crash(daemon: SyncthingDaemon) -> None:
+    """SIGKILL syncthing's server process (``syncthing serve`` runs it as a child of a monitor process,
+    which then exits too): a crash, not a shutdown."""
+    assert daemon.process is not None
+    pid = daemon.process.pid
+    children = [
+        child for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
+    assert children, "syncthing serve has no server process"
+    for child in children:
+        os.kill(int(child), signal.SIGKILL)
+    daemon.process.wait(timeout=15)
 
 
 async def seed(hass: HomeAssistant, entry: ConfigEntry, daemon: QBittorrentDaemon, name: str) -> str:
@@ -236,6 +250,36 @@ async def test_concurrent_action_burst_is_consistent(hass: HomeAssistant, qbitto
     await qbt.until(qbt.counted(hass, entry, "transfers_paused", "3"))
     assert entry.state is ConfigEntryState.LOADED
     assert not ir.async_get(hass).async_get_issue(DOMAIN, f"banned_{entry.entry_id}")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_killed_syncthing_shows_unavailable_within_a_refresh_interval(
+    hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon]
+) -> None:
+    a, b = pair
+    entry = await st.add_entry(hass, b)
+    peer = f"device:{a.device_id}"
+    interval = timedelta(seconds=DEFAULT_SCAN_INTERVALS[BackendKind.SYNCTHING])  # the refresh interval set
+
+    async def next_refresh() -> None:
+        async_fire_time_changed(hass, dt_util.utcnow() + interval + timedelta(seconds=1))
+        await hass.async_block_till_done()
+
+    await hass.async_add_executor_job(crash, b)
+    for _ in range(100):  # no refresh is asked for: the scheduled ones must notice
+        await next_refresh()
+        if st.state(hass, entry, "sensor", FOLDER, "folder_state") == STATE_UNAVAILABLE:
+            break
+        await asyncio.sleep(0.2)
+    assert st.state(hass, entry, "binary_sensor", peer, "connected") == STATE_UNAVAILABLE
+
+    await hass.async_add_executor_job(b.start)
+    for _ in range(150):
+        await next_refresh()
+        if st.state(hass, entry, "sensor", FOLDER, "folder_state") == "idle":
+            break
+        await asyncio.sleep(0.2)
+    assert st.state(hass, entry, "sensor", FOLDER, "folder_state") == "idle"
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
