@@ -362,3 +362,22 @@ async def test_migration_keeps_identity_unique_ids(hass: HomeAssistant, create_b
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.unique_id == "MFZWI3D-BONSGYC"
+
+
+async def test_reconfigure_refuses_credentials_in_the_url(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"url": "http://admin:pw@127.0.0.1:9090", "username": "admin", "advanced": {"verify_ssl": True, "timeout": 10}},
+    )
+    assert result["errors"] == {"url": "url_credentials"}
+    assert loaded_entry.data["url"] == "http://127.0.0.1:8080"
+
+
+async def test_reauth_refuses_a_password_with_a_line_break(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    result = await loaded_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"username": "admin", "password": "new\r\nX-Injected: 1"}
+    )
+    assert result["errors"] == {"password": "invalid_credential"}
+    assert loaded_entry.data["password"] == "secret"
