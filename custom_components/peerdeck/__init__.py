@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import CookieJar
-from homeassistant.const import CONF_VERIFY_SSL, Platform
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
@@ -11,11 +11,12 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.typing import ConfigType
+from yarl import URL
 
-from peerdeck import PeerdeckInputError
+from peerdeck import BackendKind, PeerdeckInputError
 
 from .card import async_setup_card
-from .const import DEFAULT_VERIFY_SSL, DOMAIN
+from .const import CONF_KIND, CREDENTIAL_FIELDS, DEFAULT_VERIFY_SSL, DOMAIN, LOGGER
 from .coordinator import (
     ISSUE_BANNED,
     ISSUE_UNSUPPORTED_VERSION,
@@ -25,7 +26,7 @@ from .coordinator import (
     event_store,
 )
 from .entity import daemon_device_info
-from .helpers import build_backend
+from .helpers import build_backend, public_url
 from .services import async_setup_services
 from .websocket import async_setup_websocket
 
@@ -66,6 +67,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> 
     coordinator.async_remove_stale_devices()
     entry.async_on_unload(coordinator.async_add_listener(coordinator.async_remove_stale_devices))
     coordinator.async_follow_events()
+    coordinator.async_deliver_when_started()
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> bool:
+    """Bring an entry of an older version up to date (1.1 → 1.2: URL without credentials, no URL unique id)."""
+    if entry.version > 1:
+        return False
+    if entry.minor_version < 2:
+        data = {**entry.data}
+        url = URL(data[CONF_URL])
+        fields = {name for name, _ in CREDENTIAL_FIELDS[BackendKind(data[CONF_KIND])]}
+        # Credentials typed into the URL move to their own fields (unless those are set already).
+        for name, value in ((CONF_USERNAME, url.user), (CONF_PASSWORD, url.password)):
+            if value and name in fields and not data.get(name):
+                data[name] = value
+        if url.is_absolute():  # a URL that never parsed is left for the set-up to report
+            data[CONF_URL] = public_url(data[CONF_URL])
+        unique_id = None if entry.unique_id is None or "://" in entry.unique_id else entry.unique_id
+        hass.config_entries.async_update_entry(entry, data=data, unique_id=unique_id, minor_version=2)
+        LOGGER.debug("Migrated entry %s to version 1.2", entry.title)
     return True
 
 

@@ -35,6 +35,7 @@ from peerdeck import (
     PeerdeckInputError,
     PeerdeckNotSupportedError,
 )
+from peerdeck.validation import validate_http_url, validate_text
 
 from .const import (
     CONF_ADVANCED,
@@ -54,10 +55,12 @@ from .const import (
     MIN_SCAN_INTERVAL,
 )
 from .coordinator import PeerdeckConfigEntry
-from .helpers import build_backend, daemon_name, normalize_url, public_url
+from .helpers import build_backend, daemon_name, public_url
 from .schema import vol
 
 SECRETS = (CONF_PASSWORD, CONF_API_KEY)
+MAX_CREDENTIAL_LENGTH = 1_024
+"""Characters of a user name, password or API key (real ones are far shorter)."""
 _TEXT = TextSelector()
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -96,8 +99,12 @@ def _connection_schema(kind: BackendKind, *, keep_secrets: bool = False) -> vol.
 
 
 def _entry_data(kind: BackendKind, user_input: Mapping[str, Any], keep: Mapping[str, Any]) -> dict[str, Any]:
-    """Flatten the form into entry data; secrets left blank keep the values in ``keep``."""
-    data: dict[str, Any] = {CONF_KIND: kind.value, CONF_URL: str(user_input[CONF_URL]).strip()}
+    """Flatten the checked form (:func:`_input_errors`) into entry data; secrets left blank keep the values in ``keep``.
+
+    The URL is kept without query, fragment and trailing slash, one spelling per daemon, so a
+    second entry for the same daemon is recognised by it.
+    """
+    data: dict[str, Any] = {CONF_KIND: kind.value, CONF_URL: public_url(str(user_input[CONF_URL]).strip())}
     for name, _ in CREDENTIAL_FIELDS[kind]:
         value = user_input.get(name) or (keep.get(name) if name in SECRETS else None)
         if value:
@@ -105,6 +112,24 @@ def _entry_data(kind: BackendKind, user_input: Mapping[str, Any], keep: Mapping[
     data[CONF_VERIFY_SSL] = user_input[CONF_ADVANCED][CONF_VERIFY_SSL]
     data[CONF_TIMEOUT] = user_input[CONF_ADVANCED][CONF_TIMEOUT]
     return data
+
+
+def _input_errors(kind: BackendKind, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Form errors found without asking the daemon: a URL carrying credentials (they belong in their
+    own fields, never stored in the URL), an unusable URL, an overlong or control-character credential."""
+    try:
+        parsed = validate_http_url(str(user_input[CONF_URL]))
+    except PeerdeckInputError:
+        return {CONF_URL: "invalid_url"}
+    if parsed.user is not None or parsed.password is not None:
+        return {CONF_URL: "url_credentials"}
+    errors: dict[str, str] = {}
+    for name, _ in CREDENTIAL_FIELDS[kind]:
+        try:
+            validate_text(str(user_input.get(name) or ""), field=name, limit=MAX_CREDENTIAL_LENGTH)
+        except PeerdeckInputError:
+            errors[name] = "invalid_credential"
+    return errors
 
 
 async def _async_test(hass: HomeAssistant, data: Mapping[str, Any]) -> tuple[BackendInfo | None, dict[str, str]]:
@@ -140,20 +165,12 @@ def _title(kind: BackendKind, url: str) -> str:
     return f"{daemon_name(kind)} ({parsed.host}:{parsed.port})"
 
 
-def _unique_id(info: BackendInfo, url: str) -> str:
-    return info.identity or normalize_url(url)
-
-
-def _identified_by_url(entry: PeerdeckConfigEntry) -> bool:
-    """True for an entry whose unique id is its URL: made when the daemon showed no identity
-    (Tribler before its IPv8 key was read), so an identity is new to it, not a wrong daemon."""
-    return entry.unique_id == normalize_url(entry.data[CONF_URL])
-
-
 class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a daemon: its kind, then where it is and how to log in."""
 
     VERSION = 1
+    MINOR_VERSION = 2
+    """1.2: URLs are stored without credentials, and are no longer unique ids."""
 
     def __init__(self) -> None:
         """Start with no daemon kind chosen."""
@@ -180,12 +197,15 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_connection(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the URL and credentials, and test them."""
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is not None and not (errors := _input_errors(self._kind, user_input)):
             data = _entry_data(self._kind, user_input, {})
+            # Daemons without an identity of their own are told apart by their URL (never a unique id).
+            self._async_abort_entries_match({CONF_URL: data[CONF_URL]})
             info, errors = await _async_test(self.hass, data)
             if info is not None:
-                await self.async_set_unique_id(_unique_id(info, data[CONF_URL]))
-                self._abort_if_unique_id_configured()
+                if info.identity is not None:
+                    await self.async_set_unique_id(info.identity)
+                    self._abort_if_unique_id_configured()
                 return self.async_create_entry(title=_title(self._kind, data[CONF_URL]), data=data)
         suggested = user_input or {CONF_URL: DEFAULT_URLS[self._kind]}
         return self.async_show_form(
@@ -204,17 +224,12 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         kind = BackendKind(entry.data[CONF_KIND])
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is not None and not (errors := _input_errors(kind, {**entry.data, **user_input})):
             credentials = {name: user_input.get(name, "") for name, _ in CREDENTIAL_FIELDS[kind]}
             data = {**entry.data, **credentials}
             info, errors = await _async_test(self.hass, data)
             if info is not None:
-                unique_id = _unique_id(info, data[CONF_URL])
-                await self.async_set_unique_id(unique_id)
-                if _identified_by_url(entry) and unique_id != entry.unique_id:
-                    self._abort_if_unique_id_configured()
-                    return self.async_update_reload_and_abort(entry, unique_id=unique_id, data_updates=credentials)
-                self._abort_if_unique_id_mismatch(reason="wrong_daemon")
+                await self._async_abort_if_other_daemon(info, entry)
                 return self.async_update_reload_and_abort(entry, data_updates=credentials)
         suggested = {CONF_USERNAME: entry.data[CONF_USERNAME]} if CONF_USERNAME in entry.data else {}
         return self.async_show_form(
@@ -229,19 +244,17 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         kind = BackendKind(entry.data[CONF_KIND])
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is not None and not (errors := _input_errors(kind, user_input)):
             data = _entry_data(kind, user_input, entry.data)
+            if any(
+                other.entry_id != entry.entry_id and other.data.get(CONF_URL) == data[CONF_URL]
+                for other in self._async_current_entries(include_ignore=False)
+            ):
+                return self.async_abort(reason="already_configured")
             info, errors = await _async_test(self.hass, data)
             if info is not None:
-                unique_id = _unique_id(info, data[CONF_URL])
-                await self.async_set_unique_id(unique_id)
-                if info.identity is not None and not _identified_by_url(entry):
-                    self._abort_if_unique_id_mismatch(reason="wrong_daemon")
-                elif unique_id != entry.unique_id:
-                    self._abort_if_unique_id_configured()
-                return self.async_update_reload_and_abort(
-                    entry, unique_id=unique_id, title=_title(kind, data[CONF_URL]), data=data
-                )
+                await self._async_abort_if_other_daemon(info, entry)
+                return self.async_update_reload_and_abort(entry, title=_title(kind, data[CONF_URL]), data=data)
         suggested = user_input or {
             **{key: value for key, value in entry.data.items() if key not in SECRETS},
             CONF_ADVANCED: {
@@ -255,6 +268,12 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders={"daemon": daemon_name(kind)},
         )
+
+    async def _async_abort_if_other_daemon(self, info: BackendInfo, entry: PeerdeckConfigEntry) -> None:
+        """Refuse new credentials or a new URL that lead to another daemon than the entry's."""
+        if info.identity is not None and entry.unique_id is not None:
+            await self.async_set_unique_id(info.identity)
+            self._abort_if_unique_id_mismatch(reason="wrong_daemon")
 
 
 class PeerdeckOptionsFlow(OptionsFlowWithReload):

@@ -72,4 +72,11 @@ EVENT_TRANSFER_COMPLETED: Final = "peerdeck_transfer_completed"
 EVENT_TRANSFER_FAILED: Final = "peerdeck_transfer_failed"
 EVENT_TRANSFER_REMOVED: Final = "peerdeck_transfer_removed"
 
+CATCH_UP_DELAY: Final = 10
+"""Seconds after Home Assistant has started before the catch-up events of set-up are announced."""
+EVENT_TEXT_LIMIT: Final = 1_024
+"""Characters of a name, path or category in an event or action answer; longer ones are cut."""
+EVENT_TAGS_LIMIT: Final = 50
+"""Tags of a transfer in an event or action answer."""
+
 STORAGE_VERSION: Final = 1

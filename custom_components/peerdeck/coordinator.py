@@ -10,10 +10,12 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_SCAN_INTERVAL, CONF_URL
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, CoreState, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -36,10 +38,13 @@ from peerdeck.qbittorrent import QBittorrentBackend
 from peerdeck.syncthing import SyncthingBackend
 
 from .const import (
+    CATCH_UP_DELAY,
     DEFAULT_SCAN_INTERVALS,
     DOMAIN,
     EVENT_RETRY_MAX,
     EVENT_RETRY_MIN,
+    EVENT_TAGS_LIMIT,
+    EVENT_TEXT_LIMIT,
     EVENT_TRANSFER_ADDED,
     EVENT_TRANSFER_COMPLETED,
     EVENT_TRANSFER_FAILED,
@@ -48,7 +53,7 @@ from .const import (
     PUSHED_BACKSTOP_INTERVAL,
     STORAGE_VERSION,
 )
-from .helpers import daemon_name, normalize_url, public_url
+from .helpers import daemon_name, public_url
 
 BUS_EVENTS: dict[TransferEventKind, str] = {
     TransferEventKind.ADDED: EVENT_TRANSFER_ADDED,
@@ -104,17 +109,23 @@ def job_device_id(entry_id: str, transfer_id: str) -> str:
     return f"{entry_id}_{transfer_id}"
 
 
+def bounded(text: str, limit: int = EVENT_TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters (the last one an ellipsis): a daemon's 10 MB torrent name
+    must not become a 10 MB event that breaks the templates of automations reading it."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def transfer_payload(transfer: Transfer) -> dict[str, Any]:
-    """A transfer as JSON-ready data for events and service responses."""
+    """A transfer as JSON-ready data for events and service responses, its texts bounded."""
     return {
         "id": transfer.id,
-        "name": transfer.name,
+        "name": bounded(transfer.name),
         "state": transfer.state.value,
         "progress": transfer.progress if transfer.progress_known else None,
         "size": transfer.size,
-        "path": transfer.save_path,
-        "category": transfer.category,
-        "tags": list(transfer.tags),
+        "path": None if transfer.save_path is None else bounded(transfer.save_path),
+        "category": None if transfer.category is None else bounded(transfer.category),
+        "tags": [bounded(tag) for tag in transfer.tags[:EVENT_TAGS_LIMIT]],
         "download_rate": transfer.download_rate,
         "upload_rate": transfer.upload_rate,
         "eta": transfer.eta,
@@ -147,7 +158,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         interval = timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVALS[backend.kind]))
         self.pushed = backend.capabilities.events_pushed
         self.fast_interval = interval
-        self.backstop_interval = max(interval, timedelta(seconds=PUSHED_BACKSTOP_INTERVAL))
+        # Syncthing's refresh reads the model its event stream keeps, with no request while idle: at the
+        # refresh interval it costs nothing and shows a lost stream (a killed daemon) within one interval.
+        quiet = isinstance(backend, SyncthingBackend)
+        self.backstop_interval = interval if quiet else max(interval, timedelta(seconds=PUSHED_BACKSTOP_INTERVAL))
         super().__init__(
             hass,
             LOGGER,
@@ -162,6 +176,8 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self._store = event_store(hass, entry.entry_id)
         self._transfer_listeners: list[TransferListener] = []
         self._saved_state: dict[str, Any] | None = None
+        self._held: list[TransferEvent] | None = []
+        """Events waiting for Home Assistant to run and the event entity to exist (None once delivered)."""
 
     async def _async_setup(self) -> None:
         """Read the daemon's version once and resume the backend's event state from storage."""
@@ -195,7 +211,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         """Identify an entry made when its daemon showed no identity (Tribler before its IPv8 key
         was read) by the identity it shows now, unless another entry already has it."""
         entry, identity = self.config_entry, self.info.identity
-        if identity is None or entry.unique_id != normalize_url(entry.data[CONF_URL]):
+        if identity is None or entry.unique_id is not None:
             return
         if self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, identity) is None:
             self.hass.config_entries.async_update_entry(entry, unique_id=identity)
@@ -232,11 +248,49 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         return PeerdeckSnapshot(update.status, update.transfers, alternative_speed, folder_states, peer_last_seen)
 
     async def _async_save(self) -> None:
-        """Persist what the backend has announced, when it changed."""
+        """Persist what the backend has announced, when it changed.
+
+        Never while events are held: stored as announced, an event that Home Assistant stopped
+        before delivering would be lost; unsaved, the next start finds it again.
+        """
+        if self._held is not None:
+            return
         state = self.backend.export_state()
         if state != self._saved_state:
             await self._store.async_save(state)
             self._saved_state = state
+
+    @callback
+    def async_deliver_when_started(self) -> None:
+        """Deliver the held events once Home Assistant runs and the event entity exists (call after the
+        platforms are set up).
+
+        Set up while Home Assistant already runs (a reload, a new entry), they go at once. At start-up,
+        automations attach their triggers when Home Assistant has started, and clients subscribe once
+        its API answers: the events go ``CATCH_UP_DELAY`` s after that, so both see them.
+        """
+        if self.hass.state is CoreState.running:
+            self.async_deliver_held_events()
+            return
+
+        @callback
+        def deliver(_now: datetime) -> None:
+            self.async_deliver_held_events()
+
+        @callback
+        def started(hass: HomeAssistant) -> None:
+            self.config_entry.async_on_unload(async_call_later(hass, CATCH_UP_DELAY, deliver))
+
+        self.config_entry.async_on_unload(async_at_started(self.hass, started))
+
+    @callback
+    def async_deliver_held_events(self) -> None:
+        """Announce the events held since set-up (the catch-up of what happened while Home Assistant was
+        stopped), then persist that they were announced; from now on events are announced as they come."""
+        held, self._held = self._held or [], None
+        for event in held:
+            self._announce(event)
+        self.config_entry.async_create_task(self.hass, self._async_save(), f"{DOMAIN} {self.config_entry.title} save")
 
     @callback
     def async_follow_events(self) -> None:
@@ -267,10 +321,19 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                     self._announce(event)
                     await self._async_save()
                     await self.async_request_refresh()
+            except PeerdeckAuthenticationError as err:
+                self._async_stream_rejected(err)
             except PeerdeckError as err:
                 LOGGER.debug("The %s event stream stopped (%s); following again in %s s", self.daemon_name, err, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, EVENT_RETRY_MAX)
+
+    @callback
+    def _async_stream_rejected(self, err: PeerdeckAuthenticationError) -> None:
+        """The event stream refused the credentials: ask for new ones now, not at the next backstop
+        poll, and let the entities show the failure instead of the last good state."""
+        self.config_entry.async_start_reauth(self.hass)
+        self.async_set_update_error(self._update_error(err))
 
     @callback
     def async_remove_stale_devices(self) -> None:
@@ -316,9 +379,12 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         )
 
     def _announce(self, event: TransferEvent) -> None:
-        """Fire a transfer event on the bus and to the event entities."""
+        """Fire a transfer event on the bus and to the event entities (or hold it until they listen)."""
         event_type = BUS_EVENTS.get(event.kind)
         if event_type is None:
+            return
+        if self._held is not None:
+            self._held.append(event)
             return
         payload = event_payload(event)
         self.hass.bus.async_fire(

@@ -32,19 +32,11 @@ def build_backend(data: Mapping[str, Any], session: aiohttp.ClientSession) -> Ba
 
 
 def public_url(url: str) -> str:
-    """The URL without credentials, query or fragment, and without a trailing slash."""
+    """The URL without credentials, query or fragment, and without a trailing slash (scheme and host in
+    lower case): how entries store it, one spelling per daemon."""
     parsed = URL(url)
     clean = parsed.with_user(None).with_password(None).with_query(None).with_fragment(None)
     return str(clean).rstrip("/")
-
-
-def normalize_url(url: str) -> str:
-    """A canonical form of a daemon URL, used as unique id when the daemon has no identity."""
-    parsed = URL(public_url(url))
-    host = (parsed.host or "").lower()
-    port = parsed.port
-    authority = f"{host}:{port}" if port is not None else host
-    return f"{parsed.scheme.lower()}://{authority}{parsed.path.rstrip('/')}"
 
 
 def daemon_name(kind: BackendKind | str) -> str:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
@@ -17,6 +22,8 @@ from peerdeck import (
     Enqueued,
     EnqueueOptions,
     EnqueueTarget,
+    InputLimitError,
+    InvalidTextError,
     Magnet,
     PeerdeckAuthenticationError,
     PeerdeckError,
@@ -30,9 +37,18 @@ from peerdeck import (
     TransferSelector,
     TransferState,
 )
+from peerdeck.validation import (
+    MAX_PATH_LENGTH,
+    MAX_TORRENT_FILE_SIZE,
+    validate_enqueue_options,
+    validate_enqueue_target,
+    validate_ids,
+    validate_query,
+    validate_text,
+)
 
 from .const import DOMAIN
-from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, transfer_payload
+from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, bounded, transfer_payload
 from .schema import vol
 
 SERVICE_SEARCH = "search"
@@ -58,6 +74,10 @@ ATTR_START_PAUSED = "start_paused"
 ATTR_IDS = "ids"
 ATTR_DELETE_DATA = "delete_data"
 ATTR_STATES = "states"
+
+UNKNOWN_IDS_SHOWN = 5
+UNKNOWN_ID_PREVIEW = 80
+"""How many unknown ids an error names, and how many characters of each."""
 
 TARGETS = (ATTR_MAGNET, ATTR_URL, ATTR_TORRENT_FILE, ATTR_HIT, ATTR_TEXT)
 
@@ -113,6 +133,30 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
 
 
+def checked[T](validate: Callable[[], T]) -> T:
+    """Run a library input check, turning its refusal into a translated error naming the field."""
+    try:
+        return validate()
+    except InputLimitError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="input_too_long",
+            translation_placeholders={"field": err.field, "limit": f"{err.limit:,}"},
+        ) from err
+    except InvalidTextError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_characters",
+            translation_placeholders={"field": err.field, "error": str(err)},
+        ) from err
+    except PeerdeckInputError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_value",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
 async def run_action[T](coordinator: PeerdeckCoordinator, action: Awaitable[T]) -> T:
     """Await a daemon call, turning library errors into translated Home Assistant errors."""
     placeholders = {"daemon": coordinator.daemon_name}
@@ -153,7 +197,7 @@ def _loaded_entry(call: ServiceCall) -> PeerdeckConfigEntry:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
+            translation_placeholders={"entry_id": bounded(entry_id, UNKNOWN_ID_PREVIEW)},
         )
     if entry.state is not ConfigEntryState.LOADED:
         raise ServiceValidationError(
@@ -195,11 +239,10 @@ async def _async_search(call: ServiceCall) -> ServiceResponse:
     data = entry.runtime_data
     coordinator = data.coordinator
     _require(coordinator, data.backend.capabilities.search is not SearchKind.NONE, SERVICE_SEARCH)
+    query = checked(lambda: validate_query(call.data[ATTR_QUERY]))
 
     async def collect() -> list[SearchHit]:
-        search = data.backend.search(
-            call.data[ATTR_QUERY], timeout=call.data[ATTR_TIMEOUT], limit=call.data[ATTR_LIMIT]
-        )
+        search = data.backend.search(query, timeout=call.data[ATTR_TIMEOUT], limit=call.data[ATTR_LIMIT])
         return [hit async for hit in search]
 
     hits = await run_action(coordinator, collect())
@@ -213,6 +256,8 @@ async def _enqueue_target(call: ServiceCall, entry: PeerdeckConfigEntry) -> Enqu
     if not given:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_target")
     value: str = call.data[given[0]]
+    if given[0] in (ATTR_HIT, ATTR_TORRENT_FILE):
+        checked(lambda: validate_text(value, field=given[0], limit=MAX_PATH_LENGTH))
     if given[0] == ATTR_MAGNET:
         return Magnet(value)
     if given[0] == ATTR_URL:
@@ -229,7 +274,7 @@ async def _enqueue_target(call: ServiceCall, entry: PeerdeckConfigEntry) -> Enqu
         )
     path = Path(value)
     try:
-        content = await call.hass.async_add_executor_job(path.read_bytes)
+        content = await call.hass.async_add_executor_job(_read_torrent_file, path)
     except OSError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -239,18 +284,26 @@ async def _enqueue_target(call: ServiceCall, entry: PeerdeckConfigEntry) -> Enqu
     return TorrentFile(content, filename=path.name)
 
 
+def _read_torrent_file(path: Path) -> bytes:
+    """The file's bytes, read only up to the size limit (a bigger file is refused, not loaded)."""
+    with path.open("rb") as file:
+        return file.read(MAX_TORRENT_FILE_SIZE + 1)
+
+
 async def _async_enqueue(call: ServiceCall) -> ServiceResponse:
     """Start a download; answers with the new transfers' ids where the daemon tells them."""
     entry = _loaded_entry(call)
     coordinator = entry.runtime_data.coordinator
     _require(coordinator, coordinator.backend.capabilities.enqueue, SERVICE_ENQUEUE)
-    target = await _enqueue_target(call, entry)
     options = EnqueueOptions(
         save_path=call.data.get(ATTR_SAVE_PATH),
         category=call.data.get(ATTR_CATEGORY),
         tags=tuple(call.data[ATTR_TAGS]),
         start_paused=call.data[ATTR_START_PAUSED],
     )
+    checked(lambda: validate_enqueue_options(options))
+    target = await _enqueue_target(call, entry)
+    checked(lambda: validate_enqueue_target(target))
     ids = await run_action(coordinator, coordinator.backend.enqueue(target, options))
     await coordinator.async_request_refresh()
     response: list[JsonValueType] = list(ids)
@@ -262,16 +315,67 @@ async def _async_enqueue(call: ServiceCall) -> ServiceResponse:
     return {"ids": response}
 
 
-def _selection(call: ServiceCall) -> TransferSelector:
-    ids: list[str] | None = call.data.get(ATTR_IDS)
-    return ALL if ids is None else ids
+async def _selection(call: ServiceCall, coordinator: PeerdeckCoordinator) -> TransferSelector:
+    """``ALL``, or the ids the call names once each is known to the daemon.
+
+    Checked before acting, so an action on a mistyped id changes nothing instead of part of the
+    list or nothing silently. Ids missing from the last refresh get one fresh refresh first (a
+    download just added); if that refresh fails, the daemon's own answer decides.
+    """
+    given: list[str] | None = call.data.get(ATTR_IDS)
+    if given is None:
+        return ALL
+    ids = checked(lambda: validate_ids(given))
+    unknown = _unknown_ids(coordinator, ids)
+    if unknown:
+        await _refresh_once(coordinator)
+        if not coordinator.last_update_success:
+            return ids
+        unknown = _unknown_ids(coordinator, ids)
+    if unknown:
+        shown = ", ".join(bounded(transfer_id, UNKNOWN_ID_PREVIEW) for transfer_id in unknown[:UNKNOWN_IDS_SHOWN])
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_transfers",
+            translation_placeholders={"daemon": coordinator.daemon_name, "ids": shown, "count": str(len(unknown))},
+        )
+    return ids
+
+
+@dataclass
+class _SharedRefresh:
+    """The refresh actions naming new ids wait for, one at a time."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    done_at: float = -inf
+
+
+_SHARED_REFRESHES: WeakKeyDictionary[PeerdeckCoordinator, _SharedRefresh] = WeakKeyDictionary()
+
+
+async def _refresh_once(coordinator: PeerdeckCoordinator) -> None:
+    """Refresh, unless another action refreshed since this one asked: a burst of actions naming new ids
+    costs the daemon one read, not one each."""
+    shared = _SHARED_REFRESHES.setdefault(coordinator, _SharedRefresh())
+    asked = time.monotonic()
+    async with shared.lock:
+        if shared.done_at < asked:
+            await coordinator.async_refresh()
+            shared.done_at = time.monotonic()
+
+
+def _unknown_ids(coordinator: PeerdeckCoordinator, ids: list[str]) -> list[str]:
+    """The ids the last refresh did not see (info-hashes match in either case)."""
+    known = coordinator.data.transfers
+    return [transfer_id for transfer_id in ids if transfer_id not in known and transfer_id.lower() not in known]
 
 
 async def _async_pause(call: ServiceCall) -> None:
     """Pause the given transfers, or all of them."""
     coordinator = _loaded_entry(call).runtime_data.coordinator
     _require(coordinator, coordinator.backend.capabilities.pause, SERVICE_PAUSE)
-    await run_action(coordinator, coordinator.backend.pause(_selection(call)))
+    selection = await _selection(call, coordinator)
+    await run_action(coordinator, coordinator.backend.pause(selection))
     await coordinator.async_request_refresh()
 
 
@@ -279,7 +383,8 @@ async def _async_resume(call: ServiceCall) -> None:
     """Resume the given transfers, or all of them."""
     coordinator = _loaded_entry(call).runtime_data.coordinator
     _require(coordinator, coordinator.backend.capabilities.resume, SERVICE_RESUME)
-    await run_action(coordinator, coordinator.backend.resume(_selection(call)))
+    selection = await _selection(call, coordinator)
+    await run_action(coordinator, coordinator.backend.resume(selection))
     await coordinator.async_request_refresh()
 
 
@@ -289,7 +394,8 @@ async def _async_remove(call: ServiceCall) -> None:
     capabilities = coordinator.backend.capabilities
     delete_data: bool = call.data[ATTR_DELETE_DATA]
     _require(coordinator, capabilities.remove and (capabilities.delete_data or not delete_data), SERVICE_REMOVE)
-    await run_action(coordinator, coordinator.backend.remove(call.data[ATTR_IDS], delete_data=delete_data))
+    selection = await _selection(call, coordinator)
+    await run_action(coordinator, coordinator.backend.remove(selection, delete_data=delete_data))
     await coordinator.async_request_refresh()
 
 

@@ -57,7 +57,7 @@ def create_backend(backend: FakeBackend) -> Iterator[MagicMock]:
 def entry() -> MockConfigEntry:
     """A qBittorrent entry."""
     return MockConfigEntry(
-        domain=DOMAIN, title="qBittorrent (127.0.0.1:8080)", data=ENTRY_DATA, unique_id=URL, entry_id="entry1"
+        domain=DOMAIN, title="qBittorrent (127.0.0.1:8080)", data=ENTRY_DATA, entry_id="entry1", minor_version=2
     )
 
 

@@ -57,13 +57,13 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, backend: FakeBackend
     assert result["title"] == "qBittorrent (127.0.0.1:8080)"
     assert result["data"] == {
         "kind": "qbittorrent",
-        "url": "http://127.0.0.1:8080/",
+        "url": "http://127.0.0.1:8080",
         "username": "admin",
         "password": "secret",
         "verify_ssl": True,
         "timeout": 10,
     }
-    assert result["result"].unique_id == "http://127.0.0.1:8080"
+    assert result["result"].unique_id is None  # no identity of its own: matched by URL, never a URL unique id
     assert backend.closed
 
 
@@ -188,19 +188,21 @@ async def test_reauth_with_another_daemon_aborts(hass: HomeAssistant, backend: F
 
 
 async def test_reauth_gives_a_url_identified_tribler_its_identity(hass: HomeAssistant, backend: FakeBackend) -> None:
-    """Tribler entries made before its IPv8 key was read carry their URL as unique id: the key is new, not wrong."""
+    """Tribler entries made before its IPv8 key was read have no unique id: the key is new, not wrong."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         data={"kind": "tribler", "url": "http://127.0.0.1:20100", "api_key": "old"},
-        unique_id="http://127.0.0.1:20100",
+        unique_id=None,
+        minor_version=2,
     )
     entry.add_to_hass(hass)
     backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
     result = await entry.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"api_key": "new"})
     assert result["reason"] == "reauth_successful"
-    assert (entry.unique_id, entry.data["api_key"]) == ("PEERKEY", "new")
     await hass.async_block_till_done()
+    # The reload after reauth sets the entry up, which gives it the key.
+    assert (entry.unique_id, entry.data["api_key"]) == ("PEERKEY", "new")
     # From now on another Tribler is told apart.
     backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="OTHER")
     result = await entry.start_reconfigure_flow(hass)
@@ -217,7 +219,8 @@ async def test_reconfigure_gives_a_url_identified_tribler_its_identity(
     entry = MockConfigEntry(
         domain=DOMAIN,
         data={"kind": "tribler", "url": "http://127.0.0.1:20100", "api_key": "k"},
-        unique_id="http://127.0.0.1:20100",
+        unique_id=None,
+        minor_version=2,
     )
     entry.add_to_hass(hass)
     backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
@@ -226,8 +229,8 @@ async def test_reconfigure_gives_a_url_identified_tribler_its_identity(
         result["flow_id"], {"url": "http://127.0.0.1:20100", "api_key": "k", "advanced": ADVANCED}
     )
     assert result["reason"] == "reconfigure_successful"
-    assert entry.unique_id == "PEERKEY"
     await hass.async_block_till_done()
+    assert entry.unique_id == "PEERKEY"
 
 
 async def test_reconfigure_moves_a_url_identified_daemon(
@@ -248,27 +251,27 @@ async def test_reconfigure_moves_a_url_identified_daemon(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], new_input)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.unique_id == "http://127.0.0.1:9090"
+    assert loaded_entry.unique_id is None
     assert loaded_entry.title == "qBittorrent (127.0.0.1:9090)"
     assert loaded_entry.data == {**ENTRY_DATA, "url": "http://127.0.0.1:9090"}
     await hass.async_block_till_done()
 
 
-async def test_reconfigure_same_url_keeps_unique_id(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+async def test_reconfigure_same_url_is_not_a_duplicate(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     result = await loaded_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**QBT_INPUT, "password": "changed", "advanced": {"verify_ssl": False, "timeout": 30}}
     )
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.unique_id == URL
+    assert loaded_entry.unique_id is None
     assert loaded_entry.data == {**ENTRY_DATA, "password": "changed", "verify_ssl": False, "timeout": 30}
     await hass.async_block_till_done()
 
 
 async def test_reconfigure_onto_another_entry_aborts(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
-    MockConfigEntry(
-        domain=DOMAIN, data={**ENTRY_DATA, "url": "http://127.0.0.1:9090"}, unique_id="http://127.0.0.1:9090"
-    ).add_to_hass(hass)
+    MockConfigEntry(domain=DOMAIN, data={**ENTRY_DATA, "url": "http://127.0.0.1:9090"}, minor_version=2).add_to_hass(
+        hass
+    )
     result = await loaded_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**QBT_INPUT, "url": "http://127.0.0.1:9090"}

@@ -278,7 +278,8 @@ async def test_pushed_events_are_followed_again_after_a_failure(
 async def test_url_identified_entry_takes_the_identity_its_daemon_now_shows(
     hass: HomeAssistant, backend: FakeBackend, create_backend: MagicMock
 ) -> None:
-    """Tribler entries made before its IPv8 key was read carry their URL; setup gives them the key."""
+    """Tribler entries made before its IPv8 key was read carried their URL (until migration 1.2); setup gives them
+    the key."""
     data = {"kind": "tribler", "url": "http://127.0.0.1:20100/", "api_key": "k"}
     entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id="http://127.0.0.1:20100")
     entry.add_to_hass(hass)
@@ -299,4 +300,4 @@ async def test_identity_another_entry_has_is_not_taken(
     backend.backend_info = BackendInfo(kind=BackendKind.TRIBLER, version="8.4.3", identity="PEERKEY")
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert entry.unique_id == "http://127.0.0.1:20100"
+    assert entry.unique_id is None

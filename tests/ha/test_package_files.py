@@ -16,32 +16,6 @@ from custom_components.peerdeck.const import DOMAIN
 ROOT = Path(__file__).parents[2]
 INTEGRATION = ROOT / "custom_components" / DOMAIN
 
-QUALITY_RULES = {
-    "action-setup", "appropriate-polling", "brands", "common-modules", "config-flow-test-coverage", "config-flow",
-    "dependency-transparency", "docs-actions", "docs-triggers", "docs-conditions", "docs-high-level-description",
-    "docs-installation-instructions", "docs-removal-instructions", "entity-event-setup", "entity-unique-id",
-    "has-entity-name", "runtime-data", "test-before-configure", "test-before-setup", "unique-config-entry",
-    "action-exceptions", "config-entry-unloading", "docs-configuration-parameters", "docs-installation-parameters",
-    "entity-unavailable", "integration-owner", "log-when-unavailable", "parallel-updates", "reauthentication-flow",
-    "test-coverage", "devices", "diagnostics", "discovery-update-info", "discovery", "docs-data-update",
-    "docs-examples", "docs-known-limitations", "docs-supported-devices", "docs-supported-functions",
-    "docs-troubleshooting", "docs-use-cases", "dynamic-devices", "entity-category", "entity-device-class",
-    "entity-disabled-by-default", "entity-translations", "exception-translations", "icon-translations",
-    "reconfiguration-flow", "repair-issues", "stale-devices", "async-dependency", "inject-websession",
-    "strict-typing",
-}  # fmt: skip
-
-
-def test_quality_scale_lists_every_rule_with_a_status() -> None:
-    rules = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text())["rules"]
-    assert len(QUALITY_RULES) == 54
-    assert set(rules) == QUALITY_RULES
-    for name, value in rules.items():
-        status = value if isinstance(value, str) else value["status"]
-        assert status in ("done", "todo", "exempt"), name
-        if status != "done":
-            assert value["comment"], name
-
 
 def test_manifest_and_hacs() -> None:
     manifest = json.loads((INTEGRATION / "manifest.json").read_text())

@@ -164,7 +164,7 @@ async def test_library_errors_become_translated_errors(
 ) -> None:
     backend.action_error = error
     with pytest.raises(raised, match=message) as err:
-        await call(hass, "enqueue", {"magnet": "magnet:bad"})
+        await call(hass, "enqueue", {"magnet": "magnet:?xt=urn:btih:" + "a" * 40})
     assert type(err.value) is raised
     assert err.value.translation_key == key  # type: ignore[attr-defined]
 

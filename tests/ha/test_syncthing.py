@@ -153,7 +153,8 @@ async def test_folders_and_peers_are_devices_under_the_daemon(hass: HomeAssistan
     assert state(hass, "binary_sensor", f"device:{PEER}", "connected") == STATE_ON
     assert state(hass, "sensor", f"device:{PEER}", "completion") == "100.0"
     assert state(hass, "sensor", f"device:{PEER}", "last_seen") == "2026-11-22T23:49:13+00:00"
-    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 300
+    # A refresh reads the stream's model (no request while idle): at the refresh interval, not a backstop.
+    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 30
 
 
 async def test_pushed_events_move_entities_and_fire_once(
@@ -163,7 +164,7 @@ async def test_pushed_events_move_entities_and_fire_once(
     completed = async_capture_events(hass, "peerdeck_transfer_completed")
     syncthing.push(("StateChanged", {"folder": "demo", "from": "idle", "to": "syncing"}))
     await until(hass, lambda: state(hass, "sensor", "folder:demo", "folder_state") == "syncing")
-    assert coordinator.update_interval.total_seconds() == 30  # quicker while something syncs
+    assert coordinator.update_interval.total_seconds() == 30
 
     syncthing.push(
         ("ItemFinished", {"folder": "demo", "item": "new.txt", "type": "file", "action": "update", "error": None}),
@@ -175,7 +176,7 @@ async def test_pushed_events_move_entities_and_fire_once(
     await hass.async_block_till_done()
     # The folder's completion is announced once; single files are not (a big sync would flood the bus).
     assert [e.data["id"] for e in completed] == ["folder:demo"]
-    assert coordinator.update_interval.total_seconds() == 300
+    assert coordinator.update_interval.total_seconds() == 30
 
     syncthing.push(("DeviceDisconnected", {"id": PEER, "error": "closed"}))
     await until(hass, lambda: state(hass, "binary_sensor", f"device:{PEER}", "connected") == STATE_OFF)

@@ -2,8 +2,10 @@
 
 from .backend import Backend
 from .exceptions import (
+    InputLimitError,
     InvalidHashError,
     InvalidMagnetError,
+    InvalidTextError,
     InvalidURLError,
     PeerdeckAuthenticationError,
     PeerdeckBannedError,
@@ -59,8 +61,10 @@ __all__ = [
     "EnqueueOptions",
     "EnqueueTarget",
     "Enqueued",
+    "InputLimitError",
     "InvalidHashError",
     "InvalidMagnetError",
+    "InvalidTextError",
     "InvalidURLError",
     "Magnet",
     "PeerdeckAuthenticationError",

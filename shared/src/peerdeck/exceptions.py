@@ -83,3 +83,23 @@ class InvalidHashError(PeerdeckInputError):
 
 class InvalidURLError(PeerdeckInputError):
     """The text is not an absolute http(s) URL."""
+
+
+class InputLimitError(PeerdeckInputError):
+    """A value breaks a size limit of :mod:`peerdeck.validation`: too long, or too many items.
+
+    ``field`` names the input and ``limit`` the bound, so front-ends can word the error themselves.
+    """
+
+    def __init__(self, message: str, *, field: str, limit: int) -> None:
+        super().__init__(message)
+        self.field = field
+        self.limit = limit
+
+
+class InvalidTextError(PeerdeckInputError):
+    """A value holds characters it may not (control characters, or a ``..`` step in a path); ``field`` names it."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field

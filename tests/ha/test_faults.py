@@ -1,0 +1,388 @@
+"""Fault suite: real qbittorrent-nox and syncthing daemons under Home Assistant's own test harness.
+
+Each scenario breaks something the way it breaks in real life (a killed or stalled daemon, a
+changed key, a ban, Home Assistant stopped or restarted at a bad moment, a burst of actions) and
+asserts what a user sees: events a listener or an automation receives, a reauth flow or repair
+issue, entity states. Outcomes are polled with generous deadlines, never timed; docs/reliability.md
+has the table of scenarios and outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
+
+from custom_components.peerdeck.const import CATCH_UP_DELAY, DEFAULT_SCAN_INTERVALS, DOMAIN
+from peerdeck import BackendKind, PeerdeckAuthenticationError, PeerdeckBannedError
+from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
+from peerdeck.syncthing import SyncthingClient
+from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
+from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, linked_pair
+from tests.shared.torrents import make_torrent
+
+from . import test_qbittorrent_daemon as qbt
+from . import test_syncthing_daemon as st
+
+pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("socket_enabled")]
+
+FOLDER = st.FOLDER
+
+
+@pytest.fixture
+def qbittorrent(socket_enabled: None, tmp_path: Path) -> Iterator[QBittorrentDaemon]:
+    with run_qbittorrent(tmp_path) as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def pair(socket_enabled: None, tmp_path: Path) -> Iterator[tuple[SyncthingDaemon, SyncthingDaemon]]:
+    a, b = linked_pair(tmp_path)
+    try:
+        a.start()
+        b.start()
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+def restart(daemon: QBittorrentDaemon) -> subprocess.Popen[bytes]:
+    """Start qbittorrent-nox again with the same profile (the fixture's process has ended)."""
+    return subprocess.Popen(
+        daemon.process.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=15)
+
+
+def crash(daemon: SyncthingDaemon) -> None:
+    """SIGKILL syncthing's server process (``syncthing serve`` runs it as a child of a monitor process,
+    which then exits too): a crash, not a shutdown."""
+    assert daemon.process is not None
+    pid = daemon.process.pid
+    children = [
+        child for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
+    assert children, "syncthing serve has no server process"
+    for child in children:
+        os.kill(int(child), signal.SIGKILL)
+    daemon.process.wait(timeout=15)
+
+
+async def seed(hass: HomeAssistant, entry: ConfigEntry, daemon: QBittorrentDaemon, name: str) -> str:
+    """Add a torrent whose data is already there (it completes at once); returns its hash."""
+    content, info_hash = make_torrent(name, data_dir=daemon.save_path)
+    torrent = daemon.save_path.parent / f"{name}.torrent"
+    torrent.write_bytes(content)
+    hass.config.allowlist_external_dirs = {str(torrent.parent)}
+    await hass.services.async_call(
+        DOMAIN, "enqueue", {"config_entry_id": entry.entry_id, "torrent_file": str(torrent)}, blocking=True
+    )
+    return info_hash
+
+
+async def refreshed(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def test_killed_daemon_comes_back_without_duplicate_events(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    added = async_capture_events(hass, "peerdeck_transfer_added")
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    entry = await qbt.add_entry(hass, qbittorrent)
+    info_hash = await seed(hass, entry, qbittorrent, "before-kill.bin")
+    await qbt.until(qbt.counted(hass, entry, "transfers_completed", "1"))
+
+    qbittorrent.process.send_signal(signal.SIGKILL)
+    qbittorrent.process.wait(timeout=15)
+    await refreshed(hass, entry)
+    assert qbt.state_of(hass, entry, "sensor", "download_speed") == STATE_UNAVAILABLE
+
+    process = restart(qbittorrent)
+    try:
+        await qbt.until(qbt.counted(hass, entry, "transfers_total", "1"))
+        for _ in range(3):
+            await refreshed(hass, entry)
+        assert [e.data["id"] for e in added] == [info_hash]
+        assert [e.data["id"] for e in completed] == [info_hash]
+        assert entry.state is ConfigEntryState.LOADED
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        stop(process)
+
+
+async def test_stalled_daemon_goes_unavailable_and_recovers(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    entry = await qbt.add_entry(hass, qbittorrent)
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "timeout": 1})
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    os.kill(qbittorrent.process.pid, signal.SIGSTOP)
+    try:
+        await refreshed(hass, entry)
+        assert qbt.state_of(hass, entry, "sensor", "download_speed") == STATE_UNAVAILABLE
+    finally:
+        os.kill(qbittorrent.process.pid, signal.SIGCONT)
+    await qbt.until(qbt.counted(hass, entry, "transfers_total", "0"))
+    assert qbt.state_of(hass, entry, "sensor", "download_speed") == "0.0"
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)  # a stall is no credential problem
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_ban_raises_a_repair_issue_cleared_after_the_ban(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    entry = await qbt.add_entry(hass, qbittorrent)
+    # Another tool on this host fails its logins until qBittorrent bans the address.
+    for _ in range(6):
+        async with QBittorrentClient(qbittorrent.url, username="admin", password="wrong") as intruder:
+            with pytest.raises((PeerdeckAuthenticationError, PeerdeckBannedError)):
+                await intruder.login()
+    backend = entry.runtime_data.backend
+    assert isinstance(backend, QBittorrentBackend)
+    await backend.client.logout()  # our session ends: the next refresh must log in
+    await refreshed(hass, entry)
+    issue_id = f"banned_{entry.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "banned"
+    assert qbt.state_of(hass, entry, "sensor", "download_speed") == STATE_UNAVAILABLE
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)  # the password is right: no reauth
+
+    # Restarting qBittorrent lifts the ban (as its expiry would).
+    stop(qbittorrent.process)
+    process = restart(qbittorrent)
+    try:
+        await qbt.until(qbt.counted(hass, entry, "transfers_total", "0"))
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        stop(process)
+
+
+async def test_completion_while_home_assistant_is_stopped_reaches_an_automation(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    entry = await qbt.add_entry(hass, qbittorrent)
+    assert await hass.config_entries.async_unload(entry.entry_id)  # Home Assistant stops
+
+    content, info_hash = make_torrent("while-stopped.bin", data_dir=qbittorrent.save_path)
+    async with QBittorrentClient(
+        qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password
+    ) as client:
+        await client.torrents_add(torrent_files=[("while-stopped.torrent", content)])
+
+        async def finished() -> bool:
+            rows = await client.torrents_info(hashes=[info_hash])
+            return bool(rows) and float(rows[0]["progress"]) >= 1.0
+
+        await qbt.until(finished)
+
+    # Home Assistant starts: the automation attaches its trigger only once it has started.
+    hass.set_state(CoreState.not_running)
+    assert await async_setup_component(
+        hass,
+        AUTOMATION_DOMAIN,
+        {
+            AUTOMATION_DOMAIN: {
+                "triggers": {"trigger": "event", "event_type": "peerdeck_transfer_completed"},
+                "actions": {"event": "automation_saw_completion", "event_data": {"id": "{{ trigger.event.data.id }}"}},
+            }
+        },
+    )
+    seen = async_capture_events(hass, "automation_saw_completion")
+    listened = async_capture_events(hass, "peerdeck_transfer_completed")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert listened == []
+    await hass.async_start()  # START, the startup jobs (automations arm their triggers), then STARTED
+    await hass.async_block_till_done()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CATCH_UP_DELAY))
+    await hass.async_block_till_done()
+    assert [e.data["id"] for e in seen] == [info_hash]
+    assert [e.data["id"] for e in listened] == [info_hash]
+
+    # And only once: not again after another restart of Home Assistant.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await refreshed(hass, entry)
+    assert len(seen) == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_concurrent_action_burst_is_consistent(hass: HomeAssistant, qbittorrent: QBittorrentDaemon) -> None:
+    entry = await qbt.add_entry(hass, qbittorrent)
+    hashes = [await seed(hass, entry, qbittorrent, f"burst-{index}.bin") for index in range(3)]
+    await qbt.until(qbt.counted(hass, entry, "transfers_total", "3"))
+    calls = [
+        hass.services.async_call(
+            DOMAIN,
+            "pause" if index % 2 else "resume",
+            {"config_entry_id": entry.entry_id, "ids": hashes},
+            blocking=True,
+        )
+        for index in range(30)
+    ]
+    await asyncio.gather(*calls)
+    await hass.services.async_call(DOMAIN, "pause", {"config_entry_id": entry.entry_id, "ids": hashes}, blocking=True)
+    await qbt.until(qbt.counted(hass, entry, "transfers_paused", "3"))
+    assert entry.state is ConfigEntryState.LOADED
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"banned_{entry.entry_id}")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_killed_syncthing_shows_unavailable_within_a_refresh_interval(
+    hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon]
+) -> None:
+    a, b = pair
+    entry = await st.add_entry(hass, b)
+    peer = f"device:{a.device_id}"
+    interval = timedelta(seconds=DEFAULT_SCAN_INTERVALS[BackendKind.SYNCTHING])  # the refresh interval set
+
+    async def next_refresh() -> None:
+        async_fire_time_changed(hass, dt_util.utcnow() + interval + timedelta(seconds=1))
+        await hass.async_block_till_done()
+
+    await hass.async_add_executor_job(crash, b)
+    for _ in range(100):  # no refresh is asked for: the scheduled ones must notice
+        await next_refresh()
+        if st.state(hass, entry, "sensor", FOLDER, "folder_state") == STATE_UNAVAILABLE:
+            break
+        await asyncio.sleep(0.2)
+    assert st.state(hass, entry, "binary_sensor", peer, "connected") == STATE_UNAVAILABLE
+
+    await hass.async_add_executor_job(b.start)
+    for _ in range(150):
+        await next_refresh()
+        if st.state(hass, entry, "sensor", FOLDER, "folder_state") == "idle":
+            break
+        await asyncio.sleep(0.2)
+    assert st.state(hass, entry, "sensor", FOLDER, "folder_state") == "idle"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_changed_syncthing_key_starts_reauth_without_the_backstop_poll(
+    hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon]
+) -> None:
+    _, b = pair
+    entry = await st.add_entry(hass, b)
+    async with SyncthingClient(b.url, api_key=b.api_key) as client:
+        await client.config_section_patch("gui", {"apiKey": "a-new-key-the-entry-does-not-know"})
+
+    def reauth_started() -> bool:
+        flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        return [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+    await st.until(hass, reauth_started)  # the event stream noticed; no refresh was asked for
+    assert st.state(hass, entry, "sensor", FOLDER, "folder_state") == STATE_UNAVAILABLE
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+SYNC_SIZE = 4 << 20
+"""Bytes B receives at 128 KiB/s: a sync of about 30 s, long enough to break in the middle."""
+
+
+async def start_slow_sync(
+    hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon], entry: ConfigEntry, tmp_path: Path
+) -> None:
+    """Let B receive ``SYNC_SIZE`` bytes from A slowly, and wait until B's entities show it syncing."""
+    _, b = pair
+    async with SyncthingClient(b.url, api_key=b.api_key) as client:
+        await client.config_section_patch("options", {"maxRecvKbps": 128, "limitBandwidthInLan": True})
+    changes = async_capture_events(hass, "state_changed")
+    folder_state = st.entity_id(hass, entry, "sensor", FOLDER, "folder_state")
+    completion = st.entity_id(hass, entry, "sensor", FOLDER, "completion")
+    (tmp_path / "data-a" / "big.bin").write_bytes(os.urandom(SYNC_SIZE))
+
+    def syncing() -> bool:
+        for change in changes:
+            new = change.data["new_state"]
+            if change.data["entity_id"] == folder_state and new.state in ("sync_preparing", "syncing"):
+                return True
+            if change.data["entity_id"] == completion and new.state not in ("100.0", "100", STATE_UNAVAILABLE):
+                return True
+        return False
+
+    await st.until(hass, syncing)
+
+
+async def test_syncthing_restart_mid_sync_gives_one_completion(
+    hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon], tmp_path: Path
+) -> None:
+    _, b = pair
+    entry = await st.add_entry(hass, b)
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    await start_slow_sync(hass, pair, entry, tmp_path)
+
+    await hass.async_add_executor_job(b.stop)
+    await hass.async_add_executor_job(b.start)
+    await st.until(
+        hass, lambda: any(e.data["id"] == FOLDER for e in completed), refresh=entry
+    )  # the coordinator's retry refreshes, as it would
+    for _ in range(3):
+        await refreshed(hass, entry)
+    assert [e.data["id"] for e in completed if e.data["id"] == FOLDER] == [FOLDER]
+    assert (tmp_path / "data-b" / "big.bin").stat().st_size == SYNC_SIZE
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_home_assistant_restart_mid_sync_gives_one_completion(
+    hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon], tmp_path: Path
+) -> None:
+    _, b = pair
+    entry = await st.add_entry(hass, b)
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    await start_slow_sync(hass, pair, entry, tmp_path)
+
+    # Home Assistant restarts: the entry unloads, and is set up again from the same storage.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await st.until(hass, lambda: any(e.data["id"] == FOLDER for e in completed), refresh=entry)
+    for _ in range(3):
+        await refreshed(hass, entry)
+    assert [e.data["id"] for e in completed if e.data["id"] == FOLDER] == [FOLDER]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reauth_after_a_password_change_recovers(hass: HomeAssistant, qbittorrent: QBittorrentDaemon) -> None:
+    entry = await qbt.add_entry(hass, qbittorrent)
+    backend = entry.runtime_data.backend
+    assert isinstance(backend, QBittorrentBackend)
+    await backend.client.app_set_preferences({"web_ui_password": "changed-by-the-user"})
+    await backend.client.logout()
+    for _ in range(3):  # refreshes keep failing, but log in at most once: never a ban
+        await refreshed(hass, entry)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"banned_{entry.entry_id}")
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {"username": qbittorrent.username, "password": "changed-by-the-user"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert qbt.state_of(hass, entry, "sensor", "download_speed") == "0.0"
+    assert await hass.config_entries.async_unload(entry.entry_id)
