@@ -183,6 +183,7 @@ async def run(args: argparse.Namespace) -> int:
             _say(f"Home Assistant answers after {time.monotonic() - started:.1f} s; onboarding user {login.username!r}")
             api = HomeAssistantApi(session, hass.url)
             await api.onboard(login)
+            await api.confirm_http_config()
             qbt, (syncthing, _) = daemons.qbittorrent, daemons.syncthing
             entries = [
                 await api.add_entry(

@@ -288,6 +288,22 @@ class HomeAssistantApi:
                 results.append(message.get("result"))
         return results
 
+    async def confirm_http_config(self) -> None:
+        """Confirm the HTTP settings Home Assistant 2026.11 took over from configuration.yaml.
+
+        It moves them into its storage as a trial that the user must confirm within 5 minutes (the UI asks with a
+        dialog over every page), or it restarts to undo them. The demo's are loopback-only and known to work, so
+        it confirms them as that dialog would. Older releases have no such step.
+        """
+        try:
+            (config,) = await self.websocket({"type": "http/config"})
+        except RuntimeError as err:
+            if "unknown_command" in str(err):
+                return
+            raise
+        if config.get("active_config_type") == "pending":
+            await self.websocket({"type": "http/config/promote"})
+
     async def install_dashboard(self, url_path: str, title: str, config: Mapping[str, Any]) -> None:
         """Create a dashboard (storage mode) with ``config``, in the sidebar and opened by default."""
         await self.websocket(
