@@ -14,6 +14,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -40,6 +41,7 @@ from .const import (
     DOMAIN,
     EVENT_RETRY_MAX,
     EVENT_RETRY_MIN,
+    EVENT_REFRESH_COOLDOWN,
     EVENT_TRANSFER_ADDED,
     EVENT_TRANSFER_COMPLETED,
     EVENT_TRANSFER_FAILED,
@@ -152,6 +154,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
             update_interval=self.backstop_interval if self.pushed else interval,
+            # Syncthing's refresh reads the event-fed model, not the daemon: its changes show at once.
+            request_refresh_debouncer=Debouncer(hass, LOGGER, cooldown=EVENT_REFRESH_COOLDOWN, immediate=True)
+            if isinstance(backend, SyncthingBackend)
+            else None,
         )
         self.backend = backend
         self.info = BackendInfo(kind=backend.kind, version="")
@@ -229,7 +235,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
     def async_follow_events(self) -> None:
         """Follow a pushing daemon's events in the background until the entry unloads.
 
-        Syncthing folder states (shown by sensors) also change without a transfer event: a
+        Syncthing folders and peers (shown by sensors) also change without a transfer event: a
         refresh is requested for those too.
         """
         if self.pushed:
@@ -237,11 +243,11 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                 self.hass, self._async_follow_events(), f"{DOMAIN} {self.config_entry.title} events"
             )
         if isinstance(self.backend, SyncthingBackend):
-            self.config_entry.async_on_unload(self.backend.listen_folder_states(self._async_folder_states_changed))
+            self.config_entry.async_on_unload(self.backend.listen_changes(self._async_syncthing_changed))
 
     @callback
-    def _async_folder_states_changed(self) -> None:
-        """Refresh (debounced) so the folder state sensors show the new states."""
+    def _async_syncthing_changed(self) -> None:
+        """Refresh (debounced) so the folder and peer sensors show what the events changed."""
         self.config_entry.async_create_task(self.hass, self.async_request_refresh())
 
     async def _async_follow_events(self) -> None:
