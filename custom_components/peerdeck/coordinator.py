@@ -39,9 +39,9 @@ from peerdeck.syncthing import SyncthingBackend
 from .const import (
     DEFAULT_SCAN_INTERVALS,
     DOMAIN,
+    EVENT_REFRESH_COOLDOWN,
     EVENT_RETRY_MAX,
     EVENT_RETRY_MIN,
-    EVENT_REFRESH_COOLDOWN,
     EVENT_TRANSFER_ADDED,
     EVENT_TRANSFER_COMPLETED,
     EVENT_TRANSFER_FAILED,

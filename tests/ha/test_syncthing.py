@@ -65,6 +65,7 @@ class RecordedSyncthing:
         mocked.get(f"{URL}/rest/system/connections", payload=connections, **repeat)
         mocked.get(f"{URL}/rest/stats/device", payload=sample_json("syncthing", "stats_device"), **repeat)
         mocked.get(re.compile(rf"^{REST}db/completion\?.*$"), callback=self._completion, **repeat)
+        mocked.get(re.compile(rf"^{REST}db/status\?.*$"), callback=self._status, **repeat)
         mocked.get(re.compile(rf"^{REST}events\?.*$"), callback=self._events, **repeat)
 
     def _ok(self, payload: Any) -> CallbackResult:
@@ -74,6 +75,9 @@ class RecordedSyncthing:
 
     def _errors(self, url: Any, **kwargs: Any) -> CallbackResult:
         return self._ok({"folder": url.query.get("folder"), "errors": self.errors, "page": 1, "perpage": 65536})
+
+    def _status(self, url: Any, **kwargs: Any) -> CallbackResult:
+        return self._ok({**sample_json("syncthing", "db_status"), "sequence": self.sequence})
 
     def _completion(self, url: Any, **kwargs: Any) -> CallbackResult:
         if "device" in url.query:
@@ -263,7 +267,8 @@ async def soon(hass: HomeAssistant, check: Callable[[], bool]) -> None:
 
 async def test_folder_details_and_daemon_sensors(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     folder = "folder:demo"
-    assert state(hass, "sensor", folder, "global_bytes") == "0.286102294921875"  # MiB
+    global_bytes = sample_json("syncthing", "db_completion_all")["globalBytes"]
+    assert float(state(hass, "sensor", folder, "global_bytes") or 0) == pytest.approx(global_bytes / 2**20)  # MiB
     assert state(hass, "sensor", folder, "need_items") == "0"
     assert state(hass, "sensor", folder, "errors") == "0"
     assert state(hass, "sensor", folder, "last_error") == ""

@@ -41,9 +41,13 @@ def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> dict[str,
     mocked.get(f"{URL}/rest/system/version", payload=sample_json("syncthing", "system_version"), repeat=True)
     mocked.get(f"{URL}/rest/config", payload=config(), repeat=True)
     mocked.get(f"{URL}/rest/stats/folder", payload=sample_json("syncthing", "stats_folder"), repeat=True)
-    mocked.get(re.compile(rf"^{REST}folder/errors\?.*$"), payload={"errors": [], "page": 1, "perpage": 65536}, repeat=True)
+    mocked.get(
+        re.compile(rf"^{REST}folder/errors\?.*$"), payload={"errors": [], "page": 1, "perpage": 65536}, repeat=True
+    )
     mocked.get(f"{URL}/rest/system/connections", payload=sample_json("syncthing", "system_connections"), repeat=True)
     local = {**sample_json("syncthing", "db_completion_all"), "sequence": local_sequence}
+    status = {**sample_json("syncthing", "db_status"), "sequence": local_sequence}
+    mocked.get(re.compile(rf"^{REST}db/status\?.*$"), payload=status, repeat=True)
     remote = sample_json("syncthing", "db_completion_remote")
 
     def completion(url: Any, **kwargs: Any) -> CallbackResult:
@@ -85,7 +89,7 @@ def test_factory_builds_it_and_it_is_a_backend() -> None:
         SyncthingBackend(URL, Credentials(username="u", password="p"))
 
 
-async def test_first_update_takes_a_snapshot_without_db_status(mocked: aioresponses, backend: SyncthingBackend) -> None:
+async def test_first_update_takes_one_snapshot(mocked: aioresponses, backend: SyncthingBackend) -> None:
     await started(mocked, backend)
     update = await backend.update()
     assert set(update.transfers) == {"folder:default", "folder:demo", f"device:{PEER}"}
@@ -100,7 +104,10 @@ async def test_first_update_takes_a_snapshot_without_db_status(mocked: aiorespon
     assert update.status.extra["peers"] == {"connected": 1, "disconnected": 0, "paused": 0}
     assert update.status.extra["folders"] == {"idle": 2}
     assert update.status.extra["device_id"] == ME
-    assert count(mocked, "/rest/db/status") == 0
+    # db/status once per folder, for the counts nothing cheaper gives; completion only for peers
+    assert count(mocked, "/rest/db/status") == 2
+    assert count(mocked, "/rest/db/completion") == 1
+    assert count(mocked, "/rest/folder/errors") == 0  # the folders count no error
 
 
 async def test_steady_state_updates_cost_no_request(mocked: aioresponses, backend: SyncthingBackend) -> None:
@@ -137,7 +144,7 @@ async def test_a_sync_cycle_is_one_completion(mocked: aioresponses, backend: Syn
     assert (TransferEventKind.COMPLETED, "file:demo:new.txt") in kinds
     assert kinds.count((TransferEventKind.COMPLETED, "folder:demo")) == 1
     # going idle re-reads the folder's completion once, never db/status
-    assert count(mocked, "/rest/db/completion") == 4
+    assert (count(mocked, "/rest/db/completion"), count(mocked, "/rest/db/status")) == (2, 2)
     await backend._handle(EventBatch((ev("StateChanged", 5, folder="demo", to="scanning", **{"from": "idle"}),)))
     assert not [e for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
 
@@ -441,11 +448,14 @@ async def test_folder_details_come_from_the_snapshot_and_events(
 async def test_scan_errors_are_read_once_and_cleared_by_the_summary(
     mocked: aioresponses, backend: SyncthingBackend
 ) -> None:
-    await started(mocked, backend)
+    errors: list[dict[str, str]] = []
     mocked.get(
-        re.compile(rf"^{REST}folder/errors\?folder=demo.*$"),
-        payload={"errors": [{"path": "a.txt", "error": "permission denied"}, {"path": "b", "error": "x"}]},
+        re.compile(rf"^{REST}folder/errors\?.*$"),
+        callback=lambda url, **kwargs: CallbackResult(payload={"errors": errors}),
+        repeat=True,
     )
+    await started(mocked, backend)
+    errors[:] = [{"path": "a.txt", "error": "permission denied"}, {"path": "b", "error": "x"}]
     failing = {**sample_json("syncthing", "db_status"), "errors": 2}
     await backend._handle(EventBatch((ev("FolderSummary", 1, folder="demo", summary=failing),)))
     demo = (await backend.update()).transfers["folder:demo"]

@@ -3,14 +3,18 @@
 Transfers are sync jobs: ``folder:<id>`` is this device's side of a shared folder (progress
 = local completion), ``device:<id>`` is a peer (progress = how much of our shared folders it
 has). Their state is kept current by the event stream, not by polling: after one snapshot
-(config, connections, ``db/completion`` per folder and per folder and peer), events move it —
-``StateChanged``, ``FolderSummary`` (which carries what ``db/status`` would), ``FolderCompletion``,
-``LocalIndexUpdated``/``RemoteIndexUpdated``, device and folder pause/connection events and
-``ConfigSaved``. The only extra request in steady state is one ``db/completion`` when a folder
-finishes a sync, to confirm it needs nothing more, or when its index changed (a scan found
-changes, or a peer announced some) and it is neither scanning nor syncing — so a change shows
-at once, not a second later with the next ``FolderSummary``. ``db/status`` (expensive for the
-daemon) is never called. An idle daemon therefore costs one long poll per ``event_timeout`` s.
+(system status, config, connections, scan times, ``db/status`` per folder — its sizes, file
+counts and error count, which nothing cheaper gives — and ``db/completion`` per folder and
+peer), events move it — ``StateChanged``, ``FolderSummary`` (which carries what ``db/status``
+would), ``FolderCompletion``, ``FolderErrors``, ``LocalIndexUpdated``/``RemoteIndexUpdated``,
+device and folder pause/connection events and ``ConfigSaved``. The only extra requests in
+steady state are one ``db/completion`` when a folder finishes a sync, to confirm it needs
+nothing more, or when its index changed (a scan found changes, or a peer announced some) and
+it is neither scanning nor syncing — so a change shows at once, not a second or two later with
+the next ``FolderSummary`` — and one ``folder/errors`` when a summary counts errors no event
+described. ``db/status`` is never read again until a resync. An idle daemon therefore costs one
+long poll per ``event_timeout`` s, plus one ``system/status`` every five minutes (discovery and
+relay status, which no event reports).
 
 Completion is announced once per sync cycle: when a job goes from active to done, or when
 it is done with content it was not done with before (a new ``sequence``), which also covers
@@ -346,8 +350,8 @@ class SyncthingBackend:
 
         async def local(folder: _Folder) -> None:
             async with semaphore:
-                self._set_local(folder, await self.client.db_completion(folder.id))
-                self._set_errors(folder, (await self.client.folder_errors(folder.id)).get("errors"))
+                self._apply_summary(folder, await self.client.db_status(folder.id))
+                folder.index_changed = False
 
         async def remote(folder: _Folder, device_id: str) -> None:
             async with semaphore:
@@ -360,6 +364,7 @@ class SyncthingBackend:
             jobs.append(local(folder))
             jobs.extend(remote(folder, d) for d in folder.devices if d in self._devices)
         await asyncio.gather(*jobs)
+        await self._read_errors([f for f in self._folders.values() if f.errors_unread and not f.paused])
         self._resync_needed = False
         self._seen_stale = True
         self.resyncs += 1
@@ -592,6 +597,7 @@ class SyncthingBackend:
                 "need_items": folder.need_items,
                 "need_bytes": folder.need_bytes,
                 "global_items": folder.global_items,
+                "global_bytes": folder.global_bytes,
                 "global_files": folder.global_files,
                 "local_bytes": folder.local_bytes,
                 "local_files": folder.local_files,
