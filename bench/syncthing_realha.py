@@ -188,6 +188,7 @@ async def run(args: argparse.Namespace) -> None:
                 counting_proxy(a.url) as peerdeck_proxy,
             ):
                 hass = RealHomeAssistant(python, base / "ha", free_port(), session)
+                (base / "downloads").mkdir()
                 await hass.start(base / "downloads")
                 try:
                     core = await measure(
