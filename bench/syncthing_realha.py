@@ -10,7 +10,9 @@ proxy and is measured alone, one after the other in the same run:
    counts its requests by path and the CPU of syncthing and of Home Assistant (``/proc``);
 2. a file is written into one folder and a rescan requested (straight to A, not counted); the
    time until one of the integration's entities changes (state or attributes, as a websocket
-   ``state_changed`` subscriber sees it) is measured;
+   ``state_changed`` subscriber sees it), and until the folder's file count shows the new file
+   (core: its folder sensor's ``global_files`` attribute; Peerdeck: the Global files sensor),
+   are measured;
 3. its entry is removed.
 
     python bench/syncthing_realha.py --folders 20 --minutes 5.5
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -65,6 +68,7 @@ class Result:
     hass_cpu: float
     entities: int
     change_after: float | None
+    count_after: float | None
 
     def per_minute(self) -> float:
         return sum(self.requests.values()) / self.minutes
@@ -94,8 +98,16 @@ async def integration_entities(hass: RealHomeAssistant, platform: str) -> set[st
     return {e["entity_id"] for e in entries if e["platform"] == platform and not e.get("disabled_by")}
 
 
-async def first_change(hass: RealHomeAssistant, entity_ids: set[str], started: asyncio.Event) -> float:
-    """Seconds from ``started`` until one of ``entity_ids`` changes, as a websocket subscriber sees it."""
+def file_count(state: Mapping[str, Any]) -> Any:
+    """The folder file count an entity shows: core's folder sensor attribute, or Peerdeck's sensor state."""
+    if str(state.get("entity_id", "")).endswith("_global_files"):
+        return state.get("state")
+    return (state.get("attributes") or {}).get("global_files")
+
+
+async def changes(hass: RealHomeAssistant, entity_ids: set[str], started: asyncio.Event) -> tuple[float, float]:
+    """Seconds from ``started`` until one of ``entity_ids`` changes, and until a folder's file count does."""
+    first: float | None = None
     async with hass.session.ws_connect(f"{hass.api.url}/api/websocket") as ws:
         await ws.receive_json(timeout=10)
         await ws.send_json({"type": "auth", "access_token": hass.api.token})
@@ -108,10 +120,12 @@ async def first_change(hass: RealHomeAssistant, entity_ids: set[str], started: a
             message = await ws.receive_json(timeout=CHANGE_TIMEOUT)
             data = message.get("event", {}).get("data", {})
             old, new = data.get("old_state") or {}, data.get("new_state") or {}
-            if data.get("entity_id") in entity_ids and (
-                old.get("state") != new.get("state") or old.get("attributes") != new.get("attributes")
-            ):
-                return time.monotonic() - begun
+            if data.get("entity_id") not in entity_ids:
+                continue
+            if first is None and (old.get("state"), old.get("attributes")) != (new.get("state"), new.get("attributes")):
+                first = time.monotonic() - begun
+            if file_count(new) is not None and file_count(old) != file_count(new):
+                return first if first is not None else time.monotonic() - begun, time.monotonic() - begun
 
 
 async def measure(
@@ -135,7 +149,7 @@ async def measure(
     window.end()
     spent = proxy.counts.since(before)
     started = asyncio.Event()
-    watcher = asyncio.create_task(first_change(hass, entities, started))
+    watcher = asyncio.create_task(changes(hass, entities, started))
     await asyncio.sleep(1)
     (folder / f"new-{platform}.txt").write_text("a change\n")
     async with aiohttp.ClientSession() as session:
@@ -143,10 +157,10 @@ async def measure(
         await session.post(
             f"{daemon.url}/rest/db/scan", params={"folder": folder.name}, headers={"X-API-Key": daemon.api_key}
         )
-    try:
-        change_after: float | None = await asyncio.wait_for(watcher, CHANGE_TIMEOUT)
-    except TimeoutError:
-        change_after = None
+    change_after: float | None = None
+    count_after: float | None = None
+    with contextlib.suppress(TimeoutError):
+        change_after, count_after = await asyncio.wait_for(watcher, CHANGE_TIMEOUT)
     await hass.remove_entry(entry["entry_id"])
     return Result(
         name,
@@ -156,17 +170,24 @@ async def measure(
         window.per_minute("hass"),
         len(entities),
         change_after,
+        count_after,
     )
 
 
 def report(results: list[Result], folders: int) -> None:
     print(f"\nSyncthing {folders} idle folders, each integration alone in one real Home Assistant")
-    print(f"{'':12}{'req/min':>9}{'syncthing CPU ms/min':>22}{'HA CPU ms/min':>15}{'entities':>10}{'change after':>14}")
+    print(
+        f"{'':12}{'req/min':>9}{'syncthing CPU ms/min':>22}{'HA CPU ms/min':>15}{'entities':>10}"
+        f"{'any change':>12}{'file count':>12}"
+    )
+
+    def seconds(value: float | None) -> str:
+        return f"{value:.2f} s" if value is not None else f"> {CHANGE_TIMEOUT:.0f} s"
+
     for r in results:
-        change = f"{r.change_after:.2f} s" if r.change_after is not None else f"> {CHANGE_TIMEOUT:.0f} s"
         print(
             f"{r.name:12}{r.per_minute():9.2f}{r.syncthing_cpu * 1000:22.0f}{r.hass_cpu * 1000:15.0f}"
-            f"{r.entities:10}{change:>14}"
+            f"{r.entities:10}{seconds(r.change_after):>12}{seconds(r.count_after):>12}"
         )
     for r in results:
         paths = ", ".join(f"{path} {count / r.minutes:.2f}" for path, count in sorted(r.requests.items()))
