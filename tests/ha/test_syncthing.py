@@ -80,9 +80,8 @@ class RecordedSyncthing:
         return self._ok({**sample_json("syncthing", "db_status"), "sequence": self.sequence})
 
     def _completion(self, url: Any, **kwargs: Any) -> CallbackResult:
-        if "device" in url.query:
-            return self._ok(sample_json("syncthing", "db_completion_remote"))
-        return self._ok({**sample_json("syncthing", "db_completion_all"), "sequence": self.sequence})
+        """A peer's completion (this device's own comes with ``db/status``)."""
+        return self._ok(sample_json("syncthing", "db_completion_remote"))
 
     async def _events(self, url: Any, **kwargs: Any) -> CallbackResult:
         if self.down:
@@ -267,7 +266,7 @@ async def soon(hass: HomeAssistant, check: Callable[[], bool]) -> None:
 
 async def test_folder_details_and_daemon_sensors(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     folder = "folder:demo"
-    global_bytes = sample_json("syncthing", "db_completion_all")["globalBytes"]
+    global_bytes = sample_json("syncthing", "db_status")["globalBytes"]
     assert float(state(hass, "sensor", folder, "global_bytes") or 0) == pytest.approx(global_bytes / 2**20)  # MiB
     assert state(hass, "sensor", folder, "need_items") == "0"
     assert state(hass, "sensor", folder, "errors") == "0"

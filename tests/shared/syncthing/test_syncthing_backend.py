@@ -35,7 +35,7 @@ def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> dict[str,
     """What the first snapshot reads: status, version, config, connections, scan times, completions and
     errors; events stay quiet.
 
-    Returns the local completion answer: changed, it is what later reads get.
+    Returns the folders' ``db/status`` answer: changed, it is what later reads get.
     """
     mocked.get(f"{URL}/rest/system/status", payload=sample_json("syncthing", "system_status"), repeat=True)
     mocked.get(f"{URL}/rest/system/version", payload=sample_json("syncthing", "system_version"), repeat=True)
@@ -45,16 +45,11 @@ def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> dict[str,
         re.compile(rf"^{REST}folder/errors\?.*$"), payload={"errors": [], "page": 1, "perpage": 65536}, repeat=True
     )
     mocked.get(f"{URL}/rest/system/connections", payload=sample_json("syncthing", "system_connections"), repeat=True)
-    local = {**sample_json("syncthing", "db_completion_all"), "sequence": local_sequence}
     status = {**sample_json("syncthing", "db_status"), "sequence": local_sequence}
     mocked.get(re.compile(rf"^{REST}db/status\?.*$"), payload=status, repeat=True)
-    remote = sample_json("syncthing", "db_completion_remote")
-
-    def completion(url: Any, **kwargs: Any) -> CallbackResult:
-        return CallbackResult(payload=remote if "device" in url.query else local)
-
-    mocked.get(re.compile(rf"^{REST}db/completion\?.*$"), callback=completion, repeat=True)
-    return local
+    remote = sample_json("syncthing", "db_completion_remote")  # only peers' completion is read
+    mocked.get(re.compile(rf"^{REST}db/completion\?.*device=.*$"), payload=remote, repeat=True)
+    return status
 
 
 def quiet_events(mocked: aioresponses) -> None:
@@ -144,7 +139,7 @@ async def test_a_sync_cycle_is_one_completion(mocked: aioresponses, backend: Syn
     assert (TransferEventKind.COMPLETED, "file:demo:new.txt") in kinds
     assert kinds.count((TransferEventKind.COMPLETED, "folder:demo")) == 1
     # going idle re-reads the folder's completion once, never db/status
-    assert (count(mocked, "/rest/db/completion"), count(mocked, "/rest/db/status")) == (2, 2)
+    assert (count(mocked, "/rest/db/completion"), count(mocked, "/rest/db/status")) == (1, 3)
     await backend._handle(EventBatch((ev("StateChanged", 5, folder="demo", to="scanning", **{"from": "idle"}),)))
     assert not [e for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
 
@@ -210,41 +205,40 @@ async def test_folder_summary_and_peer_completion(mocked: aioresponses, backend:
     ]
 
 
-async def test_index_updates_show_at_once_with_one_completion_read(
-    mocked: aioresponses, backend: SyncthingBackend
-) -> None:
+async def test_index_updates_show_at_once_with_one_status_read(mocked: aioresponses, backend: SyncthingBackend) -> None:
     recorded = {e.id: e for e in map(SyncthingEvent.from_json, sample_json("syncthing", "events_recent"))}
-    local = mock_snapshot(mocked, local_sequence=1)
+    status = mock_snapshot(mocked, local_sequence=1)
     quiet_events(mocked)
     await backend.update()
-    reads = count(mocked, "/rest/db/completion")
+    reads = count(mocked, "/rest/db/status")
     # a scan finds a new file: its LocalIndexUpdated comes while scanning, then the folder goes idle
-    local.update(globalItems=3, globalBytes=300012, sequence=2)
+    status.update(globalTotalItems=3, globalFiles=3, globalBytes=300012, sequence=2)
     await backend._handle(EventBatch((recorded[16], recorded[17])))
     demo = (await backend.update()).transfers["folder:demo"]
     assert (demo.raw["sequence"], demo.raw["global_items"]) == (2, 2)
-    assert count(mocked, "/rest/db/completion") == reads
+    assert count(mocked, "/rest/db/status") == reads
     await backend._handle(EventBatch((recorded[18],)))
     update = await backend.update()
     demo = update.transfers["folder:demo"]
     assert (demo.raw["global_items"], demo.size, demo.state) == (3, 300012, TransferState.COMPLETED)
+    assert demo.raw["global_files"] == 3  # the file count too, without waiting for Syncthing's next FolderSummary
     assert [e for e in update.events if e.transfer.id == "folder:demo"] == []
-    assert count(mocked, "/rest/db/completion") == reads + 1
+    assert count(mocked, "/rest/db/status") == reads + 1
     # a peer's change shows as soon as it is announced, before Syncthing starts pulling
-    local.update(needItems=1, needBytes=6, completion=99.9)
+    status.update(needTotalItems=1, needBytes=6)
     await backend._handle(EventBatch((recorded[19],)))
     update = await backend.update()
     assert update.transfers["folder:demo"].state is TransferState.QUEUED
     assert [(e.kind, e.transfer.id) for e in update.events] == [(TransferEventKind.STATE_CHANGED, "folder:demo")]
-    assert count(mocked, "/rest/db/completion") == reads + 2
+    assert count(mocked, "/rest/db/status") == reads + 2
     # while it syncs, index updates wait for the one read when it goes idle
     syncing = ev("StateChanged", 20, folder="demo", to="syncing", **{"from": "sync-preparing"})
     await backend._handle(EventBatch((syncing, ev("LocalIndexUpdated", 21, folder="demo", items=1, sequence=3))))
-    assert count(mocked, "/rest/db/completion") == reads + 2
-    local.update(needItems=0, needBytes=0, completion=100, sequence=3)
+    assert count(mocked, "/rest/db/status") == reads + 2
+    status.update(needTotalItems=0, needBytes=0, sequence=3)
     idle = ev("StateChanged", 23, folder="demo", to="idle", **{"from": "syncing"})
     await backend._handle(EventBatch((ev("RemoteIndexUpdated", 22, folder="demo", device=PEER), idle)))
-    assert count(mocked, "/rest/db/completion") == reads + 3
+    assert count(mocked, "/rest/db/status") == reads + 3
     completed = [e for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
     assert [e.transfer.id for e in completed] == ["folder:demo"]
 

@@ -3,18 +3,18 @@
 Transfers are sync jobs: ``folder:<id>`` is this device's side of a shared folder (progress
 = local completion), ``device:<id>`` is a peer (progress = how much of our shared folders it
 has). Their state is kept current by the event stream, not by polling: after one snapshot
-(system status, config, connections, scan times, ``db/status`` per folder — its sizes, file
-counts and error count, which nothing cheaper gives — and ``db/completion`` per folder and
-peer), events move it — ``StateChanged``, ``FolderSummary`` (which carries what ``db/status``
-would), ``FolderCompletion``, ``FolderErrors``, ``LocalIndexUpdated``/``RemoteIndexUpdated``,
-device and folder pause/connection events and ``ConfigSaved``. The only extra requests in
-steady state are one ``db/completion`` when a folder finishes a sync, to confirm it needs
-nothing more, or when its index changed (a scan found changes, or a peer announced some) and
-it is neither scanning nor syncing — so a change shows at once, not a second or two later with
-the next ``FolderSummary`` — and one ``folder/errors`` when a summary counts errors no event
-described. ``db/status`` is never read again until a resync. An idle daemon therefore costs one
-long poll per ``event_timeout`` s, plus one ``system/status`` every five minutes (discovery and
-relay status, which no event reports).
+(system status, config, connections, scan times, ``db/status`` per folder — sizes, file counts
+and error count — and ``db/completion`` per folder and peer), events move it —
+``StateChanged``, ``FolderSummary`` (which carries what ``db/status`` would), ``FolderCompletion``,
+``FolderErrors``, ``LocalIndexUpdated``/``RemoteIndexUpdated``, device and folder
+pause/connection events and ``ConfigSaved``. The only extra requests in steady state are one
+``db/status`` of a folder the events say changed — when it finishes a sync, to confirm it needs
+nothing more, or when its index changed (a scan found changes, or a peer announced some) and it
+is neither scanning nor syncing — so a change shows at once, not one or two seconds later with
+Syncthing's next ``FolderSummary``; and one ``folder/errors`` when a summary counts errors no
+event described. (``db/status`` reads counters Syncthing keeps, as ``db/completion`` does; it is
+only never polled.) An idle daemon therefore costs one long poll per ``event_timeout`` s, plus
+one ``system/status`` every five minutes (discovery and relay status, which no event reports).
 
 Completion is announced once per sync cycle: when a job goes from active to done, or when
 it is done with content it was not done with before (a new ``sequence``), which also covers
@@ -350,8 +350,7 @@ class SyncthingBackend:
 
         async def local(folder: _Folder) -> None:
             async with semaphore:
-                self._apply_summary(folder, await self.client.db_status(folder.id))
-                folder.index_changed = False
+                await self._read_status(folder)
 
         async def remote(folder: _Folder, device_id: str) -> None:
             async with semaphore:
@@ -398,18 +397,6 @@ class SyncthingBackend:
         self._folders = folders
         self._devices = devices
 
-    @staticmethod
-    def _set_local(folder: _Folder, completion: Mapping[str, Any]) -> None:
-        folder.global_bytes = _int(completion.get("globalBytes"))
-        folder.global_items = _int(completion.get("globalItems"))
-        folder.need_bytes = _int(completion.get("needBytes"))
-        folder.need_items = _int(completion.get("needItems")) + _int(completion.get("needDeletes"))
-        folder.completion = float(completion.get("completion", 100.0))
-        folder.sequence = _int(completion.get("sequence")) or folder.sequence
-        folder.index_changed = False
-        if folder.state == "unknown":
-            folder.state = "idle" if folder.need_items == 0 and folder.need_bytes == 0 else "sync-waiting"
-
     def _set_system(self, status: Mapping[str, Any], version: str | None = None) -> None:
         """Start time, discovery and relay status from ``system/status``; the version when it was read too."""
         system = dict(self._system)
@@ -443,15 +430,19 @@ class SyncthingBackend:
             except PeerdeckError as err:
                 _LOGGER.debug("Syncthing errors of %s could not be read: %s", folder.id, err)
 
+    async def _read_status(self, folder: _Folder) -> None:
+        self._apply_summary(folder, await self.client.db_status(folder.id))
+        folder.index_changed = False
+
     async def _refresh_folders(self, folder_ids: Iterable[str]) -> None:
         for folder_id in folder_ids:
             folder = self._folders.get(folder_id)
             if folder is None or folder.paused:
                 continue
             try:
-                self._set_local(folder, await self.client.db_completion(folder_id))
+                await self._read_status(folder)
             except PeerdeckError as err:
-                _LOGGER.debug("Syncthing completion of %s failed: %s", folder_id, err)
+                _LOGGER.debug("Syncthing status of %s failed: %s", folder_id, err)
 
     # ------------------------------------------------------------------ events
 
