@@ -252,7 +252,7 @@ def main() -> None:
     parser.add_argument("--folders", type=int, default=20)
     parser.add_argument("--minutes", type=float, default=5.5, help="length of each idle window")
     parser.add_argument("--python", default=os.environ.get("PEERDECK_BENCH_PYTHON", sys.executable))
-    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
+    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV.with_name("bench-venv-syncthing"))
     asyncio.run(run(parser.parse_args()))
 
 

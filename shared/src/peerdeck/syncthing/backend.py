@@ -328,7 +328,7 @@ class SyncthingBackend:
     # ------------------------------------------------------------------ snapshot
 
     async def _snapshot(self) -> None:
-        """Read the whole state: system, config, connections, scan times, local and per-peer completion, errors."""
+        """Read everything: system, config, connections, scan times, folder status and errors, peers' completion."""
         status = await self.client.system_status()
         self._my_id = str(status.get("myID", "")) or self._my_id
         self._set_system(status, str((await self.client.system_version()).get("version", "")))
@@ -458,7 +458,10 @@ class SyncthingBackend:
                 if data.get("from") == "scanning":
                     folder.last_scan = event.time or folder.last_scan
                 folder.synced = folder.synced or folder.state in ACTIVE_STATES
-                folder.error = str(data.get("error") or folder.error or "") or None if folder.state == "error" else None
+                if folder.state == "error":  # the event says why (a missing folder marker, a full disk …)
+                    folder.error = str(data.get("error") or folder.error or "") or None
+                else:
+                    folder.error = None
                 if folder.state == "idle" and before in ACTIVE_STATES | QUEUED_STATES:
                     return {folder.id}
         elif kind == "FolderSummary":
@@ -528,7 +531,7 @@ class SyncthingBackend:
 
     @staticmethod
     def _apply_summary(folder: _Folder, summary: Mapping[str, Any]) -> None:
-        """``FolderSummary`` carries what ``db/status`` would answer, for free."""
+        """Read a ``FolderSummary`` event's summary or a ``db/status`` answer (the same object)."""
         folder.global_bytes = _int(summary.get("globalBytes"))
         folder.global_items = _int(summary.get("globalTotalItems", summary.get("globalFiles")))
         folder.global_files = _int(summary.get("globalFiles"))
