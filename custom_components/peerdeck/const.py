@@ -36,6 +36,8 @@ DEFAULT_URLS: Final[dict[BackendKind, str]] = {
 
 PUSHED_BACKSTOP_INTERVAL: Final = 300
 """Seconds between backstop refreshes of daemons that push events, while nothing transfers."""
+EVENT_REFRESH_COOLDOWN: Final = 0.5
+"""Seconds between refreshes for Syncthing's events (its refresh costs no request): a change shows within 1 s."""
 EVENT_RETRY_MIN: Final = 1
 EVENT_RETRY_MAX: Final = 300
 """Bounds of the wait, in seconds, before following a failed event stream again (doubled each time)."""

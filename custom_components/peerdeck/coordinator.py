@@ -14,6 +14,7 @@ from homeassistant.core import CALLBACK_TYPE, CoreState, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
@@ -41,6 +42,7 @@ from .const import (
     CATCH_UP_DELAY,
     DEFAULT_SCAN_INTERVALS,
     DOMAIN,
+    EVENT_REFRESH_COOLDOWN,
     EVENT_RETRY_MAX,
     EVENT_RETRY_MIN,
     EVENT_TAGS_LIMIT,
@@ -168,6 +170,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
             update_interval=self.backstop_interval if self.pushed else interval,
+            # Syncthing's refresh reads the event-fed model, not the daemon: its changes show at once.
+            request_refresh_debouncer=Debouncer(hass, LOGGER, cooldown=EVENT_REFRESH_COOLDOWN, immediate=True)
+            if isinstance(backend, SyncthingBackend)
+            else None,
         )
         self.backend = backend
         self.info = BackendInfo(kind=backend.kind, version="")
@@ -296,7 +302,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
     def async_follow_events(self) -> None:
         """Follow a pushing daemon's events in the background until the entry unloads.
 
-        Syncthing folder states (shown by sensors) also change without a transfer event: a
+        Syncthing folders and peers (shown by sensors) also change without a transfer event: a
         refresh is requested for those too.
         """
         if self.pushed:
@@ -304,11 +310,11 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                 self.hass, self._async_follow_events(), f"{DOMAIN} {self.config_entry.title} events"
             )
         if isinstance(self.backend, SyncthingBackend):
-            self.config_entry.async_on_unload(self.backend.listen_folder_states(self._async_folder_states_changed))
+            self.config_entry.async_on_unload(self.backend.listen_changes(self._async_syncthing_changed))
 
     @callback
-    def _async_folder_states_changed(self) -> None:
-        """Refresh (debounced) so the folder state sensors show the new states."""
+    def _async_syncthing_changed(self) -> None:
+        """Refresh (debounced) so the folder and peer sensors show what the events changed."""
         self.config_entry.async_create_task(self.hass, self.async_request_refresh())
 
     async def _async_follow_events(self) -> None:

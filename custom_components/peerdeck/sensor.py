@@ -52,13 +52,18 @@ SERVER_FLAGS = {
 }
 """slskd's Soulseek server flags and their state, in the order they decide it."""
 SERVER_STATES = list(SERVER_FLAGS.values())
+DISCOVERY_STATES = ["ok", "partial", "failed", "disabled"]
+RELAY_STATES = ["connected", "disconnected", "disabled"]
+ADDRESS_TYPES = ["direct", "relay"]
+"""How a Syncthing peer is reached: straight (TCP, QUIC) or through a relay."""
+MAX_STATE_LENGTH = 255
 
 
 @dataclass(frozen=True, kw_only=True)
 class PeerdeckSensorEntityDescription(SensorEntityDescription):
     """A sensor's value and when the daemon has it."""
 
-    value_fn: Callable[[PeerdeckSnapshot], StateType]
+    value_fn: Callable[[PeerdeckSnapshot], StateType | datetime]
     exists_fn: Callable[[PeerdeckCoordinator], bool] = lambda _: True
 
 
@@ -97,6 +102,16 @@ def _server_state(snapshot: PeerdeckSnapshot) -> str | None:
     """slskd's flags (``"Connected, LoggedIn"``) as one state."""
     flags = parse_flags(snapshot.status.extra.get("server_state"))
     return next((state for flag, state in SERVER_FLAGS.items() if flag in flags), None)
+
+
+def _extra(key: str) -> Callable[[PeerdeckSnapshot], StateType | datetime]:
+    """A value of ``Status.extra`` as it is (a text, an enum state, a time)."""
+
+    def value(snapshot: PeerdeckSnapshot) -> StateType | datetime:
+        raw = snapshot.status.extra.get(key)
+        return raw if isinstance(raw, str | int | float | datetime) else None
+
+    return value
 
 
 def _has_extra(kind: BackendKind, key: str) -> Callable[[PeerdeckCoordinator], bool]:
@@ -223,6 +238,40 @@ SENSORS: tuple[PeerdeckSensorEntityDescription, ...] = (
         exists_fn=_has_extra(BackendKind.SLSKD, "shared_directories"),
     ),
     PeerdeckSensorEntityDescription(
+        key="start_time",
+        translation_key="start_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_extra("start_time"),
+        exists_fn=_has_extra(BackendKind.SYNCTHING, "start_time"),
+    ),
+    PeerdeckSensorEntityDescription(
+        key="version",
+        translation_key="version",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_extra("version"),
+        exists_fn=_has_extra(BackendKind.SYNCTHING, "version"),
+    ),
+    PeerdeckSensorEntityDescription(
+        key="discovery",
+        translation_key="discovery",
+        device_class=SensorDeviceClass.ENUM,
+        options=DISCOVERY_STATES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_extra("discovery"),
+        exists_fn=_has_extra(BackendKind.SYNCTHING, "discovery"),
+    ),
+    PeerdeckSensorEntityDescription(
+        key="relays",
+        translation_key="relays",
+        device_class=SensorDeviceClass.ENUM,
+        options=RELAY_STATES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_extra("relays"),
+        exists_fn=_has_extra(BackendKind.SYNCTHING, "relays"),
+    ),
+    PeerdeckSensorEntityDescription(
         key="wishlist_size",
         translation_key="wishlist_size",
         state_class=SensorStateClass.MEASUREMENT,
@@ -255,6 +304,68 @@ def _completion(snapshot: PeerdeckSnapshot, transfer: Transfer) -> float:
     return round(transfer.progress * 100, 2)
 
 
+def _detail(key: str) -> Callable[[PeerdeckSnapshot, Transfer], StateType | datetime]:
+    """A detail the Syncthing backend keeps in the job's ``raw`` (a count, a size, a time)."""
+
+    def value(snapshot: PeerdeckSnapshot, transfer: Transfer) -> StateType | datetime:
+        raw = transfer.raw.get(key)
+        return raw if isinstance(raw, int | float | datetime) and not isinstance(raw, bool) else None
+
+    return value
+
+
+def _last_error(snapshot: PeerdeckSnapshot, transfer: Transfer) -> str:
+    """The folder's error, or the first file that failed; empty when none did."""
+    text = str(transfer.raw.get("last_error") or "")
+    return text if len(text) <= MAX_STATE_LENGTH else text[: MAX_STATE_LENGTH - 1] + "…"
+
+
+def _address_type(snapshot: PeerdeckSnapshot, transfer: Transfer) -> str | None:
+    kind = str(transfer.raw.get("connection_type") or "")
+    if not kind:
+        return None
+    return "relay" if kind.startswith("relay") else "direct"
+
+
+def _folder_size(key: str, *, enabled: bool = True) -> PeerdeckJobSensorEntityDescription:
+    return PeerdeckJobSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.MEBIBYTES,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=enabled,
+        value_fn=_detail(key),
+    )
+
+
+def _folder_count(key: str, *, enabled: bool = True) -> PeerdeckJobSensorEntityDescription:
+    return PeerdeckJobSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=enabled,
+        value_fn=_detail(key),
+    )
+
+
+def _peer_rate(key: str, value_fn: Callable[[PeerdeckSnapshot, Transfer], int]) -> PeerdeckJobSensorEntityDescription:
+    """A peer's receive or send rate: noisy, so off until wanted."""
+    return PeerdeckJobSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.DATA_RATE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfDataRate.BYTES_PER_SECOND,
+        suggested_unit_of_measurement=UnitOfDataRate.KIBIBYTES_PER_SECOND,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=False,
+        value_fn=value_fn,
+    )
+
+
 COMPLETION = PeerdeckJobSensorEntityDescription(
     key="completion",
     translation_key="completion",
@@ -273,6 +384,22 @@ FOLDER_SENSORS: tuple[PeerdeckJobSensorEntityDescription, ...] = (
         value_fn=_folder_state,
     ),
     COMPLETION,
+    _folder_size("global_bytes"),
+    _folder_count("global_files"),
+    _folder_size("local_bytes", enabled=False),
+    _folder_count("local_files", enabled=False),
+    _folder_size("need_bytes"),
+    _folder_count("need_items"),
+    _folder_count("errors"),
+    PeerdeckJobSensorEntityDescription(key="last_error", translation_key="last_error", value_fn=_last_error),
+    PeerdeckJobSensorEntityDescription(
+        key="last_scan",
+        translation_key="last_scan",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_detail("last_scan"),
+    ),
 )
 
 PEER_SENSORS: tuple[PeerdeckJobSensorEntityDescription, ...] = (
@@ -282,6 +409,16 @@ PEER_SENSORS: tuple[PeerdeckJobSensorEntityDescription, ...] = (
         translation_key="last_seen",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda snapshot, transfer: snapshot.peer_last_seen.get(transfer.id.removeprefix(DEVICE_PREFIX)),
+    ),
+    _peer_rate("in_rate", lambda _, transfer: transfer.download_rate),
+    _peer_rate("out_rate", lambda _, transfer: transfer.upload_rate),
+    PeerdeckJobSensorEntityDescription(
+        key="address_type",
+        translation_key="address_type",
+        device_class=SensorDeviceClass.ENUM,
+        options=ADDRESS_TYPES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_address_type,
     ),
 )
 
@@ -373,7 +510,7 @@ class PeerdeckSensor(PeerdeckEntity, SensorEntity):
     entity_description: PeerdeckSensorEntityDescription
 
     @property
-    def native_value(self) -> StateType:
+    def native_value(self) -> StateType | datetime:
         """The current value."""
         return self.entity_description.value_fn(self.coordinator.data)
 

@@ -50,18 +50,24 @@ class RecordedSyncthing:
         self.events: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
         self.next_id = 1
         self.down = False
+        self.errors: list[dict[str, str]] = []
 
     def install(self) -> None:
         """Answer every route the backend uses."""
         mocked, repeat = self.mocked, {"repeat": True}
         mocked.get(f"{URL}/rest/system/version", payload=sample_json("syncthing", "system_version"), **repeat)
-        mocked.get(f"{URL}/rest/system/status", payload=sample_json("syncthing", "system_status"), **repeat)
+        status = sample_json("syncthing", "system_status")
+        mocked.get(f"{URL}/rest/system/status", callback=lambda *a, **k: self._ok(status), **repeat)
+        scans = sample_json("syncthing", "stats_folder")
+        mocked.get(f"{URL}/rest/stats/folder", callback=lambda *a, **k: self._ok(scans), **repeat)
+        mocked.get(re.compile(rf"^{REST}folder/errors\?.*$"), callback=self._errors, **repeat)
         mocked.get(f"{URL}/rest/config/devices", callback=lambda *a, **k: self._ok(self.config["devices"]), **repeat)
         mocked.get(f"{URL}/rest/config", callback=lambda *a, **k: self._ok(self.config), **repeat)
         connections = sample_json("syncthing", "system_connections")
         mocked.get(f"{URL}/rest/system/connections", payload=connections, **repeat)
         mocked.get(f"{URL}/rest/stats/device", payload=sample_json("syncthing", "stats_device"), **repeat)
         mocked.get(re.compile(rf"^{REST}db/completion\?.*$"), callback=self._completion, **repeat)
+        mocked.get(re.compile(rf"^{REST}db/status\?.*$"), callback=self._status, **repeat)
         mocked.get(re.compile(rf"^{REST}events\?.*$"), callback=self._events, **repeat)
 
     def _ok(self, payload: Any) -> CallbackResult:
@@ -69,10 +75,15 @@ class RecordedSyncthing:
             raise aiohttp.ClientConnectionError("refused")
         return CallbackResult(payload=payload)
 
+    def _errors(self, url: Any, **kwargs: Any) -> CallbackResult:
+        return self._ok({"folder": url.query.get("folder"), "errors": self.errors, "page": 1, "perpage": 65536})
+
+    def _status(self, url: Any, **kwargs: Any) -> CallbackResult:
+        return self._ok({**sample_json("syncthing", "db_status"), "sequence": self.sequence})
+
     def _completion(self, url: Any, **kwargs: Any) -> CallbackResult:
-        if "device" in url.query:
-            return self._ok(sample_json("syncthing", "db_completion_remote"))
-        return self._ok({**sample_json("syncthing", "db_completion_all"), "sequence": self.sequence})
+        """A peer's completion (this device's own comes with ``db/status``)."""
+        return self._ok(sample_json("syncthing", "db_completion_remote"))
 
     async def _events(self, url: Any, **kwargs: Any) -> CallbackResult:
         if self.down:
@@ -243,3 +254,61 @@ async def test_entities_are_unavailable_while_the_event_stream_is_down(
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert state(hass, "sensor", "folder:demo", "folder_state") == "idle"
+
+
+async def soon(hass: HomeAssistant, check: Callable[[], bool]) -> None:
+    """Like :func:`until`, but firing time only a second ahead: what shows must not wait out a long cooldown."""
+    for _ in range(300):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+        await hass.async_block_till_done()
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+async def test_folder_details_and_daemon_sensors(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    folder = "folder:demo"
+    global_bytes = sample_json("syncthing", "db_status")["globalBytes"]
+    assert float(state(hass, "sensor", folder, "global_bytes") or 0) == pytest.approx(global_bytes / 2**20)  # MiB
+    assert state(hass, "sensor", folder, "need_items") == "0"
+    assert state(hass, "sensor", folder, "errors") == "0"
+    assert state(hass, "sensor", folder, "last_error") == ""
+    assert state(hass, "sensor", folder, "local_files") is None  # disabled by default: it moves with every file
+    assert state(hass, "sensor", f"device:{PEER}", "address_type") == "direct"
+    assert state(hass, "sensor", f"device:{PEER}", "in_rate") is None  # disabled by default
+
+    def daemon(key: str) -> str | None:
+        entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{ENTRY_ID}_{key}")
+        found = hass.states.get(entity_id) if entity_id else None
+        return found.state if found else None
+
+    assert daemon("start_time") == "2026-11-22T23:48:56+00:00"
+    assert (daemon("discovery"), daemon("relays")) == ("disabled", "disabled")
+
+
+async def test_a_scan_and_its_changes_show_within_a_second(
+    hass: HomeAssistant, entry: MockConfigEntry, syncthing: RecordedSyncthing
+) -> None:
+    """Each step of a scan shows at once, not after the 10 s cooldown of a polled integration."""
+    folder = "folder:demo"
+    syncthing.push(("StateChanged", {"folder": "demo", "from": "idle", "to": "scanning"}))
+    await soon(hass, lambda: state(hass, "sensor", folder, "folder_state") == "scanning")
+    summary = {**sample_json("syncthing", "db_status"), "globalFiles": 3, "localFiles": 3, "errors": 1}
+    syncthing.errors = [{"path": "locked.txt", "error": "permission denied"}]
+    syncthing.push(
+        ("StateChanged", {"folder": "demo", "from": "scanning", "to": "idle"}),
+        ("FolderSummary", {"folder": "demo", "summary": summary}),
+    )
+    await soon(
+        hass,
+        lambda: (
+            state(hass, "sensor", folder, "folder_state") == "idle"
+            and state(hass, "sensor", folder, "global_files") == "3"
+        ),
+    )
+    assert state(hass, "sensor", folder, "errors") == "1"
+    assert state(hass, "sensor", folder, "last_error") == "locked.txt: permission denied"
+    syncthing.push(("FolderSummary", {"folder": "demo", "summary": {**summary, "errors": 0}}))
+    await soon(hass, lambda: state(hass, "sensor", folder, "errors") == "0")
+    assert state(hass, "sensor", folder, "last_error") == ""

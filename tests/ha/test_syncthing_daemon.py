@@ -98,6 +98,8 @@ async def test_a_sync_pause_and_entities_on_real_daemons(
     assert state(hass, entry, "sensor", FOLDER, "completion") == "100.0"
     assert datetime.fromisoformat(state(hass, entry, "sensor", peer, "last_seen")).year >= 2024
     assert state(hass, entry, "sensor", peer, "completion") == "100.0"
+    assert state(hass, entry, "sensor", peer, "address_type") == "direct"
+    files = int(state(hass, entry, "sensor", FOLDER, "global_files"))
 
     # B receives slowly enough for the sync to be seen: 2 MiB at 256 KiB/s.
     async with SyncthingClient(b.url, api_key=b.api_key) as client:
@@ -118,6 +120,11 @@ async def test_a_sync_pause_and_entities_on_real_daemons(
     assert {"sync_preparing", "syncing"} & set(seen)
     assert seen[-1] == "idle"
     assert state(hass, entry, "sensor", FOLDER, "completion") == "100.0"
+    needed = entity_id(hass, entry, "sensor", FOLDER, "need_items")
+    assert max(int(e.data["new_state"].state) for e in changes if e.data["entity_id"] == needed) >= 1
+    await until(hass, lambda: int(state(hass, entry, "sensor", FOLDER, "global_files")) == files + 1)
+    assert state(hass, entry, "sensor", FOLDER, "need_items") == "0"
+    assert float(state(hass, entry, "sensor", FOLDER, "global_bytes")) >= 2  # MiB
     assert (tmp_path / "data-b" / "big.bin").stat().st_size == 2 << 20
     for _ in range(3):
         await entry.runtime_data.coordinator.async_refresh()

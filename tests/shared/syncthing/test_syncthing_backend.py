@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from .conftest import KEY, URL
 ME = "OH4DIKR-FOHTW6R-LFFWKXU-ONYQS67-MOXNZAC-OFETNDT-DR5WQYQ-ZFZQBQS"
 PEER = "3OGYH3P-V72GFVB-DH6PHLE-YZWNOY2-76ID3SP-UL2ECFR-FCTEFQ3-AAWFRAG"
 REST = re.escape(f"{URL}/rest/")
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def config() -> dict[str, Any]:
@@ -30,21 +32,24 @@ def config() -> dict[str, Any]:
 
 
 def mock_snapshot(mocked: aioresponses, *, local_sequence: int = 2) -> dict[str, Any]:
-    """What the first snapshot reads: status, config, connections, completions; events stay quiet.
+    """What the first snapshot reads: status, version, config, connections, scan times, completions and
+    errors; events stay quiet.
 
-    Returns the local completion answer: changed, it is what later reads get.
+    Returns the folders' ``db/status`` answer: changed, it is what later reads get.
     """
     mocked.get(f"{URL}/rest/system/status", payload=sample_json("syncthing", "system_status"), repeat=True)
+    mocked.get(f"{URL}/rest/system/version", payload=sample_json("syncthing", "system_version"), repeat=True)
     mocked.get(f"{URL}/rest/config", payload=config(), repeat=True)
+    mocked.get(f"{URL}/rest/stats/folder", payload=sample_json("syncthing", "stats_folder"), repeat=True)
+    mocked.get(
+        re.compile(rf"^{REST}folder/errors\?.*$"), payload={"errors": [], "page": 1, "perpage": 65536}, repeat=True
+    )
     mocked.get(f"{URL}/rest/system/connections", payload=sample_json("syncthing", "system_connections"), repeat=True)
-    local = {**sample_json("syncthing", "db_completion_all"), "sequence": local_sequence}
-    remote = sample_json("syncthing", "db_completion_remote")
-
-    def completion(url: Any, **kwargs: Any) -> CallbackResult:
-        return CallbackResult(payload=remote if "device" in url.query else local)
-
-    mocked.get(re.compile(rf"^{REST}db/completion\?.*$"), callback=completion, repeat=True)
-    return local
+    status = {**sample_json("syncthing", "db_status"), "sequence": local_sequence}
+    mocked.get(re.compile(rf"^{REST}db/status\?.*$"), payload=status, repeat=True)
+    remote = sample_json("syncthing", "db_completion_remote")  # only peers' completion is read
+    mocked.get(re.compile(rf"^{REST}db/completion\?.*device=.*$"), payload=remote, repeat=True)
+    return status
 
 
 def quiet_events(mocked: aioresponses) -> None:
@@ -79,7 +84,7 @@ def test_factory_builds_it_and_it_is_a_backend() -> None:
         SyncthingBackend(URL, Credentials(username="u", password="p"))
 
 
-async def test_first_update_takes_a_snapshot_without_db_status(mocked: aioresponses, backend: SyncthingBackend) -> None:
+async def test_first_update_takes_one_snapshot(mocked: aioresponses, backend: SyncthingBackend) -> None:
     await started(mocked, backend)
     update = await backend.update()
     assert set(update.transfers) == {"folder:default", "folder:demo", f"device:{PEER}"}
@@ -94,7 +99,10 @@ async def test_first_update_takes_a_snapshot_without_db_status(mocked: aiorespon
     assert update.status.extra["peers"] == {"connected": 1, "disconnected": 0, "paused": 0}
     assert update.status.extra["folders"] == {"idle": 2}
     assert update.status.extra["device_id"] == ME
-    assert count(mocked, "/rest/db/status") == 0
+    # db/status once per folder, for the counts nothing cheaper gives; completion only for peers
+    assert count(mocked, "/rest/db/status") == 2
+    assert count(mocked, "/rest/db/completion") == 1
+    assert count(mocked, "/rest/folder/errors") == 0  # the folders count no error
 
 
 async def test_steady_state_updates_cost_no_request(mocked: aioresponses, backend: SyncthingBackend) -> None:
@@ -131,7 +139,7 @@ async def test_a_sync_cycle_is_one_completion(mocked: aioresponses, backend: Syn
     assert (TransferEventKind.COMPLETED, "file:demo:new.txt") in kinds
     assert kinds.count((TransferEventKind.COMPLETED, "folder:demo")) == 1
     # going idle re-reads the folder's completion once, never db/status
-    assert count(mocked, "/rest/db/completion") == 4
+    assert (count(mocked, "/rest/db/completion"), count(mocked, "/rest/db/status")) == (1, 3)
     await backend._handle(EventBatch((ev("StateChanged", 5, folder="demo", to="scanning", **{"from": "idle"}),)))
     assert not [e for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
 
@@ -166,7 +174,10 @@ async def test_failed_item_and_folder_error(mocked: aioresponses, backend: Synct
         (TransferEventKind.FAILED, "file:demo:x"),
         (TransferEventKind.FAILED, "folder:demo"),
     }
-    assert update.transfers["folder:demo"].raw["error"] == "disk full"
+    assert (update.transfers["folder:demo"].raw["errors"], update.transfers["folder:demo"].raw["last_error"]) == (
+        1,
+        "x: disk full",
+    )
 
 
 async def test_folder_summary_and_peer_completion(mocked: aioresponses, backend: SyncthingBackend) -> None:
@@ -194,49 +205,48 @@ async def test_folder_summary_and_peer_completion(mocked: aioresponses, backend:
     ]
 
 
-async def test_index_updates_show_at_once_with_one_completion_read(
-    mocked: aioresponses, backend: SyncthingBackend
-) -> None:
+async def test_index_updates_show_at_once_with_one_status_read(mocked: aioresponses, backend: SyncthingBackend) -> None:
     recorded = {e.id: e for e in map(SyncthingEvent.from_json, sample_json("syncthing", "events_recent"))}
-    local = mock_snapshot(mocked, local_sequence=1)
+    status = mock_snapshot(mocked, local_sequence=1)
     quiet_events(mocked)
     await backend.update()
-    reads = count(mocked, "/rest/db/completion")
+    reads = count(mocked, "/rest/db/status")
     # a scan finds a new file: its LocalIndexUpdated comes while scanning, then the folder goes idle
-    local.update(globalItems=3, globalBytes=300012, sequence=2)
+    status.update(globalTotalItems=3, globalFiles=3, globalBytes=300012, sequence=2)
     await backend._handle(EventBatch((recorded[16], recorded[17])))
     demo = (await backend.update()).transfers["folder:demo"]
     assert (demo.raw["sequence"], demo.raw["global_items"]) == (2, 2)
-    assert count(mocked, "/rest/db/completion") == reads
+    assert count(mocked, "/rest/db/status") == reads
     await backend._handle(EventBatch((recorded[18],)))
     update = await backend.update()
     demo = update.transfers["folder:demo"]
     assert (demo.raw["global_items"], demo.size, demo.state) == (3, 300012, TransferState.COMPLETED)
+    assert demo.raw["global_files"] == 3  # the file count too, without waiting for Syncthing's next FolderSummary
     assert [e for e in update.events if e.transfer.id == "folder:demo"] == []
-    assert count(mocked, "/rest/db/completion") == reads + 1
+    assert count(mocked, "/rest/db/status") == reads + 1
     # a peer's change shows as soon as it is announced, before Syncthing starts pulling
-    local.update(needItems=1, needBytes=6, completion=99.9)
+    status.update(needTotalItems=1, needBytes=6)
     await backend._handle(EventBatch((recorded[19],)))
     update = await backend.update()
     assert update.transfers["folder:demo"].state is TransferState.QUEUED
     assert [(e.kind, e.transfer.id) for e in update.events] == [(TransferEventKind.STATE_CHANGED, "folder:demo")]
-    assert count(mocked, "/rest/db/completion") == reads + 2
+    assert count(mocked, "/rest/db/status") == reads + 2
     # while it syncs, index updates wait for the one read when it goes idle
     syncing = ev("StateChanged", 20, folder="demo", to="syncing", **{"from": "sync-preparing"})
     await backend._handle(EventBatch((syncing, ev("LocalIndexUpdated", 21, folder="demo", items=1, sequence=3))))
-    assert count(mocked, "/rest/db/completion") == reads + 2
-    local.update(needItems=0, needBytes=0, completion=100, sequence=3)
+    assert count(mocked, "/rest/db/status") == reads + 2
+    status.update(needTotalItems=0, needBytes=0, sequence=3)
     idle = ev("StateChanged", 23, folder="demo", to="idle", **{"from": "syncing"})
     await backend._handle(EventBatch((ev("RemoteIndexUpdated", 22, folder="demo", device=PEER), idle)))
-    assert count(mocked, "/rest/db/completion") == reads + 3
+    assert count(mocked, "/rest/db/status") == reads + 3
     completed = [e for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
     assert [e.transfer.id for e in completed] == ["folder:demo"]
 
 
-async def test_folder_state_listeners(mocked: aioresponses, backend: SyncthingBackend) -> None:
+async def test_change_listeners(mocked: aioresponses, backend: SyncthingBackend) -> None:
     await started(mocked, backend)
     calls: list[dict[str, str]] = []
-    stop = backend.listen_folder_states(lambda: calls.append(backend.folder_states()))
+    stop = backend.listen_changes(lambda: calls.append(backend.folder_states()))
     await backend._handle(EventBatch((ev("StateChanged", 1, folder="demo", to="scanning", **{"from": "idle"}),)))
     await backend._handle(EventBatch((ev("FolderErrors", 2, folder="demo", errors=[]),)))
     assert calls == [{"default": "idle", "demo": "scanning"}]
@@ -406,3 +416,138 @@ async def test_single_files_are_announced_only_when_asked(mocked: aioresponses, 
     )
     ids = [e.transfer.id for e in (await backend.update()).events if e.kind is TransferEventKind.COMPLETED]
     assert ids == ["folder:demo"]
+
+
+async def test_folder_details_come_from_the_snapshot_and_events(
+    mocked: aioresponses, backend: SyncthingBackend
+) -> None:
+    await started(mocked, backend)
+    demo = (await backend.update()).transfers["folder:demo"]
+    assert demo.raw["last_scan"] == datetime(2026, 11, 22, 23, 49, 8, tzinfo=UTC)  # stats/folder
+    assert (demo.raw["errors"], demo.raw["last_error"]) == (0, None)
+    calls: list[int] = []
+    backend.listen_changes(lambda: calls.append(1))
+    summary = {**sample_json("syncthing", "db_status"), "localFiles": 1, "localBytes": 6, "globalFiles": 3}
+    scanned = SyncthingEvent(5, "StateChanged", {"folder": "demo", "from": "scanning", "to": "idle"}, NOW)
+    await backend._handle(EventBatch((scanned, ev("FolderSummary", 6, folder="demo", summary=summary))))
+    demo = (await backend.update()).transfers["folder:demo"]
+    assert (demo.raw["local_files"], demo.raw["local_bytes"], demo.raw["global_files"]) == (1, 6, 3)
+    assert demo.raw["last_scan"] == NOW
+    assert calls == [1]
+    # the same summary again changes nothing a sensor shows: no listener call
+    await backend._handle(EventBatch((ev("FolderSummary", 7, folder="demo", summary=summary),)))
+    assert calls == [1]
+
+
+async def test_scan_errors_are_read_once_and_cleared_by_the_summary(
+    mocked: aioresponses, backend: SyncthingBackend
+) -> None:
+    errors: list[dict[str, str]] = []
+    mocked.get(
+        re.compile(rf"^{REST}folder/errors\?.*$"),
+        callback=lambda url, **kwargs: CallbackResult(payload={"errors": errors}),
+        repeat=True,
+    )
+    await started(mocked, backend)
+    errors[:] = [{"path": "a.txt", "error": "permission denied"}, {"path": "b", "error": "x"}]
+    failing = {**sample_json("syncthing", "db_status"), "errors": 2}
+    await backend._handle(EventBatch((ev("FolderSummary", 1, folder="demo", summary=failing),)))
+    demo = (await backend.update()).transfers["folder:demo"]
+    assert (demo.raw["errors"], demo.raw["last_error"]) == (2, "a.txt: permission denied")
+    reads = count(mocked, "/rest/folder/errors")
+    await backend._handle(EventBatch((ev("FolderSummary", 2, folder="demo", summary=failing),)))
+    assert count(mocked, "/rest/folder/errors") == reads
+    pulled = [{"path": "c", "error": "disk full"}]
+    await backend._handle(EventBatch((ev("FolderErrors", 3, folder="demo", errors=pulled),)))
+    assert (await backend.update()).transfers["folder:demo"].raw["last_error"] == "c: disk full"
+    await backend._handle(EventBatch((ev("FolderSummary", 4, folder="demo", summary={**failing, "errors": 0}),)))
+    demo = (await backend.update()).transfers["folder:demo"]
+    assert (demo.raw["errors"], demo.raw["last_error"]) == (0, None)
+    assert count(mocked, "/rest/folder/errors") == reads
+
+
+async def test_a_folder_error_state_carries_its_text(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    await started(mocked, backend)
+    failed = ev("StateChanged", 1, folder="demo", to="error", error="folder marker missing", **{"from": "idle"})
+    await backend._handle(EventBatch((failed,)))
+    assert (await backend.update()).transfers["folder:demo"].raw["last_error"] == "folder marker missing"
+    await backend._handle(EventBatch((ev("StateChanged", 2, folder="demo", to="idle", **{"from": "error"}),)))
+    assert (await backend.update()).transfers["folder:demo"].raw["last_error"] is None
+
+
+@pytest.mark.parametrize(
+    ("version", "address"),
+    [("v1.19.2-ds1", "10.0.0.2:22000"), ("v1.29.5", "127.0.0.1:18485")],
+)
+async def test_a_peers_extra_connections_keep_its_primary_from_1_25(
+    mocked: aioresponses, backend: SyncthingBackend, version: str, address: str
+) -> None:
+    """Before 1.25 a new connection replaces the old one; from 1.25 it is a secondary one."""
+    mocked.get(f"{URL}/rest/system/version", payload={"version": version}, repeat=True)
+    await started(mocked, backend)
+    peer = f"device:{PEER}"
+    assert (await backend.update()).transfers[peer].raw["connection_type"] == "tcp-server"
+    extra = ev("DeviceConnected", 1, id=PEER, addr="10.0.0.2:22000", type="relay-client", clientVersion=version)
+    await backend._handle(EventBatch((extra,)))
+    raw = (await backend.update()).transfers[peer].raw
+    assert raw["address"] == address
+    assert raw["connection_type"] == ("relay-client" if address == "10.0.0.2:22000" else "tcp-server")
+    await backend._handle(EventBatch((ev("DeviceDisconnected", 2, id=PEER, error="closed"),)))
+    assert (await backend.update()).transfers[peer].raw["connection_type"] == ""
+
+
+async def test_discovery_and_relays_and_when_they_are_read_again(
+    mocked: aioresponses, backend: SyncthingBackend
+) -> None:
+    status = {
+        **sample_json("syncthing", "system_status"),
+        "discoveryStatus": {"global@https://disco": {"error": None}, "IPv4 local": {"error": "no route"}},
+        "connectionServiceStatus": {
+            "dynamic+https://relays.syncthing.net/endpoint": {"error": None, "wanAddresses": ["relay://1.2.3.4:22067"]}
+        },
+    }
+    mocked.get(f"{URL}/rest/system/status", payload=status, repeat=True)
+    await started(mocked, backend)
+    extra = (await backend.update()).status.extra
+    assert (extra["discovery"], extra["relays"]) == ("partial", "connected")
+    assert extra["start_time"] == datetime(2026, 11, 22, 23, 48, 56, tzinfo=UTC)
+    assert extra["version"] == "1.19.2-ds1"
+    reads = count(mocked, "/rest/system/status")
+    await backend.update()
+    assert count(mocked, "/rest/system/status") == reads  # fresh enough: no read
+    await backend._handle(EventBatch((ev("ListenAddressesChanged", 1),)))
+    assert count(mocked, "/rest/system/status") == reads + 1  # a relay came or went
+    backend._system_read_at -= 301  # five minutes on: nothing else reports discovery failures
+    await backend.update()
+    assert count(mocked, "/rest/system/status") == reads + 2
+
+
+async def test_peer_rates_are_measured_only_while_something_syncs(
+    mocked: aioresponses, backend: SyncthingBackend
+) -> None:
+    sent = 0
+
+    def connections(url: Any, **kwargs: Any) -> CallbackResult:
+        answer = sample_json("syncthing", "system_connections")
+        answer["connections"][PEER]["outBytesTotal"] += sent
+        return CallbackResult(payload=answer)
+
+    mocked.get(f"{URL}/rest/system/connections", callback=connections, repeat=True)
+    await started(mocked, backend)
+    await backend._handle(
+        EventBatch((ev("FolderCompletion", 1, folder="demo", device=PEER, globalBytes=100, needBytes=40, needItems=1),))
+    )
+    reads = count(mocked, "/rest/system/connections")
+    assert (await backend.update()).transfers[f"device:{PEER}"].upload_rate == 0  # a first reading
+    sent = 50_000
+    assert backend._totals is not None
+    backend._totals = (backend._totals[0] - 10, *backend._totals[1:])  # ten seconds later
+    peer = (await backend.update()).transfers[f"device:{PEER}"]
+    assert 4_000 < peer.upload_rate <= 5_000
+    assert peer.download_rate == 0
+    assert count(mocked, "/rest/system/connections") == reads + 2
+    await backend._handle(
+        EventBatch((ev("FolderCompletion", 2, folder="demo", device=PEER, globalBytes=100, needBytes=0, needItems=0),))
+    )
+    assert (await backend.update()).transfers[f"device:{PEER}"].upload_rate == 0
+    assert count(mocked, "/rest/system/connections") == reads + 2

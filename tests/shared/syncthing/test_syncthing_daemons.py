@@ -13,9 +13,10 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 
-from peerdeck import Credentials, TransferEvent, TransferEventKind, TransferState
+from peerdeck import Credentials, TransferEvent, TransferEventKind, TransferState, Update
 from peerdeck.exceptions import PeerdeckAuthenticationError, PeerdeckForbiddenError, PeerdeckNotFoundError
 from peerdeck.syncthing import SyncthingBackend, SyncthingClient
+from peerdeck.syncthing.events import parse_time
 
 from .syncthing_daemons import SyncthingDaemon
 
@@ -91,7 +92,67 @@ async def test_file_written_on_a_completes_on_b_by_polling(pair: Pair, tmp_path:
         assert update.transfers["folder:shared"].state is TransferState.COMPLETED
         assert update.transfers["folder:shared"].progress == 1.0
         assert update.status.extra["peers"]["connected"] == 1
-        assert paths["/rest/db/status"] == 0
+        await quiet_requests(paths)
+
+
+async def quiet_requests(paths: Counter[str], seconds: float = 6.0) -> None:
+    """Once nothing changes, only the event long poll asks anything (no db/status, no completion)."""
+    await asyncio.sleep(1)  # the last change's reads
+    before = Counter(paths)
+    await asyncio.sleep(seconds)
+    asked = {path for path, n in (paths - before).items() if n}
+    assert asked <= {"/rest/events"}, asked
+
+
+async def until_update(backend: SyncthingBackend, check: Callable[[Update], bool], seconds: float, what: str) -> Update:
+    deadline = time.monotonic() + seconds
+    while not check(update := await backend.update()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}: {update.transfers}")
+        await asyncio.sleep(0.1)
+    return update
+
+
+async def test_folder_counts_errors_and_daemon_details_follow_real_events(pair: Pair, tmp_path: Path) -> None:
+    a, b = pair
+    folder, peer = "folder:shared", f"device:{a.device_id}"
+    async with counted_backend(b) as (backend, paths), SyncthingClient(b.url, api_key=b.api_key) as client:
+        first = await until_update(
+            backend, lambda u: u.transfers[peer].raw["connection_type"] != "", 20, "the peer's connection"
+        )
+        assert first.transfers[peer].raw["connection_type"].startswith("tcp")  # loopback: direct, never a relay
+        version = str((await client.system_version())["version"]).removeprefix("v")
+        started = parse_time((await client.system_status())["startTime"])
+        extra = first.status.extra
+        assert (extra["version"], extra["start_time"]) == (version, started)
+        assert (extra["discovery"], extra["relays"]) == ("disabled", "disabled")  # as the test daemons are set up
+        assert first.transfers[folder].raw["last_scan"] is not None
+        files = first.transfers[folder].raw["global_files"]
+        reads = (paths["/rest/db/status"], paths["/rest/system/status"])
+        assert reads[0] == 1  # one folder, read once by the snapshot
+
+        (tmp_path / "data-a" / "counted.txt").write_text("one more file")
+        await scan(a)
+        synced = await until_update(
+            backend,
+            lambda u: (
+                u.transfers[folder].raw["local_files"] == files + 1 and u.transfers[folder].raw["need_items"] == 0
+            ),
+            30,
+            "the new file on B",
+        )
+        assert synced.transfers[folder].raw["global_files"] == files + 1
+        assert synced.transfers[folder].raw["local_bytes"] == synced.transfers[folder].raw["global_bytes"] > 0
+        assert paths["/rest/system/status"] == reads[1]
+        await quiet_requests(paths)
+
+        # Syncthing stops a folder whose marker is gone (a missing disk, say): its error shows, with its text
+        (tmp_path / "data-b" / ".stfolder").rmdir()  # seen at the next rescan (every 2 s here)
+        failed = await until_update(backend, lambda u: u.transfers[folder].state is TransferState.FAILED, 30, "error")
+        assert "marker" in str(failed.transfers[folder].raw["last_error"])
+        (tmp_path / "data-b" / ".stfolder").mkdir()
+        await scan(b)
+        await until_update(backend, lambda u: u.transfers[folder].raw["last_error"] is None, 30, "the error to clear")
 
 
 async def test_completion_arrives_through_the_event_stream(pair: Pair, tmp_path: Path) -> None:

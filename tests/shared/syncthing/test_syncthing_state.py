@@ -101,19 +101,19 @@ async def test_folder_states_follow_the_events(mocked: aioresponses, backend: Sy
 async def test_a_read_while_a_batch_is_applied_sees_one_moment(
     monkeypatch: pytest.MonkeyPatch, mocked: aioresponses, backend: SyncthingBackend
 ) -> None:
-    """A folder gone idle whose completion is still being read shows as syncing everywhere until it is read."""
+    """A folder gone idle whose status is still being read shows as syncing everywhere until it is read."""
     await started(mocked, backend)
     await backend._handle(EventBatch((ev("StateChanged", 1, folder="demo", to="syncing", **{"from": "idle"}),)))
-    read = backend.client.db_completion
+    read = backend.client.db_status
     release = asyncio.Event()
     reading = asyncio.Event()
 
-    async def slow_completion(folder: str | None = None, device: str | None = None) -> dict[str, Any]:
+    async def slow_status(folder: str) -> dict[str, Any]:
         reading.set()
         await release.wait()
-        return await read(folder, device)
+        return await read(folder)
 
-    monkeypatch.setattr(backend.client, "db_completion", slow_completion)
+    monkeypatch.setattr(backend.client, "db_status", slow_status)
     idle = ev("StateChanged", 2, folder="demo", to="idle", **{"from": "syncing"})
     handling = asyncio.create_task(backend._handle(EventBatch((idle,))))
     await reading.wait()

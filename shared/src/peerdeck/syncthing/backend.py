@@ -3,14 +3,18 @@
 Transfers are sync jobs: ``folder:<id>`` is this device's side of a shared folder (progress
 = local completion), ``device:<id>`` is a peer (progress = how much of our shared folders it
 has). Their state is kept current by the event stream, not by polling: after one snapshot
-(config, connections, ``db/completion`` per folder and per folder and peer), events move it —
+(system status, config, connections, scan times, ``db/status`` per folder — sizes, file counts
+and error count — and ``db/completion`` per folder and peer), events move it —
 ``StateChanged``, ``FolderSummary`` (which carries what ``db/status`` would), ``FolderCompletion``,
-``LocalIndexUpdated``/``RemoteIndexUpdated``, device and folder pause/connection events and
-``ConfigSaved``. The only extra request in steady state is one ``db/completion`` when a folder
-finishes a sync, to confirm it needs nothing more, or when its index changed (a scan found
-changes, or a peer announced some) and it is neither scanning nor syncing — so a change shows
-at once, not a second later with the next ``FolderSummary``. ``db/status`` (expensive for the
-daemon) is never called. An idle daemon therefore costs one long poll per ``event_timeout`` s.
+``FolderErrors``, ``LocalIndexUpdated``/``RemoteIndexUpdated``, device and folder
+pause/connection events and ``ConfigSaved``. The only extra requests in steady state are one
+``db/status`` of a folder the events say changed — when it finishes a sync, to confirm it needs
+nothing more, or when its index changed (a scan found changes, or a peer announced some) and it
+is neither scanning nor syncing — so a change shows at once, not one or two seconds later with
+Syncthing's next ``FolderSummary``; and one ``folder/errors`` when a summary counts errors no
+event described. (``db/status`` reads counters Syncthing keeps, as ``db/completion`` does; it is
+only never polled.) An idle daemon therefore costs one long poll per ``event_timeout`` s, plus
+one ``system/status`` every five minutes (discovery and relay status, which no event reports).
 
 Completion is announced once per sync cycle: when a job goes from active to done, or when
 it is done with content it was not done with before (a new ``sequence``), which also covers
@@ -26,7 +30,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +58,7 @@ from ..models import (
     TransferState,
     Update,
 )
-from .client import JsonObject, SyncthingClient, normalize_device_id
+from .client import JsonObject, SyncthingClient, normalize_device_id, parse_version
 from .events import EventBatch, EventStream, SyncthingEvent, parse_time
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,6 +78,7 @@ EVENT_MASK = (
     "FolderPaused",
     "FolderResumed",
     "ConfigSaved",
+    "ListenAddressesChanged",
 )
 """The events the backend listens to (one server-side subscription)."""
 
@@ -88,6 +93,10 @@ DEVICE_PREFIX = "device:"
 FILE_PREFIX = "file:"
 
 _RATE_MIN_INTERVAL = 5.0
+_SYSTEM_MAX_AGE = 300.0
+"""Seconds a ``system/status`` reading (discovery, relays) is kept: no event reports discovery failures."""
+MULTIPLE_CONNECTIONS = (1, 25)
+"""From this version a peer may have several connections, each announced by its own ``DeviceConnected``."""
 _MAX_PENDING = 10_000
 _SNAPSHOT_CONCURRENCY = 4
 
@@ -141,8 +150,18 @@ class _Folder:
     error: str | None = None
     global_bytes: int = 0
     global_items: int = 0
+    global_files: int = 0
+    local_bytes: int = 0
+    local_files: int = 0
     need_bytes: int = 0
     need_items: int = 0
+    errors: int = 0
+    """Scan and pull errors (files that could not be read or written)."""
+    file_error: str | None = None
+    """The first of those errors, as ``path: error``."""
+    errors_unread: bool = False
+    """Set when the error count changed without an event carrying the errors' text."""
+    last_scan: datetime | None = None
     completion: float = 100.0
     sequence: int = 0
     changed_at: datetime | None = None
@@ -164,7 +183,12 @@ class _Device:
     connected: bool = False
     address: str = ""
     client_version: str = ""
+    connection_type: str = ""
+    """Syncthing's name of the connection (``tcp-client``, ``relay-server``, ``quic-client`` …)."""
     last_seen: datetime | None = None
+    byte_totals: tuple[int, int] | None = None
+    """Bytes received from and sent to the peer at the last rate reading."""
+    rates: tuple[int, int] = (0, 0)
     synced: bool = False
     """Set when the peer was seen needing data since completion was last judged."""
 
@@ -222,7 +246,7 @@ class SyncthingBackend:
         self._announced: dict[str, int] = {}
         self._pending: deque[TransferEvent] = deque(maxlen=_MAX_PENDING)
         self._listeners: set[asyncio.Queue[TransferEvent | PeerdeckError]] = set()
-        self._state_listeners: set[Callable[[], None]] = set()
+        self._change_listeners: set[Callable[[], None]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._failure: PeerdeckError | None = None
         self._start_lock = asyncio.Lock()
@@ -231,6 +255,13 @@ class SyncthingBackend:
         self._totals: tuple[float, int, int] | None = None
         self._rates = (0, 0)
         self._seen_stale = True
+        self._system: dict[str, Any] = {}
+        """Version, start time, discovery and relay status (``Status.extra``)."""
+        self._system_read_at = -_SYSTEM_MAX_AGE
+        self._system_stale = False
+        self._multiple_connections = False
+        self._revision = 0
+        """Bumped whenever what :meth:`update` returns changed."""
         self.resyncs = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -269,7 +300,7 @@ class SyncthingBackend:
 
     async def _handle(self, batch: EventBatch) -> None:
         refresh: set[str] = set()
-        states = self.folder_states()
+        revision = self._revision
         if batch.resync:
             self._resync_needed = True
         if self._resync_needed:
@@ -283,17 +314,24 @@ class SyncthingBackend:
             refresh |= self._apply(event)
         refresh |= {f.id for f in self._folders.values() if f.index_changed and f.state not in BUSY_STATES}
         await self._refresh_folders(refresh)
+        await self._read_errors([f for f in self._folders.values() if f.errors_unread and not f.paused])
+        if self._system_stale:
+            try:
+                await self._read_system()
+            except PeerdeckError as err:
+                _LOGGER.debug("Syncthing status read failed: %s", err)
         self._publish(self._diff())
-        if self.folder_states() != states:
-            for listener in list(self._state_listeners):
+        if self._revision != revision:
+            for listener in list(self._change_listeners):
                 listener()
 
     # ------------------------------------------------------------------ snapshot
 
     async def _snapshot(self) -> None:
-        """Read the whole state: config, connections, local and per-peer completion."""
-        if self._my_id is None:
-            self._my_id = str((await self.client.system_status()).get("myID", ""))
+        """Read everything: system, config, connections, scan times, folder status and errors, peers' completion."""
+        status = await self.client.system_status()
+        self._my_id = str(status.get("myID", "")) or self._my_id
+        self._set_system(status, str((await self.client.system_version()).get("version", "")))
         config = await self.client.config()
         self._load_config(config)
         connections = (await self.client.system_connections()).get("connections") or {}
@@ -303,11 +341,16 @@ class SyncthingBackend:
             device.paused = bool(record.get("paused", device.paused))
             device.address = str(record.get("address") or "")
             device.client_version = str(record.get("clientVersion") or "")
+            device.connection_type = str(record.get("type") or "") if device.connected else ""
+        scans = await self.client.stats_folder()
+        for folder_id, folder in self._folders.items():
+            record = scans.get(folder_id)
+            folder.last_scan = parse_time(record.get("lastScan")) if isinstance(record, Mapping) else None
         semaphore = asyncio.Semaphore(_SNAPSHOT_CONCURRENCY)
 
         async def local(folder: _Folder) -> None:
             async with semaphore:
-                self._set_local(folder, await self.client.db_completion(folder.id))
+                await self._read_status(folder)
 
         async def remote(folder: _Folder, device_id: str) -> None:
             async with semaphore:
@@ -320,6 +363,7 @@ class SyncthingBackend:
             jobs.append(local(folder))
             jobs.extend(remote(folder, d) for d in folder.devices if d in self._devices)
         await asyncio.gather(*jobs)
+        await self._read_errors([f for f in self._folders.values() if f.errors_unread and not f.paused])
         self._resync_needed = False
         self._seen_stale = True
         self.resyncs += 1
@@ -353,17 +397,42 @@ class SyncthingBackend:
         self._folders = folders
         self._devices = devices
 
+    def _set_system(self, status: Mapping[str, Any], version: str | None = None) -> None:
+        """Start time, discovery and relay status from ``system/status``; the version when it was read too."""
+        system = dict(self._system)
+        if version is not None:
+            system["version"] = version.removeprefix("v")
+            self._multiple_connections = parse_version(version) >= MULTIPLE_CONNECTIONS
+        system["start_time"] = parse_time(status.get("startTime"))
+        system["discovery"] = _discovery_status(status)
+        system["relays"] = _relay_status(status)
+        if system != self._system:
+            self._system = system
+            self._revision += 1
+        self._system_read_at = time.monotonic()
+        self._system_stale = False
+
+    async def _read_system(self) -> None:
+        self._set_system(await self.client.system_status())
+
     @staticmethod
-    def _set_local(folder: _Folder, completion: Mapping[str, Any]) -> None:
-        folder.global_bytes = _int(completion.get("globalBytes"))
-        folder.global_items = _int(completion.get("globalItems"))
-        folder.need_bytes = _int(completion.get("needBytes"))
-        folder.need_items = _int(completion.get("needItems")) + _int(completion.get("needDeletes"))
-        folder.completion = float(completion.get("completion", 100.0))
-        folder.sequence = _int(completion.get("sequence")) or folder.sequence
+    def _set_errors(folder: _Folder, errors: Any) -> None:
+        """A folder's errors from ``folder/errors`` or ``FolderErrors`` (a list of ``{path, error}``)."""
+        records = [e for e in errors or [] if isinstance(e, Mapping)]
+        folder.errors = len(records)
+        folder.file_error = _error_text(records[0]) if records else None
+        folder.errors_unread = False
+
+    async def _read_errors(self, folders: Iterable[_Folder]) -> None:
+        for folder in folders:
+            try:
+                self._set_errors(folder, (await self.client.folder_errors(folder.id)).get("errors"))
+            except PeerdeckError as err:
+                _LOGGER.debug("Syncthing errors of %s could not be read: %s", folder.id, err)
+
+    async def _read_status(self, folder: _Folder) -> None:
+        self._apply_summary(folder, await self.client.db_status(folder.id))
         folder.index_changed = False
-        if folder.state == "unknown":
-            folder.state = "idle" if folder.need_items == 0 and folder.need_bytes == 0 else "sync-waiting"
 
     async def _refresh_folders(self, folder_ids: Iterable[str]) -> None:
         for folder_id in folder_ids:
@@ -371,9 +440,9 @@ class SyncthingBackend:
             if folder is None or folder.paused:
                 continue
             try:
-                self._set_local(folder, await self.client.db_completion(folder_id))
+                await self._read_status(folder)
             except PeerdeckError as err:
-                _LOGGER.debug("Syncthing completion of %s failed: %s", folder_id, err)
+                _LOGGER.debug("Syncthing status of %s failed: %s", folder_id, err)
 
     # ------------------------------------------------------------------ events
 
@@ -386,8 +455,12 @@ class SyncthingBackend:
             if folder is not None:
                 before, folder.state = folder.state, str(data.get("to") or folder.state)
                 folder.changed_at = event.time
+                if data.get("from") == "scanning":
+                    folder.last_scan = event.time or folder.last_scan
                 folder.synced = folder.synced or folder.state in ACTIVE_STATES
-                if folder.state != "error":
+                if folder.state == "error":  # the event says why (a missing folder marker, a full disk …)
+                    folder.error = str(data.get("error") or folder.error or "") or None
+                else:
                     folder.error = None
                 if folder.state == "idle" and before in ACTIVE_STATES | QUEUED_STATES:
                     return {folder.id}
@@ -411,22 +484,31 @@ class SyncthingBackend:
                     self._devices[peer].synced = True
         elif kind == "FolderErrors":
             folder = self._folders.get(str(data.get("folder")))
-            errors = data.get("errors") or []
-            if folder is not None and errors:
-                folder.error = str(errors[0].get("error") or errors[0])
+            if folder is not None:
+                self._set_errors(folder, data.get("errors"))
         elif kind == "ItemFinished":
             folder = self._folders.get(str(data.get("folder")))
             if folder is not None:
                 folder.synced = True
             if self.file_events and data.get("type", "file") == "file":
                 self._publish([_file_event(data, event.time)])
-        elif kind in ("DeviceConnected", "DeviceDisconnected"):
+        elif kind == "DeviceConnected":
             device = self._devices.get(str(data.get("id")))
             if device is not None:
-                device.connected = kind == "DeviceConnected"
                 device.last_seen = event.time or device.last_seen
-                device.address = str(data.get("addr") or device.address)
-                device.client_version = str(data.get("clientVersion") or device.client_version)
+                # From 1.25 a peer's extra connections are announced too; the first one stays its primary.
+                if not (self._multiple_connections and device.connected):
+                    device.address = str(data.get("addr") or device.address)
+                    device.connection_type = str(data.get("type") or "")
+                    device.client_version = str(data.get("clientVersion") or device.client_version)
+                device.connected = True
+        elif kind == "DeviceDisconnected":
+            device = self._devices.get(str(data.get("id")))
+            if device is not None:
+                device.connected = False
+                device.last_seen = event.time or device.last_seen
+                device.connection_type = ""
+                device.rates, device.byte_totals = (0, 0), None
         elif kind in ("DevicePaused", "DeviceResumed"):
             device = self._devices.get(str(data.get("device")))
             if device is not None:
@@ -438,6 +520,8 @@ class SyncthingBackend:
                 folder.paused = kind == "FolderPaused"
                 if not folder.paused:
                     return {folder.id}
+        elif kind == "ListenAddressesChanged":
+            self._system_stale = True  # a relay connected or dropped: read its status
         elif kind == "ConfigSaved" and "folders" in data and "devices" in data:
             known = set(self._folders)
             self._load_config(data)
@@ -447,9 +531,17 @@ class SyncthingBackend:
 
     @staticmethod
     def _apply_summary(folder: _Folder, summary: Mapping[str, Any]) -> None:
-        """``FolderSummary`` carries what ``db/status`` would answer, for free."""
+        """Read a ``FolderSummary`` event's summary or a ``db/status`` answer (the same object)."""
         folder.global_bytes = _int(summary.get("globalBytes"))
         folder.global_items = _int(summary.get("globalTotalItems", summary.get("globalFiles")))
+        folder.global_files = _int(summary.get("globalFiles"))
+        folder.local_bytes = _int(summary.get("localBytes"))
+        folder.local_files = _int(summary.get("localFiles"))
+        errors = _int(summary.get("errors"))
+        if errors == 0:
+            folder.errors, folder.file_error = 0, None
+        elif errors != folder.errors or folder.file_error is None:
+            folder.errors_unread = True
         folder.need_bytes = _int(summary.get("needBytes"))
         folder.need_items = _int(summary.get("needTotalItems", summary.get("needFiles")))
         folder.sequence = _int(summary.get("sequence")) or folder.sequence
@@ -499,6 +591,13 @@ class SyncthingBackend:
                 "need_items": folder.need_items,
                 "need_bytes": folder.need_bytes,
                 "global_items": folder.global_items,
+                "global_bytes": folder.global_bytes,
+                "global_files": folder.global_files,
+                "local_bytes": folder.local_bytes,
+                "local_files": folder.local_files,
+                "errors": folder.errors,
+                "last_error": folder.error or folder.file_error,
+                "last_scan": folder.last_scan,
                 "sequence": folder.sequence,
                 "state_changed": folder.changed_at.isoformat() if folder.changed_at else None,
             },
@@ -534,6 +633,8 @@ class SyncthingBackend:
             progress=progress,
             size=global_bytes,
             done_bytes=global_bytes - min(need_bytes, global_bytes),
+            download_rate=device.rates[0],
+            upload_rate=device.rates[1],
             category="device",
             tags=tuple(f"{FOLDER_PREFIX}{f}" for f in folders),
             raw={
@@ -543,10 +644,18 @@ class SyncthingBackend:
                 "paused": device.paused,
                 "address": device.address,
                 "client_version": device.client_version,
+                "connection_type": device.connection_type,
                 "need_items": need_items,
                 "need_bytes": need_bytes,
             },
         )
+
+    def _with_rates(self, transfer: Transfer) -> Transfer:
+        """A peer's job with the rates last measured (measured apart from the events that build jobs)."""
+        device = self._devices.get(transfer.id.removeprefix(DEVICE_PREFIX))
+        if not transfer.id.startswith(DEVICE_PREFIX) or device is None:
+            return transfer
+        return replace(transfer, download_rate=device.rates[0], upload_rate=device.rates[1])
 
     def _diff(self, *, resync: bool = False) -> list[TransferEvent]:
         """Events between the last published transfers and the current ones.
@@ -556,7 +665,10 @@ class SyncthingBackend:
         seen needing data.
         """
         current = self._transfers()
-        self._last_folder_states = {f.id: "paused" if f.paused else f.state for f in self._folders.values()}
+        states = {f.id: "paused" if f.paused else f.state for f in self._folders.values()}
+        if states != self._last_folder_states or _changed(self._last, current):
+            self._revision += 1
+        self._last_folder_states = states
         now = datetime.now(UTC)
         if not self._primed:
             self._primed = True
@@ -665,15 +777,23 @@ class SyncthingBackend:
         return list(self._transfers().values())
 
     async def update(self) -> Update:
-        """The current model and the events since the last call; rates are measured only while syncing."""
+        """The current model and the events since the last call.
+
+        Rates are measured only while something syncs, and ``system/status`` (discovery and
+        relays, which no event reports) is re-read at most every five minutes.
+        """
         await self._ensure_started()
+        if time.monotonic() - self._system_read_at >= _SYSTEM_MAX_AGE:
+            await self._read_system()
         if any(t.state is TransferState.ACTIVE for t in self._last.values()):
             await self._measure_rates(force=False)
         else:
             self._rates = (0, 0)
             self._totals = None
+            for device in self._devices.values():
+                device.rates, device.byte_totals = (0, 0), None
         # Read after the last await: transfers, folder states and events from one moment.
-        transfers = dict(self._last)
+        transfers = {tid: self._with_rates(transfer) for tid, transfer in self._last.items()}
         events = tuple(self._pending)
         self._pending.clear()
         return Update(status=self._status(transfers), transfers=transfers, events=events)
@@ -697,11 +817,11 @@ class SyncthingBackend:
                 if not isinstance(left, PeerdeckError):
                     self._publish([left])
 
-    def listen_folder_states(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call ``listener`` whenever :meth:`folder_states` changed, also when no transfer event says so
-        (``idle`` → ``scanning``); returns what stops it."""
-        self._state_listeners.add(listener)
-        return lambda: self._state_listeners.discard(listener)
+    def listen_changes(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` whenever events changed what :meth:`update` returns — a folder's state,
+        counts or errors, a peer's connection — also when no transfer event says so; returns what stops it."""
+        self._change_listeners.add(listener)
+        return lambda: self._change_listeners.discard(listener)
 
     def folder_states(self) -> dict[str, str]:
         """Syncthing's own state of each folder by id (``idle``, ``scanning``, ``syncing``, ``error`` …,
@@ -731,19 +851,29 @@ class SyncthingBackend:
         return {d.id: d.last_seen for d in self._devices.values()}
 
     async def _measure_rates(self, *, force: bool) -> None:
-        """Bytes per second from two readings of ``system/connections`` totals."""
+        """Bytes per second, in total and per peer, from two readings of ``system/connections``."""
         now = time.monotonic()
         if not force and self._totals is not None and now - self._totals[0] < _RATE_MIN_INTERVAL:
             return
-        total = (await self.client.system_connections()).get("total") or {}
+        answer = await self.client.system_connections()
+        total = answer.get("total") or {}
         reading = (now, _int(total.get("inBytesTotal")), _int(total.get("outBytesTotal")))
-        if self._totals is not None and reading[0] > self._totals[0]:
-            elapsed = reading[0] - self._totals[0]
-            self._rates = (
-                max(0, int((reading[1] - self._totals[1]) / elapsed)),
-                max(0, int((reading[2] - self._totals[2]) / elapsed)),
-            )
+        elapsed = reading[0] - self._totals[0] if self._totals is not None else 0.0
+        if self._totals is not None and elapsed > 0:
+            self._rates = _rates(self._totals[1:], reading[1:], elapsed)
         self._totals = reading
+        connections = answer.get("connections") or {}
+        for device in self._devices.values():
+            record = connections.get(device.id)
+            totals = None
+            if isinstance(record, Mapping) and record.get("connected"):
+                # Both 1.19 and 2.x sum a peer's connections here (1.25+ may have several).
+                totals = (_int(record.get("inBytesTotal")), _int(record.get("outBytesTotal")))
+            if totals is not None and device.byte_totals is not None and elapsed > 0:
+                device.rates = _rates(device.byte_totals, totals, elapsed)
+            elif totals is None:
+                device.rates = (0, 0)
+            device.byte_totals = totals
 
     def _status(self, transfers: Mapping[str, Transfer]) -> Status:
         counts = count_states(transfers.values())
@@ -765,6 +895,7 @@ class SyncthingBackend:
                 "event_stream_failures": self.stream.failures,
                 "reconnects": self.stream.reconnects,
                 "resyncs": self.resyncs,
+                **self._system,
             },
         )
 
@@ -926,6 +1057,53 @@ def _file_event(data: Mapping[str, Any], at: datetime | None) -> TransferEvent:
         raw=dict(data),
     )
     return TransferEvent(kind, transfer, TransferState.ACTIVE, at)
+
+
+def _rates(before: Sequence[int], after: Sequence[int], elapsed: float) -> tuple[int, int]:
+    """Bytes per second received and sent between two byte-count readings."""
+    return max(0, int((after[0] - before[0]) / elapsed)), max(0, int((after[1] - before[1]) / elapsed))
+
+
+def _changed(before: Mapping[str, Transfer], after: Mapping[str, Transfer]) -> bool:
+    """Whether any job differs, its details (``raw``, which equality skips) included."""
+    return before.keys() != after.keys() or any(
+        after[tid] != before[tid] or after[tid].raw != before[tid].raw for tid in after
+    )
+
+
+def _error_text(record: Mapping[str, Any]) -> str:
+    path, error = str(record.get("path") or ""), str(record.get("error") or "")
+    return f"{path}: {error}" if path else error
+
+
+def _discovery_status(status: Mapping[str, Any]) -> str:
+    """``ok``, ``partial`` or ``failed`` from the discovery methods' errors; ``disabled`` without any."""
+    methods = status.get("discoveryStatus")
+    if not isinstance(methods, Mapping) or not methods:
+        return "disabled"
+    failing = sum(1 for m in methods.values() if not isinstance(m, Mapping) or m.get("error"))
+    return "ok" if failing == 0 else "failed" if failing == len(methods) else "partial"
+
+
+def _relay_status(status: Mapping[str, Any]) -> str:
+    """``connected`` when a relay listener holds a relay address, ``disconnected`` if none does, else
+    ``disabled`` (no relay listener)."""
+    listeners = status.get("connectionServiceStatus")
+    relays = [
+        record
+        for address, record in (listeners.items() if isinstance(listeners, Mapping) else ())
+        if address.startswith(("relay://", "dynamic+http")) and isinstance(record, Mapping)
+    ]
+    if not relays:
+        return "disabled"
+    return (
+        "connected"
+        if any(
+            not record.get("error") and any(str(a).startswith("relay://") for a in record.get("wanAddresses") or [])
+            for record in relays
+        )
+        else "disconnected"
+    )
 
 
 def _int(value: Any) -> int:

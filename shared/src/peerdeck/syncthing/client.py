@@ -454,6 +454,13 @@ class SyncthingClient(HttpClient):
         """A folder's full summary. **Expensive** for the daemon: prefer events and :meth:`db_completion`."""
         return _object(await self._get("db/status", {"folder": folder}), "db/status")
 
+    # ------------------------------------------------------------------ folder
+
+    async def folder_errors(self, folder: str, *, page: int | None = None, perpage: int | None = None) -> JsonObject:
+        """A folder's scan and pull errors (``errors``: ``{path, error}``), paged."""
+        params = _clean({"folder": folder, "page": page, "perpage": perpage})
+        return _object(await self._get("folder/errors", params), "folder/errors")
+
     # ------------------------------------------------------------------ events
 
     async def events(
