@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-import voluptuous as vol
 from homeassistant.auth.models import User
 from homeassistant.auth.permissions.const import POLICY_READ
 from homeassistant.components.websocket_api import async_register_command
@@ -29,6 +28,7 @@ from peerdeck import Transfer
 
 from .const import DOMAIN
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, PeerdeckSnapshot, transfer_payload
+from .schema import vol
 
 WS_SUBSCRIBE: Final = "peerdeck/transfers/subscribe"
 WS_ENTRIES: Final = "peerdeck/entries"
