@@ -83,12 +83,16 @@ async def test_a_diff_of_ten_rows_touches_only_those_rows(page: Page) -> None:
         const offscreen = await h.mutatedRows(() => h.deliver("e1", {
           changed: off.map((id) => ({ id, progress: 0.5 })) }));
         const rows = h.shownRows();
-        return { touched: touched.sort((a, b) => a - b), offscreen, percent: rows[0].percent, meta: rows[0].meta };
+        h.deliver("e1", { changed: [{ id: keys[1], progress: null }] });
+        const unknown = h.shownRows()[1].percent;
+        return { touched: touched.sort((a, b) => a - b), offscreen, percent: rows[0].percent, meta: rows[0].meta,
+                 unknown };
         """,
     )
     assert result["touched"] == list(range(10))
     assert result["offscreen"] == []  # rows out of view cost no DOM work
     assert result["percent"] == "50%"
+    assert result["unknown"] == "–"  # progress the daemon cannot tell (SoulSync) is not shown as 0 %
     assert "1 kB/s" in result["meta"]
 
 

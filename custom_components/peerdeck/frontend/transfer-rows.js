@@ -182,13 +182,15 @@ export class TransferRows {
     const { t, locale, columns } = this.view;
     const cache = element._cache;
     const parts = element._parts;
-    const progress = Math.min(1, Math.max(0, Number(row.progress) || 0));
+    // null: the daemon cannot tell (SoulSync lists 0 % until a download completes) — shown as unknown, not 0 %.
+    const known = row.progress !== null && row.progress !== undefined;
+    const progress = known ? Math.min(1, Math.max(0, Number(row.progress) || 0)) : 0;
     setAttribute(element, cache, "stateClass", "data-state", row.state);
     setAttribute(parts.state, cache, "icon", "icon", stateIcon(row));
     setAttribute(parts.state, cache, "stateLabel", "title", t(`state.${row.state}`));
     setText(parts.name, cache, "name", row.name);
     setAttribute(parts.name, cache, "title", "title", row.name);
-    setText(parts.percent, cache, "percent", formatPercent(progress, locale));
+    setText(parts.percent, cache, "percent", known ? formatPercent(progress, locale) : "–");
     setAttribute(parts.bar, cache, "barHidden", "hidden", columns.has("progress") ? null : "");
     const fill = `scaleX(${progress.toFixed(4)})`;
     if (cache.fill !== fill) {
