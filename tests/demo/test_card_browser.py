@@ -92,7 +92,7 @@ async def test_a_diff_of_ten_rows_touches_only_those_rows(page: Page) -> None:
     assert result["touched"] == list(range(10))
     assert result["offscreen"] == []  # rows out of view cost no DOM work
     assert result["percent"] == "50%"
-    assert result["unknown"] == "–"  # progress the daemon cannot tell (SoulSync) is not shown as 0 %
+    assert result["unknown"] == "\u2013"  # an en dash: progress the daemon cannot tell (SoulSync) is not shown as 0 %
     assert "1 kB/s" in result["meta"]
 
 
