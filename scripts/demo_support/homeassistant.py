@@ -87,19 +87,20 @@ def write_config(config_dir: Path, port: int, downloads: Path) -> None:
 class HomeAssistantProcess:
     """``hass -c <config>`` in its own process group, with its log in the config folder."""
 
-    def __init__(self, config_dir: Path, port: int) -> None:
+    def __init__(self, config_dir: Path, port: int, hass: Path | None = None) -> None:
         self.config_dir = config_dir
         self.port = port
+        self.hass = hass or Path(sys.executable).with_name("hass")
+        """The ``hass`` script of the environment to run (by default, the one running this)."""
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = config_dir / "hass.out"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start Home Assistant (returns at once; see :meth:`wait_until_up`)."""
-        hass = Path(sys.executable).with_name("hass")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-                [str(hass), "-c", str(self.config_dir), "--log-no-color"],
+                [str(self.hass), "-c", str(self.config_dir), "--log-no-color"],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -233,23 +234,30 @@ class HomeAssistantApi:
         state = base64.b64encode(json.dumps({"hassUrl": self.url, "clientId": self.client_id}).encode()).decode()
         return f"{self.url}{path}?auth_callback=1&code={code}&state={state}"
 
-    async def add_entry(self, kind: str, connection: Mapping[str, Any]) -> dict[str, Any]:
-        """Add a Peerdeck config entry through the config flow, as the UI does."""
+    async def config_flow(self, handler: str, *answers: Mapping[str, Any]) -> dict[str, Any]:
+        """Run an integration's config flow as the UI does, one answer per step; returns the created entry."""
         flow = await self._json(
-            "POST", "/api/config/config_entries/flow", json={"handler": "peerdeck", "show_advanced_options": False}
+            "POST", "/api/config/config_entries/flow", json={"handler": handler, "show_advanced_options": False}
         )
-        step = await self._json("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", json={"kind": kind})
-        if step.get("step_id") != "connection":
-            raise RuntimeError(f"the config flow did not ask for the {kind} connection: {step}")
-        result = await self._json(
-            "POST",
-            f"/api/config/config_entries/flow/{flow['flow_id']}",
-            json={**connection, "advanced": {"verify_ssl": True, "timeout": 10}},
-        )
+        result = flow
+        for answer in answers:
+            if result.get("type") != "form":
+                raise RuntimeError(f"the {handler} config flow ended before step {dict(answer)}: {result}")
+            result = await self._json("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", json=dict(answer))
         if result.get("type") != "create_entry":
-            raise RuntimeError(f"the config flow for {kind} did not create an entry: {result}")
+            raise RuntimeError(f"the {handler} config flow did not create an entry: {result}")
         entry: dict[str, Any] = result["result"]
         return entry
+
+    async def add_entry(self, kind: str, connection: Mapping[str, Any]) -> dict[str, Any]:
+        """Add a Peerdeck config entry through the config flow, as the UI does."""
+        return await self.config_flow(
+            "peerdeck", {"kind": kind}, {**connection, "advanced": {"verify_ssl": True, "timeout": 10}}
+        )
+
+    async def remove_entry(self, entry_id: str) -> None:
+        """Delete a config entry (unloading its integration), as the UI does."""
+        await self._json("DELETE", f"/api/config/config_entries/entry/{entry_id}")
 
     async def states(self) -> list[dict[str, Any]]:
         """Every entity state."""
