@@ -78,6 +78,25 @@ class PeerdeckSnapshot:
     peer_last_seen: Mapping[str, datetime | None] = field(default_factory=dict)
     """When each Syncthing peer was last seen, by device id."""
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the entities would show the same: ``Status.extra`` counts too (``Status`` ignores it).
+
+        Cheap: backends keep the same ``Transfer`` objects for unchanged transfers, so comparing
+        thousands of them is mostly identity checks.
+        """
+        if not isinstance(other, PeerdeckSnapshot):
+            return NotImplemented
+        return (
+            self.status == other.status
+            and self.status.extra == other.status.extra
+            and self.alternative_speed == other.alternative_speed
+            and self.folder_states == other.folder_states
+            and self.peer_last_seen == other.peer_last_seen
+            and self.transfers == other.transfers
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts: never hashed
+
 
 @dataclass
 class PeerdeckData:
@@ -152,6 +171,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
             update_interval=self.backstop_interval if self.pushed else interval,
+            always_update=False,  # a refresh that changed nothing writes no state (see PeerdeckSnapshot.__eq__)
         )
         self.backend = backend
         self.info = BackendInfo(kind=backend.kind, version="")
