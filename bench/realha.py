@@ -134,8 +134,9 @@ class CountingProxy:
     """An HTTP/1.1 TCP proxy on 127.0.0.1 that counts requests per path and bytes each way.
 
     Requests are parsed only as far as needed (request line, headers, ``Content-Length`` body);
-    ``Host`` is rewritten to the daemon's own address, since daemons that check it (qBittorrent,
-    Syncthing) would refuse the proxy's port. Responses are relayed byte for byte.
+    ``Host`` (and the proxy's address in ``Origin``/``Referer``) is rewritten to the daemon's own,
+    since daemons that check them (qBittorrent, Syncthing) would refuse the proxy's port.
+    Responses are relayed byte for byte.
     """
 
     def __init__(self, target_host: str, target_port: int, *, label_params: Iterable[str] = ("filter",)) -> None:
@@ -181,6 +182,7 @@ class CountingProxy:
 
     async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host = f"{self.target_host}:{self.target_port}".encode()
+        ours = f"127.0.0.1:{self.port}".encode()
         while True:
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -192,6 +194,8 @@ class CountingProxy:
                 name, _, value = line.partition(b":")
                 if name.strip().lower() == b"host":
                     lines[index] = b"Host: " + host
+                elif name.strip().lower() in (b"origin", b"referer"):
+                    lines[index] = line.replace(ours, host)
                 elif name.strip().lower() == b"content-length":
                     length = int(value.strip() or 0)
             self.counts.requests[self._label(lines[0])] += 1
