@@ -285,10 +285,14 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         if not self.last_update_success:
             return
         entry_id = self.config_entry.entry_id
-        live = {entry_id} | {job_device_id(entry_id, transfer_id) for transfer_id in self.data.transfers}
+        transfers = self.data.transfers
         registry = dr.async_get(self.hass)
+        # In O(devices), not O(transfers): a qBittorrent entry has one device and thousands of torrents.
         for device in dr.async_entries_for_config_entry(registry, entry_id):
-            if not any(domain == DOMAIN and ident in live for domain, ident in device.identifiers):
+            if not any(
+                domain == DOMAIN and (ident == entry_id or ident.removeprefix(f"{entry_id}_") in transfers)
+                for domain, ident in device.identifiers
+            ):
                 registry.async_update_device(device.id, remove_config_entry_id=entry_id)
 
     def _update_error(self, err: PeerdeckError) -> HomeAssistantError:
