@@ -248,6 +248,7 @@ class RealHomeAssistant:
 
     async def start(self, downloads: Path) -> None:
         """Write a fresh config folder (Peerdeck copied as HACS does), start ``hass``, wait and onboard a user."""
+        await asyncio.to_thread(downloads.mkdir, parents=True, exist_ok=True)
         write_config(self.process.config_dir, self.process.port, downloads)
         self.process.start()
         await self.process.wait_until_up(self.session)
