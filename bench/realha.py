@@ -104,6 +104,26 @@ class CpuWindow:
         return self.cpu[name] * 60.0 / self.wall
 
 
+async def wait_until_quiet(pid: int, *, step: float = 15.0, tolerance: float = 0.25, timeout: float = 300.0) -> float:
+    """Wait until process ``pid`` uses CPU at a steady rate (after start-up or a bulk add); returns it (s/s).
+
+    Steady: two consecutive ``step``-s slices within ``tolerance`` of each other (or both under 5 ms/s).
+    """
+    deadline = time.monotonic() + timeout
+    previous = None
+    while True:
+        start = cpu_seconds(pid)
+        await asyncio.sleep(step)
+        rate = (cpu_seconds(pid) - start) / step
+        if previous is not None and (
+            abs(rate - previous) <= tolerance * max(rate, previous) or max(rate, previous) < 0.005
+        ):
+            return rate
+        if time.monotonic() > deadline:
+            return rate
+        previous = rate
+
+
 # ---------------------------------------------------------------------------------------------- proxy
 
 
