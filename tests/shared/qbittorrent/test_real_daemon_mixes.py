@@ -171,7 +171,7 @@ async def test_seedbox_ticks_read_no_torrent_list_and_see_pause_and_removal_else
     paused, removed = torrents[0][1], torrents[1][1]
     await other.torrents_stop([paused])
     await other.torrents_delete([removed])
-    await settle(other, lambda rs: len(rs) == 8 and any(r["state"] == "pausedUP" for r in rs))
+    await settle(other, lambda rs: len(rs) == 8 and any(r["state"] in ("pausedUP", "stoppedUP") for r in rs))
     update = await backend.update()
     requests = recorder.take()
     assert looked_up(requests) == {paused, removed}
