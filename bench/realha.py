@@ -273,6 +273,8 @@ class RealHomeAssistant:
         self.process.start()
         await self.process.wait_until_up(self.session)
         await self.api.onboard(Login(username="bench", password="peerdeck-bench"))  # noqa: S106 - throwaway local user
+        # Onboarding's access token expires after 30 minutes; benchmarks run longer.
+        self.api.token = await self.api.long_lived_token("bench")
 
     async def add_entry(self, handler: str, *answers: Mapping[str, Any]) -> dict[str, Any]:
         """Add a config entry through ``handler``'s real config flow; returns the entry."""
