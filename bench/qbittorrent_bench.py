@@ -7,8 +7,11 @@ side by side:
 * core  — what HA core's qBittorrent integration does every 30 s: ``sync/maindata`` without
   ``rid`` plus ``transfer/speedLimitsMode``;
 * ours  — ``QBittorrentBackend.update()`` every 10 s (three times fresher), in steady state:
-  cheap calls each tick, a running-count probe every few ticks, and the full
-  ``sync/maindata`` reconciliation every 30 minutes (amortised from its measured cost).
+  cheap calls each tick, and the full ``sync/maindata`` reconciliation every 30 minutes
+  (amortised from its measured cost).
+
+This measures the library alone on one mix; ``bench/qbittorrent_realha.py`` measures both
+integrations inside a real Home Assistant over several mixes.
 
 Daemon CPU comes from ``/proc/<pid>/stat`` (utime + stime, 10 ms ticks, so it is summed over
 many updates and the idle rate is subtracted); bytes are counted on the wire by an aiohttp

@@ -85,6 +85,31 @@ class PeerdeckSnapshot:
     peer_last_seen: Mapping[str, datetime | None] = field(default_factory=dict)
     """When each Syncthing peer was last seen, by device id."""
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the entities would show the same: ``Status.extra`` and each transfer's ``raw`` count too
+        (their own equality ignores them; Syncthing's folder and peer sensors read ``raw``).
+
+        Cheap: backends keep the same ``Transfer`` objects for unchanged transfers, so comparing
+        thousands of them is mostly identity checks.
+        """
+        if not isinstance(other, PeerdeckSnapshot):
+            return NotImplemented
+        theirs = other.transfers
+        return (
+            self.status == other.status
+            and self.status.extra == other.status.extra
+            and self.alternative_speed == other.alternative_speed
+            and self.folder_states == other.folder_states
+            and self.peer_last_seen == other.peer_last_seen
+            and self.transfers.keys() == theirs.keys()
+            and all(
+                mine is (their := theirs[key]) or (mine == their and mine.raw == their.raw)
+                for key, mine in self.transfers.items()
+            )
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts: never hashed
+
 
 @dataclass
 class PeerdeckData:
@@ -174,6 +199,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             request_refresh_debouncer=Debouncer(hass, LOGGER, cooldown=EVENT_REFRESH_COOLDOWN, immediate=True)
             if isinstance(backend, SyncthingBackend)
             else None,
+            always_update=False,  # a refresh that changed nothing writes no state (see PeerdeckSnapshot.__eq__)
         )
         self.backend = backend
         self.info = BackendInfo(kind=backend.kind, version="")
@@ -347,10 +373,14 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         if not self.last_update_success:
             return
         entry_id = self.config_entry.entry_id
-        live = {entry_id} | {job_device_id(entry_id, transfer_id) for transfer_id in self.data.transfers}
+        transfers = self.data.transfers
         registry = dr.async_get(self.hass)
+        # In O(devices), not O(transfers): a qBittorrent entry has one device and thousands of torrents.
         for device in dr.async_entries_for_config_entry(registry, entry_id):
-            if not any(domain == DOMAIN and ident in live for domain, ident in device.identifiers):
+            if not any(
+                domain == DOMAIN and (ident == entry_id or ident.removeprefix(f"{entry_id}_") in transfers)
+                for domain, ident in device.identifiers
+            ):
                 registry.async_update_device(device.id, remove_config_entry_id=entry_id)
 
     def _update_error(self, err: PeerdeckError) -> HomeAssistantError:

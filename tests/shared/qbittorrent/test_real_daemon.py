@@ -192,12 +192,10 @@ async def test_backend_events_counts_and_exactly_once_completion(
     assert (TransferEventKind.REMOVED, info_hash) in events
 
 
-async def test_added_elsewhere_paused_is_seen_by_the_probe(
+async def test_added_elsewhere_paused_is_seen_within_one_tick(
     qbittorrent: QBittorrentDaemon, qbt_client: QBittorrentClient
 ) -> None:
-    backend = QBittorrentBackend(
-        qbittorrent.url, Credentials(qbittorrent.username, qbittorrent.password), probe_every=1
-    )
+    backend = QBittorrentBackend(qbittorrent.url, Credentials(qbittorrent.username, qbittorrent.password))
     try:
         await backend.update()
         added = await _add(qbt_client, qbittorrent.save_path, "elsewhere.bin", with_data=False, stopped=True)

@@ -1,0 +1,339 @@
+"""HA core's qbittorrent integration against Peerdeck's, inside one real Home Assistant, on one real daemon.
+
+For each mix of torrent states, a fresh qbittorrent-nox on loopback gets N generated torrents;
+a real Home Assistant 2026.2.3 (started once, from the bench venv of ``bench/requirements-ha.txt``)
+reaches it through a counting proxy. Then, one after the other on the same daemon:
+
+1. no entry (the idle baseline of the daemon and of HA, once the daemon's CPU rate is steady);
+2. core's ``qbittorrent`` entry, added by its real config flow, at its 30 s poll;
+3. Peerdeck's qBittorrent entry, added by its real config flow, at its default 10 s;
+4. no entry again (the baseline is the lower of 1 and 4).
+
+Entries get a warm-up, then a window over which the daemon's and HA's CPU (``/proc/<pid>/stat``),
+and requests and bytes on the wire (the proxy), are measured; the entry is removed after. At
+the end of Peerdeck's window its count sensors are compared with ``torrents/info``.
+
+Mixes: ``seedbox`` (90 % seeding, 5 % stalled, 5 % paused; queueing off), ``queued`` (qBittorrent's
+default queueing on: 1 % seeding, 5 % paused, the rest started downloads, most of them queued),
+``checking`` (5 % paused, 5 % stalled, the rest waiting for their hash check), ``paused``
+(20 seeding, 5 stalled, the rest paused) and ``busy`` (the seedbox mix plus 60 torrents really
+downloading, rate-limited, from a second qbittorrent-nox).
+
+    python -m bench.qbittorrent_realha [--torrents 2000] [--mixes seedbox,queued,checking,paused,busy]
+        [--window 120] [--warmup 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "shared" / "src")]
+
+from bench.realha import (  # noqa: E402
+    CountingProxy,
+    CpuWindow,
+    RealHomeAssistant,
+    WireCounts,
+    bench_venv,
+    counting_proxy,
+    wait_until_quiet,
+)
+from peerdeck import TransferState  # noqa: E402
+from peerdeck.qbittorrent import QBittorrentClient, to_transfer  # noqa: E402
+from tests.shared.qbittorrent.daemon import QBittorrentDaemon, free_port, run_qbittorrent  # noqa: E402
+from tests.shared.torrents import make_torrent  # noqa: E402
+
+BATCH = 100
+MOVING = 60
+MOVING_SIZE = 16 * 1024 * 1024
+MOVING_LIMIT = 12 * 1024
+"""Per-torrent download limit (B/s) of the busy mix: its torrents keep moving for the whole run."""
+SLOW = 600.0
+"""Request timeout of the bench's own client: a full list of 20,000 torrents takes a while on a busy machine."""
+
+
+KINDS = ("seeding", "stalled", "paused", "downloads", "checking")
+"""``seeding``: data present, added without a check; ``stalled``: started, no data, no peer; ``paused``:
+no data; ``downloads``: started like ``stalled``, but added last (queued when queueing is on);
+``checking``: data present, added with its hash check, last."""
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A mix of torrent kinds: shares of the total (or counts, when >= 1); ``rest`` takes what is left."""
+
+    name: str
+    shares: dict[str, float]
+    rest: str
+    queueing: bool = False
+    moving: int = 0
+    """Torrents really downloading from a second qbittorrent-nox (on top of the total's others)."""
+
+    def counts(self, total: int) -> dict[str, int]:
+        counts = dict.fromkeys(KINDS, 0)
+        for kind, share in self.shares.items():
+            counts[kind] = int(share) if share >= 1 else int(share * total)
+        counts[self.rest] += total - self.moving - sum(counts.values())
+        return counts
+
+
+MIXES = {
+    mix.name: mix
+    for mix in (
+        Mix("seedbox", {"stalled": 0.05, "paused": 0.05}, rest="seeding"),
+        Mix("queued", {"seeding": 0.01, "paused": 0.05}, rest="downloads", queueing=True),
+        Mix("checking", {"paused": 0.05, "stalled": 0.05}, rest="checking"),
+        Mix("paused", {"seeding": 20, "stalled": 5}, rest="paused"),
+        Mix("busy", {"stalled": 0.05, "paused": 0.05}, rest="seeding", moving=MOVING),
+    )
+}
+
+
+@dataclass
+class Phase:
+    """One measured window."""
+
+    name: str
+    cpu: CpuWindow
+    wire: WireCounts
+
+    def per_minute(self, value: float) -> float:
+        return value * 60.0 / self.cpu.wall
+
+
+async def add_batches(client: QBittorrentClient, files: list[tuple[str, bytes]], **options: object) -> None:
+    for start in range(0, len(files), BATCH):
+        await client.torrents_add(torrent_files=files[start : start + BATCH], **options)  # type: ignore[arg-type]
+
+
+async def populate(client: QBittorrentClient, daemon: QBittorrentDaemon, mix: Mix, total: int) -> None:
+    """Add the mix's torrents; started downloads last, so with queueing on they fill the queue."""
+    counts = mix.counts(total)
+    save = str(daemon.save_path)
+    if mix.queueing:
+        await client.app_set_preferences({"queueing_enabled": True})
+
+    def files(kind: str, with_data: bool) -> list[tuple[str, bytes]]:
+        data_dir = daemon.save_path if with_data else None
+        return [
+            (f"{kind}-{i}.torrent", make_torrent(f"{kind}-{i:06}.bin", 16_384, data_dir)[0])
+            for i in range(counts[kind])
+        ]
+
+    await add_batches(client, await asyncio.to_thread(files, "seeding", True), save_path=save, skip_checking=True)
+    await add_batches(client, await asyncio.to_thread(files, "paused", False), save_path=save, stopped=True)
+    await add_batches(client, await asyncio.to_thread(files, "stalled", False), save_path=save)
+    await add_batches(client, await asyncio.to_thread(files, "downloads", False), save_path=save)
+    await add_batches(client, await asyncio.to_thread(files, "checking", True), save_path=save)
+    expected = total - mix.moving
+    deadline = time.monotonic() + 60 + total / 20
+    while len(await client.torrents_info(status_filter="active")) or len(await client.torrents_info()) < expected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"qBittorrent did not take the {mix.name} mix in time")
+        await asyncio.sleep(5)
+
+
+async def start_moving(ours: QBittorrentDaemon, seeder: QBittorrentDaemon, count: int) -> None:
+    """``count`` torrents our daemon downloads from the seeder, rate-limited so they keep moving."""
+    made = await asyncio.to_thread(
+        lambda: [make_torrent(f"moving-{i:03}.bin", MOVING_SIZE, seeder.save_path) for i in range(count)]
+    )
+    files = [(f"moving-{i}.torrent", content) for i, (content, _) in enumerate(made)]
+    hashes = [info_hash for _, info_hash in made]
+    async with (
+        QBittorrentClient(ours.url, username=ours.username, password=ours.password, request_timeout=SLOW) as client,
+        QBittorrentClient(seeder.url, username=seeder.username, password=seeder.password) as other,
+    ):
+        await add_batches(other, files, save_path=str(seeder.save_path), skip_checking=True)
+        await add_batches(client, files, save_path=str(ours.save_path), download_limit=MOVING_LIMIT)
+        while len(await client.torrents_info(hashes=hashes)) < count or len(await other.torrents_info()) < count:  # noqa: ASYNC110
+            await asyncio.sleep(1)
+        our_port = int((await client.app_preferences())["listen_port"])
+        seeder_port = int((await other.app_preferences())["listen_port"])
+        deadline = time.monotonic() + 120
+        while len(await client.torrents_info(status_filter="active")) < count * 0.9:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the busy mix's torrents did not start moving")
+            await client.torrents_add_peers(hashes, [f"127.0.0.1:{seeder_port}"])
+            await other.torrents_add_peers(hashes, [f"127.0.0.1:{our_port}"])
+            await asyncio.sleep(5)
+
+
+async def measure(name: str, hass: RealHomeAssistant, daemon_pid: int, proxy: CountingProxy, window: float) -> Phase:
+    cpu = CpuWindow({"daemon": daemon_pid, "ha": hass.pid})
+    before = proxy.counts.copy()
+    cpu.begin()
+    await asyncio.sleep(window)
+    cpu.end()
+    return Phase(name, cpu, proxy.counts.since(before))
+
+
+async def entry_counts(hass: RealHomeAssistant, entry_id: str) -> dict[str, int]:
+    """Peerdeck's transfer count sensors of one entry, by state."""
+    (registry,) = await hass.api.websocket({"type": "config/entity_registry/list"})
+    wanted = {
+        e["entity_id"]: e["unique_id"].removeprefix(f"{entry_id}_transfers_")
+        for e in registry
+        if e["config_entry_id"] == entry_id and e["unique_id"].startswith(f"{entry_id}_transfers_")
+    }
+    states = {s["entity_id"]: s["state"] for s in await hass.api.states()}
+    return {
+        state: int(states[entity_id])
+        for entity_id, state in wanted.items()
+        if state != "total" and states.get(entity_id, "").isdigit()
+    }
+
+
+async def truth(client: QBittorrentClient) -> dict[str, int]:
+    counts = dict.fromkeys((state.value for state in TransferState), 0)
+    for record in await client.torrents_info():
+        counts[to_transfer(record["hash"], record).state.value] += 1
+    return counts
+
+
+async def run_mix(
+    mix: Mix, total: int, hass: RealHomeAssistant, base: Path, window: float, warmup: float
+) -> tuple[list[Phase], str]:
+    with contextlib.ExitStack() as stack:
+        daemon = stack.enter_context(run_qbittorrent(base / "daemon", start_timeout=120))
+        seeder = stack.enter_context(run_qbittorrent(base / "seeder")) if mix.moving else None
+        async with QBittorrentClient(
+            daemon.url, username=daemon.username, password=daemon.password, request_timeout=SLOW
+        ) as client:
+            version = await client.app_version()
+            started = time.monotonic()
+            await populate(client, daemon, mix, total)
+            if seeder is not None:
+                await start_moving(daemon, seeder, mix.moving)
+            print(f"  {mix.name}: {total:,} torrents added in {time.monotonic() - started:.0f} s", flush=True)
+            await wait_until_quiet(daemon.pid)
+            async with counting_proxy(daemon.url) as proxy:
+                phases = [await measure("idle before", hass, daemon.pid, proxy, window)]
+                login = {"url": proxy.url, "username": daemon.username, "password": daemon.password}
+                core = await hass.add_entry("qbittorrent", {**login, "verify_ssl": False})
+                await asyncio.sleep(warmup)
+                phases.append(await measure("core", hass, daemon.pid, proxy, window))
+                await hass.remove_entry(core["entry_id"])
+                await asyncio.sleep(5)
+                ours = await hass.add_entry(
+                    "peerdeck", {"kind": "qbittorrent"}, {**login, "advanced": {"verify_ssl": True, "timeout": 10}}
+                )
+                await asyncio.sleep(warmup)
+                phases.append(await measure("peerdeck", hass, daemon.pid, proxy, window))
+                shown, real = await entry_counts(hass, ours["entry_id"]), await truth(client)
+                await hass.remove_entry(ours["entry_id"])
+                await asyncio.sleep(10)
+                phases.append(await measure("idle after", hass, daemon.pid, proxy, window))
+    exact = {k: v for k, v in shown.items() if v} == {k: v for k, v in real.items() if v}
+    counts = f"{'exact' if exact else 'DIFFER'}: Peerdeck {_fmt(shown)}; torrents/info {_fmt(real)} ({version})"
+    return phases, counts
+
+
+def _fmt(counts: dict[str, int]) -> str:
+    return ", ".join(f"{state} {n:,}" for state, n in sorted(counts.items()) if n)
+
+
+def report(mix: str, total: int, phases: list[Phase], counts: str, window: float) -> bool:
+    """Print one mix's table; "idle" is the lower of the no-client windows before and after.
+
+    The lower one: after a bulk add the daemon keeps writing resume data for minutes (at 20,000
+    torrents, longer than the settling wait), which would otherwise count as "idle".
+    """
+    before, core, ours, after = phases
+    print(f"\n### {mix}, {total:,} torrents ({window:.0f}-s windows)\n")
+    print("| | no client | HA core (30 s) | Peerdeck (10 s) | Peerdeck / core |")
+    print("|---|---:|---:|---:|---:|")
+
+    def per_minute(name: str) -> list[float]:
+        idle = min(before.per_minute(before.cpu.cpu[name]), after.per_minute(after.cpu.cpu[name]))
+        return [idle * 1000, core.per_minute(core.cpu.cpu[name]) * 1000, ours.per_minute(ours.cpu.cpu[name]) * 1000]
+
+    daemon, ha = per_minute("daemon"), per_minute("ha")
+    above = [max(d - daemon[0], 0.0) for d in daemon]
+    # Peerdeck's full reconciliation runs every 30 min and costs one of core's polls (core polls twice a minute).
+    above[2] += above[1] / 2 / 30
+    ha_above = [max(h - ha[0], 0.0) for h in ha]
+    requests = [0.0, core.per_minute(core.wire.total_requests), ours.per_minute(ours.wire.total_requests)]
+    down = [0.0, core.per_minute(core.wire.bytes_down) / 1000, ours.per_minute(ours.wire.bytes_down) / 1000]
+    rows = [
+        ("daemon CPU ms/min", *daemon, f"{daemon[2] / max(daemon[1], 1e-9):.3f}"),
+        (
+            "daemon CPU ms/min above idle (ours + 30-min reconciliation)",
+            *above,
+            f"**{above[2] / max(above[1], 1e-9):.3f}**",
+        ),
+        ("HA CPU ms/min", *ha, f"**{ha[2] / max(ha[1], 1e-9):.2f}**"),
+        ("HA CPU ms/min above idle", *ha_above, f"{ha_above[2] / max(ha_above[1], 1e-9):.2f}"),
+        ("requests/min", *requests, ""),
+        ("KB/min received", *down, f"{down[2] / max(down[1], 1e-9):.3f}"),
+    ]
+    for name, a, b, c, ratio in rows:
+        print(f"| {name} | {a:,.1f} | {b:,.1f} | {c:,.1f} | {ratio} |")
+    idle_daemon = [p.per_minute(p.cpu.cpu["daemon"]) * 1000 for p in (before, after)]
+    print(f"\nidle daemon before/after: {idle_daemon[0]:,.0f} / {idle_daemon[1]:,.0f} ms/min")
+    routes = ", ".join(f"{route} {n * 60 / ours.cpu.wall:.1f}" for route, n in ours.wire.requests.most_common())
+    print(f"Peerdeck's requests/min by route: {routes}")
+    print(f"counts at the end of Peerdeck's window — {counts}")
+    goals = {
+        "daemon CPU above idle <= 1/10 of core": above[2] <= above[1] / 10,
+        "HA CPU <= core": ha[2] <= ha[1],
+    }
+    for goal, met in goals.items():
+        print(f"  {'met ' if met else 'MISSED'} {goal}")
+    return all(goals.values())
+
+
+@contextlib.contextmanager
+def workdir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="peerdeck-realha-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+async def main(args: argparse.Namespace) -> int:
+    python = bench_venv(args.python, [REPO / "bench" / "requirements-ha.txt"], [REPO / "shared"], path=Path(args.venv))
+    met = True
+    with workdir() as base:
+        async with aiohttp.ClientSession() as session:
+            hass = RealHomeAssistant(python, base / "homeassistant", free_port(), session)
+            try:
+                await hass.start(base / "downloads")
+                print(f"Home Assistant up (pid {hass.pid}); mixes: {', '.join(args.mixes)}", flush=True)
+                for name in args.mixes:
+                    phases, counts = await run_mix(
+                        MIXES[name], args.torrents, hass, base / name, args.window, args.warmup
+                    )
+                    met = report(name, args.torrents, phases, counts, args.window) and met
+            finally:
+                hass.stop()
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    from bench.realha import DEFAULT_VENV
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop HA and the daemons on the way out
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--torrents", type=int, default=2000)
+    parser.add_argument("--mixes", type=lambda text: text.split(","), default=list(MIXES))
+    parser.add_argument("--window", type=float, default=120.0, help="seconds measured per phase")
+    parser.add_argument("--warmup", type=float, default=40.0, help="seconds after adding an entry")
+    parser.add_argument("--python", default=sys.executable, help="Python >= 3.13.2 to build the bench venv with")
+    parser.add_argument("--venv", default=str(DEFAULT_VENV))
+    sys.exit(asyncio.run(main(parser.parse_args())))

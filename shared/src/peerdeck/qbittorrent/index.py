@@ -1,0 +1,94 @@
+"""The torrents the cheap update path knows, indexed by what decides their cost.
+
+Records come from ``sync/maindata`` (reconciliation) and ``torrents/info`` (cheap ticks). The
+index keeps, as records change, the sets the update path reads every tick without scanning
+every torrent: queued downloads, torrents waiting for (or in) their hash check, and the
+hashes behind each name, since qBittorrent's log names torrents, not hashes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+JsonObject = dict[str, Any]
+
+CHECKING_STATES = frozenset({"checkingDL", "checkingUP", "checkingResumeData"})
+
+
+class TorrentIndex:
+    """Torrent records by hash, with their queued and checking sets and a name index."""
+
+    def __init__(self, records: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.records: dict[str, JsonObject] = {}
+        self.queued: set[str] = set()
+        """Downloads waiting for a slot (``queuedDL``): they cannot move until qBittorrent starts them."""
+        self.checking: set[str] = set()
+        self.by_name: dict[str, set[str]] = {}
+        for torrent_hash, record in (records or {}).items():
+            self.put({**record, "hash": torrent_hash})
+
+    def put(self, record: Mapping[str, Any]) -> str:
+        """Store a complete record (it carries its ``hash``); returns the hash."""
+        torrent_hash = str(record["hash"])
+        before = self.records.get(torrent_hash)
+        if before is not None and before.get("name") != record.get("name"):
+            self._unname(torrent_hash, before)
+        self.records[torrent_hash] = dict(record)
+        self.by_name.setdefault(str(record.get("name", "")), set()).add(torrent_hash)
+        state = record.get("state")
+        _mark(self.queued, torrent_hash, state == "queuedDL")
+        _mark(self.checking, torrent_hash, state in CHECKING_STATES)
+        return torrent_hash
+
+    def drop(self, torrent_hash: str) -> bool:
+        """Forget a torrent; True if it was known."""
+        record = self.records.pop(torrent_hash, None)
+        self.queued.discard(torrent_hash)
+        self.checking.discard(torrent_hash)
+        if record is None:
+            return False
+        self._unname(torrent_hash, record)
+        return True
+
+    def named(self, names: Iterable[str]) -> tuple[set[str], set[str]]:
+        """The hashes of torrents with these names, and the names no known torrent has."""
+        hashes: set[str] = set()
+        unknown: set[str] = set()
+        for name in names:
+            if known := self.by_name.get(name):
+                hashes |= known
+            else:
+                unknown.add(name)
+        return hashes, unknown
+
+    def checking_front(self, count: int) -> list[str]:
+        """The ``count`` torrents next in qBittorrent's check queue (it checks in queue order)."""
+        return heapq.nsmallest(count, self.checking, key=self._queue_order)
+
+    def _queue_order(self, torrent_hash: str) -> tuple[float, float, str]:
+        record = self.records[torrent_hash]
+        position = record.get("priority")
+        added = record.get("added_on")
+        return (
+            float(position) if isinstance(position, int | float) and position > 0 else math.inf,
+            float(added) if isinstance(added, int | float) else math.inf,
+            torrent_hash,
+        )
+
+    def _unname(self, torrent_hash: str, record: Mapping[str, Any]) -> None:
+        name = str(record.get("name", ""))
+        hashes = self.by_name.get(name)
+        if hashes is not None:
+            hashes.discard(torrent_hash)
+            if not hashes:
+                del self.by_name[name]
+
+
+def _mark(members: set[str], torrent_hash: str, member: bool) -> None:
+    if member:
+        members.add(torrent_hash)
+    else:
+        members.discard(torrent_hash)

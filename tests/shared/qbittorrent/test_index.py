@@ -1,0 +1,37 @@
+"""The torrent index of the cheap update path: names, queued and checking sets as records change."""
+
+from __future__ import annotations
+
+from peerdeck.qbittorrent.index import TorrentIndex
+
+
+def test_records_keep_names_and_sets_in_step() -> None:
+    index = TorrentIndex({"a" * 40: {"name": "one", "state": "queuedDL"}})
+    assert index.queued == {"a" * 40}
+    assert index.named(["one", "two"]) == ({"a" * 40}, {"two"})
+    index.put({"hash": "a" * 40, "name": "renamed", "state": "checkingDL"})
+    assert not index.queued and index.checking == {"a" * 40}
+    assert index.named(["one"]) == (set(), {"one"})
+    assert index.named(["renamed"]) == ({"a" * 40}, set())
+    assert index.drop("a" * 40)
+    assert not index.drop("a" * 40)
+    assert not index.checking and not index.by_name
+
+
+def test_same_name_names_every_torrent_with_it() -> None:
+    index = TorrentIndex({"a" * 40: {"name": "same"}, "b" * 40: {"name": "same"}})
+    assert index.named(["same"]) == ({"a" * 40, "b" * 40}, set())
+
+
+def test_check_queue_front_follows_queue_positions_then_age() -> None:
+    index = TorrentIndex(
+        {
+            "a" * 40: {"name": "a", "state": "checkingDL", "priority": 7, "added_on": 1},
+            "b" * 40: {"name": "b", "state": "checkingDL", "priority": 2, "added_on": 5},
+            "c" * 40: {"name": "c", "state": "checkingUP", "priority": 0, "added_on": 2},
+            "d" * 40: {"name": "d", "state": "stalledDL", "priority": 1, "added_on": 0},
+            "e" * 40: {"name": "e", "state": "checkingResumeData", "priority": 0, "added_on": 1},
+        }
+    )
+    assert index.checking_front(3) == ["b" * 40, "a" * 40, "e" * 40]
+    assert index.checking_front(10)[-1] == "c" * 40
