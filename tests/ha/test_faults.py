@@ -33,7 +33,7 @@ from peerdeck import BackendKind, PeerdeckAuthenticationError, PeerdeckBannedErr
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
 from peerdeck.syncthing import SyncthingClient
 from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
-from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, linked_pair
+from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, running_pair
 from tests.shared.torrents import make_torrent
 
 from . import test_qbittorrent_daemon as qbt
@@ -52,14 +52,8 @@ def qbittorrent(socket_enabled: None, tmp_path: Path) -> Iterator[QBittorrentDae
 
 @pytest.fixture
 def pair(socket_enabled: None, tmp_path: Path) -> Iterator[tuple[SyncthingDaemon, SyncthingDaemon]]:
-    a, b = linked_pair(tmp_path)
-    try:
-        a.start()
-        b.start()
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with running_pair(tmp_path) as daemons:
+        yield daemons
 
 
 def restart(daemon: QBittorrentDaemon) -> subprocess.Popen[bytes]:

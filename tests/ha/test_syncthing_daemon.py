@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import async_capture_events, a
 
 from custom_components.peerdeck.const import DOMAIN
 from peerdeck.syncthing import SyncthingClient
-from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, linked_pair
+from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, running_pair
 
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("socket_enabled")]
 
@@ -33,14 +33,8 @@ TIMEOUT = 30
 @pytest.fixture
 def pair(socket_enabled: None, tmp_path: Path) -> Iterator[tuple[SyncthingDaemon, SyncthingDaemon]]:
     """A and B, started, sharing folder ``shared`` (A: ``data-a``, B: ``data-b``)."""
-    a, b = linked_pair(tmp_path)
-    try:
-        a.start()
-        b.start()
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with running_pair(tmp_path) as daemons:
+        yield daemons
 
 
 async def add_entry(hass: HomeAssistant, daemon: SyncthingDaemon) -> ConfigEntry:

@@ -11,7 +11,7 @@ from aioresponses import aioresponses
 from peerdeck import Credentials
 from peerdeck.syncthing import SyncthingBackend, SyncthingClient
 
-from .syncthing_daemons import SyncthingDaemon, linked_pair
+from .syncthing_daemons import SyncthingDaemon, running_pair
 
 URL = "http://127.0.0.1:8384"
 KEY = "s3cr3t-api-key-for-tests"
@@ -39,11 +39,5 @@ async def backend() -> AsyncIterator[SyncthingBackend]:
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[tuple[SyncthingDaemon, SyncthingDaemon]]:
     """Two real syncthing 1.x daemons on loopback sharing folder ``shared`` (A: data-a, B: data-b)."""
-    a, b = linked_pair(tmp_path)
-    try:
-        a.start()
-        b.start()
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with running_pair(tmp_path) as daemons:
+        yield daemons

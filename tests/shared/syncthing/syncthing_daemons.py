@@ -16,6 +16,8 @@ import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,6 +200,19 @@ def _set(parent: ET.Element, tag: str, value: str) -> None:
     if element is None:
         element = ET.SubElement(parent, tag)
     element.text = value
+
+
+@contextmanager
+def running_pair(base: Path) -> Iterator[tuple[SyncthingDaemon, SyncthingDaemon]]:
+    """A and B of :func:`linked_pair`, started, sharing folder ``shared`` (A: ``data-a``, B: ``data-b``)."""
+    a, b = linked_pair(base)
+    try:
+        a.start()
+        b.start()
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
 
 
 def linked_pair(base: Path, folder_id: str = "shared") -> tuple[SyncthingDaemon, SyncthingDaemon]:
