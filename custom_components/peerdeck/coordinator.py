@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -202,6 +203,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             always_update=False,  # a refresh that changed nothing writes no state (see PeerdeckSnapshot.__eq__)
         )
         self.backend = backend
+        if isinstance(backend, QBittorrentBackend):
+            # The sensors count states, and every change of state reaches the backend through the daemon's
+            # log; only the transfers card and get_transfers show moving torrents' rates and progress.
+            backend.details_max_age = math.inf
         self.info = BackendInfo(kind=backend.kind, version="")
         self.daemon_name = daemon_name(backend.kind)
         self.configuration_url = public_url(entry.data[CONF_URL])
@@ -247,6 +252,23 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             return
         if self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, identity) is None:
             self.hass.config_entries.async_update_entry(entry, unique_id=identity)
+
+    @callback
+    def async_watch_details(self, watched: bool) -> None:
+        """Re-read moving transfers' figures every refresh while someone watches them (an open card)."""
+        if isinstance(self.backend, QBittorrentBackend):
+            self.backend.details_max_age = 0.0 if watched else math.inf
+            if watched:
+                self.backend.want_details()
+                self.config_entry.async_create_background_task(
+                    self.hass, self.async_request_refresh(), "peerdeck transfer details"
+                )
+
+    async def async_refresh_details(self) -> None:
+        """Refresh now with moving transfers' figures re-read, for an answer that lists transfers."""
+        if isinstance(self.backend, QBittorrentBackend):
+            self.backend.want_details()
+            await self.async_refresh()
 
     async def _async_update_data(self) -> PeerdeckSnapshot:
         """Refresh, announce what changed, and persist what the backend has announced."""

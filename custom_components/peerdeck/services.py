@@ -400,8 +400,9 @@ async def _async_remove(call: ServiceCall) -> None:
 
 
 async def _async_get_transfers(call: ServiceCall) -> ServiceResponse:
-    """The transfers seen at the last refresh, optionally only those in some states."""
+    """The transfers as the daemon shows them now, optionally only those in some states."""
     coordinator = _loaded_entry(call).runtime_data.coordinator
+    await coordinator.async_refresh_details()
     states: list[TransferState] | None = call.data.get(ATTR_STATES)
     transfers = coordinator.data.transfers.values()
     return {

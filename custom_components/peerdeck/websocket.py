@@ -118,6 +118,7 @@ class TransferFeed:
         if self._stop_listening is None:
             self.rows, self.status = self._read()
             self._stop_listening = self.coordinator.async_add_listener(self._async_updated)
+            self.coordinator.async_watch_details(True)
         self._subscribers.append(subscriber)
         subscriber(self.full_message())
 
@@ -136,6 +137,7 @@ class TransferFeed:
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
+            self.coordinator.async_watch_details(False)
         self._transfers, self.rows = {}, {}
 
     @callback

@@ -7,6 +7,7 @@ import signal
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN
@@ -25,6 +26,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.peerdeck.const import DOMAIN
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
@@ -239,3 +241,45 @@ async def test_one_completion_event_per_torrent_across_restarts(
     await hass.async_block_till_done()
     assert len(completed) == 2
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_moving_torrents_figures_are_read_while_the_card_is_open(
+    hass: HomeAssistant,
+    qbittorrent: QBittorrentDaemon,
+    hass_ws_client: WebSocketGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sensors count states, so the moving torrents' list is read only for the card and get_transfers."""
+    entry = await add_entry(hass, qbittorrent)
+    coordinator = entry.runtime_data.coordinator
+    client = coordinator.backend.client
+    filters: list[str | None] = []
+    listing = client.torrents_info
+
+    async def recorded(*args: Any, **kwargs: Any) -> Any:
+        filters.append(kwargs.get("status_filter"))
+        return await listing(*args, **kwargs)
+
+    monkeypatch.setattr(client, "torrents_info", recorded)
+
+    async def reads_moving() -> bool:
+        filters.clear()
+        await coordinator.async_refresh()
+        return "active" in filters
+
+    assert not await reads_moving()
+    card = await hass_ws_client(hass)
+    await card.send_json_auto_id({"type": "peerdeck/transfers/subscribe", "entry_id": entry.entry_id})
+    assert (await card.receive_json())["success"]
+    assert await reads_moving()
+    assert await reads_moving()
+    await card.close()
+    await hass.async_block_till_done()
+    assert not await reads_moving()
+
+    filters.clear()
+    await hass.services.async_call(
+        DOMAIN, "get_transfers", {"config_entry_id": entry.entry_id}, blocking=True, return_response=True
+    )
+    assert "active" in filters, "get_transfers answers with fresh figures"
+    assert not await reads_moving()

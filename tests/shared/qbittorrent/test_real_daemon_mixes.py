@@ -8,6 +8,7 @@ counts equal to what ``torrents/info`` says. Every request the backend makes is 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -83,36 +84,39 @@ async def settle(client: QBittorrentClient, done: object, timeout: float = 60.0)
         await asyncio.sleep(0.3)
 
 
-async def test_queued_downloads_cost_nothing_and_a_start_shows_within_one_tick(
+async def test_a_queue_costs_its_front_and_a_start_shows_within_one_tick(
     daemon: QBittorrentDaemon, other: QBittorrentClient, watched: tuple[QBittorrentBackend, Recorder]
 ) -> None:
     backend, recorder = watched
     await other.app_set_preferences({"queueing_enabled": True, "max_active_downloads": 1, "max_active_torrents": 2})
-    files = [(f"q{i}.torrent", make_torrent(f"queued-{i}.bin")[0]) for i in range(6)]
+    files = [(f"q{i}.torrent", make_torrent(f"queued-{i}.bin")[0]) for i in range(12)]
     await other.torrents_add(torrent_files=files, save_path=str(daemon.save_path))
-    records = await settle(other, lambda rs: len(rs) == 6 and sum(r["state"] == "queuedDL" for r in rs) == 5)
-    queued = {str(r["hash"]) for r in records if r["state"] == "queuedDL"}
-    (running,) = {str(r["hash"]) for r in records} - queued
+    records = await settle(other, lambda rs: len(rs) == 12 and sum(r["state"] == "queuedDL" for r in rs) == 11)
+    queued = sorted((int(r["priority"]), str(r["hash"])) for r in records if r["state"] == "queuedDL")
+    (running,) = {str(r["hash"]) for r in records} - {h for _, h in queued}
+    front = {h for _, h in queued[:2]}
 
     await backend.update()
     recorder.take()
     for _ in range(3):
         update = await backend.update()
         requests = recorder.take()
-        assert not looked_up(requests) & queued, "a queued torrent was looked up"
+        assert looked_up(requests) <= front | {running}, "a queued torrent behind the front was looked up"
         assert all(route != "sync/maindata" for route, _ in requests)
     assert update.status.counts == await truth(other)
-    assert update.status.counts[TransferState.QUEUED] == 5
+    assert update.status.counts[TransferState.QUEUED] == 11
 
     # Someone pauses the running download: qBittorrent starts the front of the queue.
     await other.torrents_stop([running])
-    await settle(other, lambda rs: sum(r["state"] == "queuedDL" for r in rs) == 4)
+    await settle(other, lambda rs: sum(r["state"] == "queuedDL" for r in rs) == 10)
     update = await backend.update()
     requests = recorder.take()
+    started = queued[0][1]
     assert update.transfers[running].state is TransferState.PAUSED
+    assert update.transfers[started].state is TransferState.ACTIVE
     assert update.status.counts == await truth(other)
-    assert update.status.counts[TransferState.QUEUED] == 4
-    assert looked_up(requests) == {running}, "only the torrent the log named is looked up"
+    assert update.status.counts[TransferState.QUEUED] == 10
+    assert looked_up(requests) <= front | {running}
     assert all(route != "sync/maindata" for route, _ in requests)
 
 
@@ -148,10 +152,18 @@ async def test_hash_checks_are_followed_from_the_front_of_the_queue(
     assert widest < 24, "every checking torrent was looked up in one tick"
 
 
+@pytest.mark.parametrize(("details_max_age", "lists"), [(0.0, {"active"}), (math.inf, set())])
 async def test_seedbox_ticks_read_no_torrent_list_and_see_pause_and_removal_elsewhere(
-    daemon: QBittorrentDaemon, other: QBittorrentClient, watched: tuple[QBittorrentBackend, Recorder]
+    daemon: QBittorrentDaemon,
+    other: QBittorrentClient,
+    watched: tuple[QBittorrentBackend, Recorder],
+    details_max_age: float,
+    lists: set[str],
 ) -> None:
+    """Steady ticks read the moving torrents' figures only as often as asked (Home Assistant: while its
+    card is open); pause and removal elsewhere show within one tick either way."""
     backend, recorder = watched
+    backend.details_max_age = details_max_age
     torrents = [make_torrent(f"seed-{i}.bin", data_dir=daemon.save_path) for i in range(6)]
     stalled = [make_torrent(f"stalled-{i}.bin") for i in range(3)]
     await other.torrents_add(
@@ -165,7 +177,7 @@ async def test_seedbox_ticks_read_no_torrent_list_and_see_pause_and_removal_else
         await backend.update()
         requests = recorder.take()
         assert not looked_up(requests), "a steady tick looked torrents up"
-        assert {query.get("filter") for route, query in requests if route == "torrents/info"} == {"active"}
+        assert {query.get("filter") for route, query in requests if route == "torrents/info"} == lists
         assert all(route != "sync/maindata" for route, _ in requests)
 
     paused, removed = torrents[0][1], torrents[1][1]
@@ -180,3 +192,23 @@ async def test_seedbox_ticks_read_no_torrent_list_and_see_pause_and_removal_else
     assert removed not in update.transfers
     assert (TransferEventKind.REMOVED, removed) in [(e.kind, e.transfer.id) for e in update.events]
     assert update.status.counts == await truth(other)
+
+
+async def test_details_are_read_once_when_asked(
+    daemon: QBittorrentDaemon, other: QBittorrentClient, watched: tuple[QBittorrentBackend, Recorder]
+) -> None:
+    backend, recorder = watched
+    backend.details_max_age = math.inf
+    content, _ = make_torrent("seeding.bin", 16_384 * 64, daemon.save_path)
+    await other.torrents_add(torrent_files=[("s.torrent", content)], save_path=str(daemon.save_path))
+    await settle(other, lambda rs: len(rs) == 1 and rs[0]["state"] in ("stalledUP", "uploading"))
+    await backend.update()
+    recorder.take()
+    await backend.update()
+    assert all(query.get("filter") != "active" for _, query in recorder.take())
+
+    backend.want_details()
+    await backend.update()
+    assert ("torrents/info", {"filter": "active"}) in recorder.take()
+    await backend.update()
+    assert all(query.get("filter") != "active" for _, query in recorder.take()), "asked once, read once"

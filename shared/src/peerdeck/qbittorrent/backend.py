@@ -6,16 +6,19 @@ filtered list costs in proportion to what it matches *before* ``limit``/``offset
 ``transfer/info``, ``log/main`` deltas and ``hashes=`` look-ups of a few torrents cost almost
 nothing. So each tick reads only what can have changed:
 
-* ``transfer/info`` and the torrents moving data (``filter=active``); a torrent that just left
-  that list is looked up once by hash;
-* the new lines of qBittorrent's log: it logs each add, finish, pause, resume, removal and
-  error with the torrent's name (``Torrent: "name"``), so exactly the torrents named are
-  looked up by hash — whoever acted (web UI, RSS, another client);
-* queued downloads cost nothing: qBittorrent starts them only into a download slot, where
-  they show in ``filter=active`` or ``filter=stalled_downloading`` (read while any are queued;
-  at most the few slots match);
+* ``transfer/info`` (the daemon's rates and totals) and the new lines of qBittorrent's log: it
+  logs each add, finish, pause, resume, removal, move and error with the torrent's name
+  (``Torrent: "name"``), so exactly the torrents named are looked up by hash — whoever acted
+  (web UI, RSS, another client);
+* queued downloads cost nothing: qBittorrent starts them in queue order into a free slot, so
+  only the front of the queue, and the few downloads holding the slots, are looked up;
 * torrents waiting for their hash check are checked one by one in queue order: only the
-  front of that queue is looked up, a window that grows with the pace of the checks.
+  front of that queue is looked up, a window that follows the pace of the checks;
+* the figures of torrents moving data (rates, progress, ETA: ``filter=active``, whose cost grows
+  with how many move) are re-read at most every ``details_max_age`` seconds — every tick by
+  default; Home Assistant reads them only while its transfers card is open, since its sensors
+  count states and every change of state reaches it through the log. A torrent that stopped
+  moving since the last read is looked up once.
 
 The expensive ``sync/maindata`` (merged from deltas) runs only to start, after ``ALL``
 actions, when the log names a torrent we do not know (added elsewhere) — never more than
@@ -81,8 +84,8 @@ STATE_MAP: dict[str, TransferState] = {
 
 _INFINITE_ETA = 8640000
 _LOOKUP_CHUNK = 200
-_CHECK_WINDOW_MIN = 4
-_CHECK_WINDOW_MAX = 200
+_WINDOW_MARGIN = 2
+_WINDOW_MAX = 200
 _LOG_TORRENT = re.compile(r'Torrent: "(.*?)"(?=\.|,|$| )')
 """How qBittorrent's log names the torrent a line is about (4.x and 5.x)."""
 _ACTION_WATCH_SECONDS = 30.0
@@ -132,6 +135,7 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         request_timeout: float = DEFAULT_TIMEOUT,
         reconcile_interval: float = 1800.0,
         min_reconcile_gap: float = 30.0,
+        details_max_age: float = 0.0,
     ) -> None:
         super().__init__(
             QBittorrentClient(
@@ -148,6 +152,9 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self.min_reconcile_gap = min_reconcile_gap
         """A torrent the log names but we do not know (added elsewhere) calls for a reconciliation: at most
         this often (HA core polls every 30 s); the start and the slow reconciliation do not count."""
+        self.details_max_age = details_max_age
+        """How old the figures of torrents moving data may get, in seconds (0: re-read every refresh;
+        ``math.inf``: only when :meth:`want_details` asks, and at each reconciliation)."""
         self._maindata = MaindataState()
         self._torrents = TorrentIndex()
         self._server_state: JsonObject = {}
@@ -155,11 +162,15 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._counts = count_states(())
         self._lookup: dict[str, float] = {}
         """Torrents we acted on, looked up by hash until this monotonic time (actions apply a moment later)."""
-        self._listed: dict[str, set[str]] = {}
-        """Members of each cheap list at the last tick; one that leaves a list is looked up once."""
-        self._check_window = _CHECK_WINDOW_MIN
+        self._moving: set[str] = set()
+        """Torrents moving data at the last read of their figures; one that stopped is looked up once."""
+        self._details_read = -math.inf
+        self._check_window = _WINDOW_MARGIN
+        self._queue_window = _WINDOW_MARGIN
         self._log_id: int | None = None
-        self._unknown_in_log = False
+        self._changed_unseen = False
+        """Something changed that the cheap tick cannot place: a torrent added or renamed elsewhere, the
+        queue reordered elsewhere. A reconciliation follows, at most every ``min_reconcile_gap``."""
         self._reconcile_needed = True
         self._last_reconcile = -math.inf
         self._last_log_reconcile = -math.inf
@@ -184,7 +195,7 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         else:
             changed, removed = await self._cheap_tick()
             self._apply(changed, removed)
-            if self._unknown_in_log and time.monotonic() - self._last_log_reconcile >= self.min_reconcile_gap:
+            if self._changed_unseen and time.monotonic() - self._last_log_reconcile >= self.min_reconcile_gap:
                 self._last_log_reconcile = time.monotonic()
                 await self._reconcile()
         return self._build_status(), dict(self._transfers)
@@ -205,37 +216,44 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._counts = count_states(self._transfers.values())
         self._announce(self._tracker.observe(self._transfers))
         self._server_state = dict(self._maindata.server_state)
-        self._listed = {}
+        self._moving = set()
+        self._details_read = time.monotonic()
         self._reconcile_needed = False
-        self._unknown_in_log = False
+        self._changed_unseen = False
         self._last_reconcile = time.monotonic()
+
+    def want_details(self) -> None:
+        """Re-read the figures of the torrents moving data at the next refresh (someone looks at them)."""
+        self._details_read = -math.inf
 
     async def _cheap_tick(self) -> tuple[set[str], set[str]]:
         """Refresh what can have changed; returns the hashes refreshed and those removed."""
         self._server_state.update(await self.client.transfer_info())
-        listed = {"active": self._merge(await self.client.torrents_info(status_filter="active"))}
-        if self._torrents.queued:
-            # A queued download starts only into a slot: moving data (active) or stalled.
-            listed["stalled_downloading"] = self._merge(
-                await self.client.torrents_info(status_filter="stalled_downloading")
-            )
-        seen = set().union(*listed.values())
-        left = set().union(*(self._listed.get(name, set()) for name in listed)) - seen
-        self._listed = listed
         now = time.monotonic()
+        moving: set[str] = set()
+        stopped: set[str] = set()
+        if now - self._details_read >= self.details_max_age:
+            moving = self._merge(await self.client.torrents_info(status_filter="active"))
+            stopped, self._moving = self._moving - moving, moving
+            self._details_read = now
         self._lookup = {h: until for h, until in self._lookup.items() if until >= now}
-        named, unknown = self._torrents.named(await self._log_names())
-        checking_front = self._torrents.checking_front(self._check_window)
-        watch = (left | named | set(self._lookup) | set(checking_front)) - seen
-        found, removed = await self._look_up(watch)
-        # The checks run one by one: the window follows their pace.
-        checked = sum(1 for h in checking_front if h not in self._torrents.checking)
-        self._check_window = min(2 * checked + _CHECK_WINDOW_MIN, _CHECK_WINDOW_MAX)
+        index = self._torrents
+        named, unknown = index.named(await self._log_names())
+        checking_front = index.checking_front(self._check_window)
+        queue_front = index.queue_front(self._queue_window)
+        # With downloads queued, a slot holder can be sent back to the queue (settings or order changed elsewhere).
+        holding = set(index.holding_slots) if index.queued else set()
+        # A torrent fetching its metadata takes its real name when it arrives: the log may name it so.
+        renamed = set(index.fetching_metadata) if unknown and len(index.fetching_metadata) <= _LOOKUP_CHUNK else set()
+        watch = stopped | named | set(self._lookup) | set(checking_front) | set(queue_front) | holding | renamed
+        found, removed = await self._look_up(watch - moving)
+        self._check_window = _next_window(checking_front, index.checking)
+        self._queue_window = _next_window(queue_front, index.queued)
         # Torrents we added were looked up by hash, so their log lines name torrents known by now;
         # another name means a torrent added (or renamed) elsewhere.
-        if any(not self._torrents.by_name.get(name) for name in unknown):
-            self._unknown_in_log = True
-        return seen | found, removed
+        if any(not index.by_name.get(name) for name in unknown) or holding & index.queued:
+            self._changed_unseen = True
+        return moving | found, removed
 
     def _apply(self, changed: Iterable[str], removed: Iterable[str]) -> None:
         """Rebuild the transfers of ``changed`` records (and drop ``removed``), keeping counts in step."""
@@ -411,6 +429,17 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
             await self.client.search_delete(search_id)
         except Exception:
             return
+
+
+def _next_window(front: list[str], waiting: set[str]) -> int:
+    """How much of a queue's front to look up next tick: as many as moved on this tick, plus a margin.
+
+    qBittorrent takes its check and download queues in order, so the front is where things move;
+    when the whole window moved, more may have, and the window doubles.
+    """
+    moved = sum(1 for torrent_hash in front if torrent_hash not in waiting)
+    factor = 2 if front and moved == len(front) else 1
+    return min(factor * moved + _WINDOW_MARGIN, _WINDOW_MAX)
 
 
 def _search_hit(result: Mapping[str, Any]) -> SearchHit:

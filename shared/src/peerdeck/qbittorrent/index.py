@@ -2,8 +2,9 @@
 
 Records come from ``sync/maindata`` (reconciliation) and ``torrents/info`` (cheap ticks). The
 index keeps, as records change, the sets the update path reads every tick without scanning
-every torrent: queued downloads, torrents waiting for (or in) their hash check, and the
-hashes behind each name, since qBittorrent's log names torrents, not hashes.
+every torrent: queued downloads and the downloads holding the queue's slots, torrents waiting
+for (or in) their hash check, torrents still fetching their metadata (their name changes when
+it arrives), and the hashes behind each name, since qBittorrent's log names torrents, not hashes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import Any
 JsonObject = dict[str, Any]
 
 CHECKING_STATES = frozenset({"checkingDL", "checkingUP", "checkingResumeData"})
+SLOT_STATES = frozenset({"downloading", "stalledDL", "metaDL"})
+"""Downloads the queue manages that hold a slot (forced ones bypass the queue)."""
+METADATA_STATES = frozenset({"metaDL", "forcedMetaDL"})
 
 
 class TorrentIndex:
@@ -25,7 +29,11 @@ class TorrentIndex:
         self.records: dict[str, JsonObject] = {}
         self.queued: set[str] = set()
         """Downloads waiting for a slot (``queuedDL``): they cannot move until qBittorrent starts them."""
+        self.holding_slots: set[str] = set()
+        """Downloads in a slot: with downloads queued, one can be sent back to the queue (a setting or
+        queue order changed elsewhere)."""
         self.checking: set[str] = set()
+        self.fetching_metadata: set[str] = set()
         self.by_name: dict[str, set[str]] = {}
         for torrent_hash, record in (records or {}).items():
             self.put({**record, "hash": torrent_hash})
@@ -40,14 +48,16 @@ class TorrentIndex:
         self.by_name.setdefault(str(record.get("name", "")), set()).add(torrent_hash)
         state = record.get("state")
         _mark(self.queued, torrent_hash, state == "queuedDL")
+        _mark(self.holding_slots, torrent_hash, state in SLOT_STATES)
         _mark(self.checking, torrent_hash, state in CHECKING_STATES)
+        _mark(self.fetching_metadata, torrent_hash, state in METADATA_STATES)
         return torrent_hash
 
     def drop(self, torrent_hash: str) -> bool:
         """Forget a torrent; True if it was known."""
         record = self.records.pop(torrent_hash, None)
-        self.queued.discard(torrent_hash)
-        self.checking.discard(torrent_hash)
+        for members in (self.queued, self.holding_slots, self.checking, self.fetching_metadata):
+            members.discard(torrent_hash)
         if record is None:
             return False
         self._unname(torrent_hash, record)
@@ -67,6 +77,10 @@ class TorrentIndex:
     def checking_front(self, count: int) -> list[str]:
         """The ``count`` torrents next in qBittorrent's check queue (it checks in queue order)."""
         return heapq.nsmallest(count, self.checking, key=self._queue_order)
+
+    def queue_front(self, count: int) -> list[str]:
+        """The ``count`` queued downloads qBittorrent starts next (it starts them in queue order)."""
+        return heapq.nsmallest(count, self.queued, key=self._queue_order)
 
     def _queue_order(self, torrent_hash: str) -> tuple[float, float, str]:
         record = self.records[torrent_hash]
