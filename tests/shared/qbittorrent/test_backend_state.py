@@ -44,3 +44,27 @@ async def test_completion_while_away_is_announced_once() -> None:
     assert done == [HASH]
     done, _ = await completions(state, seeding)
     assert done == []
+
+
+async def test_a_magnet_renamed_by_its_metadata_is_found_without_a_reconciliation() -> None:
+    """The log names a torrent by the name its metadata gave it; the backend knew it by its hash."""
+    fetching = {"name": HASH, "state": "metaDL", "progress": 0.0}
+    seeding = {"hash": HASH, "name": "debian.iso", "state": "uploading", "progress": 1.0}
+    backend = QBittorrentBackend(URL, Credentials("admin", "pw"))
+    with aioresponses() as mocked:
+        mocked.post(f"{API}/auth/login", body="Ok.", headers={"Set-Cookie": "SID=1"})
+        mocked.get(re.compile(rf"^{re.escape(API)}/log/main\?.*$"), payload=[{"id": 4}])
+        maindata = re.compile(rf"^{re.escape(API)}/sync/maindata\?.*$")
+        mocked.get(maindata, payload={"rid": 1, "full_update": True, "torrents": {HASH: fetching}, "server_state": {}})
+        await backend.update()
+        finished = {"id": 5, "message": 'Torrent download finished. Torrent: "debian.iso"'}
+        mocked.get(f"{API}/transfer/info", payload={"dl_info_speed": 0})
+        mocked.get(re.compile(rf"^{re.escape(API)}/log/main\?.*$"), payload=[finished])
+        mocked.get(f"{API}/torrents/info?filter=active", payload=[])
+        mocked.get(re.compile(rf"^{re.escape(API)}/torrents/info\?hashes={HASH}$"), payload=[seeding])
+        update = await backend.update()
+        maindata_calls = sum(len(calls) for (method, url), calls in mocked.requests.items() if "maindata" in str(url))
+    await backend.close()
+    assert [e.kind for e in update.events] == [TransferEventKind.COMPLETED]
+    assert update.transfers[HASH].name == "debian.iso"
+    assert maindata_calls == 1, "the name was resolved by looking up the torrents fetching metadata"
