@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -41,6 +42,8 @@ from scripts.demo_support.homeassistant import (  # noqa: E402
 )
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+LOG_PROBLEM = re.compile(r" (?:WARNING|ERROR|CRITICAL) \([^)]*\) \[([^\]]+)\] ")
+"""A warning or worse in Home Assistant's log; the group is the logger's name."""
 DEFAULT_VENV = Path(os.environ.get("PEERDECK_BENCH_VENV", Path.home() / ".cache" / "peerdeck" / "bench-venv"))
 
 
@@ -327,6 +330,16 @@ class RealHomeAssistant:
                 reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await reader
+
+    def log_problems(self, *loggers: str) -> list[str]:
+        """The warnings and errors in Home Assistant's log from loggers whose names contain one of ``loggers``."""
+        path = self.process.config_dir / "home-assistant.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        return [
+            line
+            for line in lines
+            if (match := LOG_PROBLEM.search(line)) and any(name in match.group(1) for name in loggers)
+        ]
 
     def stop(self) -> None:
         self.process.stop()
