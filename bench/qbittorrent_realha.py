@@ -297,11 +297,16 @@ async def run_mix(
                 await hass.remove_entry(ours["entry_id"])
                 await asyncio.sleep(10)
                 phases.append(await measure("idle after", hass, daemon.pid, proxy, window))
-    available = sum(state not in {"unavailable", "unknown", "missing"} for state in core_states.values())
+    blank = sorted(
+        unique_id.removeprefix(f"{core['entry_id']}-")
+        for unique_id, state in core_states.items()
+        if state in {"unavailable", "unknown", "missing"}
+    )
     exact = {k: v for k, v in shown.items() if v} == {k: v for k, v in real.items() if v}
     notes = [
         version,
-        f"core's entry: {len(core_states)} enabled entities, {available} with a value",
+        f"core's entry: {len(core_states)} enabled entities, {len(core_states) - len(blank)} with a value"
+        + (f" (not: {', '.join(blank)})" if blank else ""),
         f"counts at the end of Peerdeck's window — {'exact' if exact else 'DIFFER'}: "
         f"Peerdeck {_fmt(shown)}; torrents/info {_fmt(real)}",
     ]
