@@ -1,26 +1,38 @@
 """HA core's qbittorrent integration against Peerdeck's, inside one real Home Assistant, on one real daemon.
 
 For each mix of torrent states, a fresh qbittorrent-nox on loopback gets N generated torrents;
-a real Home Assistant 2026.2.3 (started once, from the bench venv of ``bench/requirements-ha.txt``)
-reaches it through a counting proxy. Then, one after the other on the same daemon:
+a real Home Assistant (started once, from a bench venv of its own, see ``--stack``) reaches it
+through a counting proxy. Then, one after the other on the same daemon:
 
 1. no entry (the idle baseline of the daemon and of HA, once the daemon's CPU rate is steady);
 2. core's ``qbittorrent`` entry, added by its real config flow, at its 30 s poll;
 3. Peerdeck's qBittorrent entry, added by its real config flow, at its default 10 s;
-4. no entry again (the baseline is the lower of 1 and 4).
+4. with ``--card``: Peerdeck's entry again, with its transfers card's feed subscribed over HA's
+   websocket (``peerdeck/transfers/subscribe``, as an open dashboard does), one tick after subscribing;
+5. no entry again (the baseline is the lower of 1 and 5).
 
-Entries get a warm-up, then a window over which the daemon's and HA's CPU (``/proc/<pid>/stat``),
-and requests and bytes on the wire (the proxy), are measured; the entry is removed after. At
-the end of Peerdeck's window its count sensors are compared with ``torrents/info``.
+Entries get a warm-up, then a window over which the daemon's and HA's CPU (``/proc/<pid>/stat``;
+the daemon's main thread, where qBittorrent's WebAPI runs, also alone), and requests and bytes
+on the wire (the proxy), are measured; the entry is removed after. At the end of Peerdeck's
+window its count sensors are compared with ``torrents/info``.
 
 Mixes: ``seedbox`` (90 % seeding, 5 % stalled, 5 % paused; queueing off), ``queued`` (qBittorrent's
 default queueing on: 1 % seeding, 5 % paused, the rest started downloads, most of them queued),
 ``checking`` (5 % paused, 5 % stalled, the rest waiting for their hash check), ``paused``
-(20 seeding, 5 stalled, the rest paused) and ``busy`` (the seedbox mix plus 60 torrents really
-downloading, rate-limited, from a second qbittorrent-nox).
+(20 seeding, 5 stalled, the rest paused — "stopped" on qBittorrent 5) and ``busy`` (the seedbox
+mix plus 60 torrents really downloading, rate-limited, from a second qbittorrent-nox).
 
-    python -m bench.qbittorrent_realha [--torrents 2000] [--mixes seedbox,queued,checking,paused,busy]
-        [--window 120] [--warmup 40]
+Stacks: ``floor`` (default) runs on this machine: Home Assistant 2026.2.3 from
+``~/.cache/peerdeck/bench-venv`` (``bench/requirements-ha.txt``, built with ``--python``, default the
+running one) and the host's qbittorrent-nox 4.5.2. ``current`` runs in the forky root of
+``scripts/current-stack`` (built by ``scripts/setup``): Home Assistant 2026.11.0 from
+``/opt/peerdeck/bench`` inside the root (``bench/requirements-ha-current.txt``, built with the root's
+``/usr/bin/python3.14``) and qbittorrent-nox 5.3; started on the host, the script runs itself again
+there (``scripts/current-stack run``, with the root's test venv Python).
+
+    .venv/bin/python -m bench.qbittorrent_realha [--torrents 2000] [--mixes seedbox,queued,checking,paused,busy]
+        [--window 120] [--warmup 40] [--card]
+    .venv/bin/python -m bench.qbittorrent_realha --stack current [the same options]
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import shutil
 import signal
 import sys
@@ -36,6 +49,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import aiohttp
 
@@ -43,6 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "shared" / "src")]
 
 from bench.realha import (  # noqa: E402
+    DEFAULT_VENV,
     CountingProxy,
     CpuWindow,
     RealHomeAssistant,
@@ -63,6 +78,31 @@ MOVING_LIMIT = 12 * 1024
 """Per-torrent download limit (B/s) of the busy mix: its torrents keep moving for the whole run."""
 SLOW = 600.0
 """Request timeout of the bench's own client: a full list of 20,000 torrents takes a while on a busy machine."""
+LOG_LINES = 10
+"""How many of those warnings and errors of Home Assistant's log are printed."""
+CARD_SETTLE = 10.0
+"""Seconds between subscribing to the card's feed and its window: one tick, so its full first list is not counted."""
+CURRENT_RUNNER = "/opt/peerdeck/test/bin/python"
+"""What runs this script inside the current stack's root (its test venv: aiohttp; Peerdeck comes from this checkout)."""
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where the Home Assistant under test comes from."""
+
+    requirements: Path
+    venv: Path
+    python: str
+    """The Python the venv is built with."""
+
+
+STACKS = {
+    "floor": Stack(REPO / "bench" / "requirements-ha.txt", DEFAULT_VENV, sys.executable),
+    # Inside the root, so the venv persists with it (and never mixes with the host's).
+    "current": Stack(
+        REPO / "bench" / "requirements-ha-current.txt", Path("/opt/peerdeck/bench"), "/usr/bin/python3.14"
+    ),
+}
 
 
 KINDS = ("seeding", "stalled", "paused", "downloads", "checking")
@@ -173,7 +213,8 @@ async def start_moving(ours: QBittorrentDaemon, seeder: QBittorrentDaemon, count
 
 
 async def measure(name: str, hass: RealHomeAssistant, daemon_pid: int, proxy: CountingProxy, window: float) -> Phase:
-    cpu = CpuWindow({"daemon": daemon_pid, "ha": hass.pid})
+    # qBittorrent's WebAPI runs on its main thread (tid == pid); libtorrent's work (checks, network) on others.
+    cpu = CpuWindow({"daemon": daemon_pid, "daemon main thread": (daemon_pid, daemon_pid), "ha": hass.pid})
     before = proxy.counts.copy()
     cpu.begin()
     await asyncio.sleep(window)
@@ -181,19 +222,24 @@ async def measure(name: str, hass: RealHomeAssistant, daemon_pid: int, proxy: Co
     return Phase(name, cpu, proxy.counts.since(before))
 
 
-async def entry_counts(hass: RealHomeAssistant, entry_id: str) -> dict[str, int]:
-    """Peerdeck's transfer count sensors of one entry, by state."""
+async def entry_states(hass: RealHomeAssistant, entry_id: str) -> dict[str, str]:
+    """The states of one entry's enabled entities, by unique id (``missing`` for one without a state)."""
     (registry,) = await hass.api.websocket({"type": "config/entity_registry/list"})
-    wanted = {
-        e["entity_id"]: e["unique_id"].removeprefix(f"{entry_id}_transfers_")
-        for e in registry
-        if e["config_entry_id"] == entry_id and e["unique_id"].startswith(f"{entry_id}_transfers_")
-    }
     states = {s["entity_id"]: s["state"] for s in await hass.api.states()}
     return {
-        state: int(states[entity_id])
-        for entity_id, state in wanted.items()
-        if state != "total" and states.get(entity_id, "").isdigit()
+        e["unique_id"]: states.get(e["entity_id"], "missing")
+        for e in registry
+        if e["config_entry_id"] == entry_id and e["disabled_by"] is None
+    }
+
+
+async def entry_counts(hass: RealHomeAssistant, entry_id: str) -> dict[str, int]:
+    """Peerdeck's transfer count sensors of one entry, by state."""
+    prefix = f"{entry_id}_transfers_"
+    return {
+        unique_id.removeprefix(prefix): int(state)
+        for unique_id, state in (await entry_states(hass, entry_id)).items()
+        if unique_id.startswith(prefix) and unique_id != f"{prefix}total" and state.isdigit()
     }
 
 
@@ -205,15 +251,16 @@ async def truth(client: QBittorrentClient) -> dict[str, int]:
 
 
 async def run_mix(
-    mix: Mix, total: int, hass: RealHomeAssistant, base: Path, window: float, warmup: float
-) -> tuple[list[Phase], str]:
+    mix: Mix, total: int, hass: RealHomeAssistant, base: Path, window: float, warmup: float, *, card: bool
+) -> tuple[list[Phase], list[str]]:
+    """The mix's measured windows (idle before, core, Peerdeck, [Peerdeck + card], idle after) and notes on them."""
     with contextlib.ExitStack() as stack:
         daemon = stack.enter_context(run_qbittorrent(base / "daemon", start_timeout=120))
         seeder = stack.enter_context(run_qbittorrent(base / "seeder")) if mix.moving else None
         async with QBittorrentClient(
             daemon.url, username=daemon.username, password=daemon.password, request_timeout=SLOW
         ) as client:
-            version = await client.app_version()
+            version = f"qBittorrent {await client.app_version()}, WebAPI {await client.app_webapi_version()}"
             started = time.monotonic()
             await populate(client, daemon, mix, total)
             if seeder is not None:
@@ -225,68 +272,96 @@ async def run_mix(
                 login = {"url": proxy.url, "username": daemon.username, "password": daemon.password}
                 core = await hass.add_entry("qbittorrent", {**login, "verify_ssl": False})
                 await asyncio.sleep(warmup)
-                phases.append(await measure("core", hass, daemon.pid, proxy, window))
+                phases.append(await measure("HA core (30 s)", hass, daemon.pid, proxy, window))
+                core_states = await entry_states(hass, core["entry_id"])
                 await hass.remove_entry(core["entry_id"])
                 await asyncio.sleep(5)
                 ours = await hass.add_entry(
                     "peerdeck", {"kind": "qbittorrent"}, {**login, "advanced": {"verify_ssl": True, "timeout": 10}}
                 )
                 await asyncio.sleep(warmup)
-                phases.append(await measure("peerdeck", hass, daemon.pid, proxy, window))
+                phases.append(await measure("Peerdeck (10 s)", hass, daemon.pid, proxy, window))
                 shown, real = await entry_counts(hass, ours["entry_id"]), await truth(client)
+                feed = ""
+                if card:
+                    subscribe = {"type": "peerdeck/transfers/subscribe", "entry_id": ours["entry_id"]}
+                    async with hass.subscription(subscribe) as received:
+                        await asyncio.sleep(CARD_SETTLE)
+                        events, size = received.events, received.bytes
+                        phases.append(await measure("Peerdeck + card open", hass, daemon.pid, proxy, window))
+                        minutes = phases[-1].cpu.wall / 60
+                        feed = (
+                            f"card feed: {(received.events - events) / minutes:.1f} events/min, "
+                            f"{(received.bytes - size) / minutes / 1000:.1f} KB/min"
+                        )
                 await hass.remove_entry(ours["entry_id"])
                 await asyncio.sleep(10)
                 phases.append(await measure("idle after", hass, daemon.pid, proxy, window))
+    blank = sorted(
+        unique_id.removeprefix(f"{core['entry_id']}-")
+        for unique_id, state in core_states.items()
+        if state in {"unavailable", "unknown", "missing"}
+    )
     exact = {k: v for k, v in shown.items() if v} == {k: v for k, v in real.items() if v}
-    counts = f"{'exact' if exact else 'DIFFER'}: Peerdeck {_fmt(shown)}; torrents/info {_fmt(real)} ({version})"
-    return phases, counts
+    notes = [
+        version,
+        f"core's entry: {len(core_states)} enabled entities, {len(core_states) - len(blank)} with a value"
+        + (f" (not: {', '.join(blank)})" if blank else ""),
+        f"counts at the end of Peerdeck's window — {'exact' if exact else 'DIFFER'}: "
+        f"Peerdeck {_fmt(shown)}; torrents/info {_fmt(real)}",
+    ]
+    return phases, [*notes, feed] if feed else notes
 
 
 def _fmt(counts: dict[str, int]) -> str:
     return ", ".join(f"{state} {n:,}" for state, n in sorted(counts.items()) if n)
 
 
-def report(mix: str, total: int, phases: list[Phase], counts: str, window: float) -> bool:
+def report(mix: str, total: int, phases: list[Phase], notes: list[str], window: float) -> bool:
     """Print one mix's table; "idle" is the lower of the no-client windows before and after.
 
     The lower one: after a bulk add the daemon keeps writing resume data for minutes (at 20,000
     torrents, longer than the settling wait), which would otherwise count as "idle".
     """
-    before, core, ours, after = phases
+    before, after = phases[0], phases[-1]
+    watched = phases[1:-1]  # core, Peerdeck, and Peerdeck with the card open when measured
     print(f"\n### {mix}, {total:,} torrents ({window:.0f}-s windows)\n")
-    print("| | no client | HA core (30 s) | Peerdeck (10 s) | Peerdeck / core |")
-    print("|---|---:|---:|---:|---:|")
+    print(f"| | no client | {' | '.join(p.name for p in watched)} | Peerdeck / core |")
+    print(f"|---|---:|{'---:|' * len(watched)}---:|")
 
     def per_minute(name: str) -> list[float]:
         idle = min(before.per_minute(before.cpu.cpu[name]), after.per_minute(after.cpu.cpu[name]))
-        return [idle * 1000, core.per_minute(core.cpu.cpu[name]) * 1000, ours.per_minute(ours.cpu.cpu[name]) * 1000]
+        return [idle * 1000] + [p.per_minute(p.cpu.cpu[name]) * 1000 for p in watched]
 
-    daemon, ha = per_minute("daemon"), per_minute("ha")
+    def ratio(values: list[float], digits: int) -> str:
+        return f"{values[2] / max(values[1], 1e-9):.{digits}f}"
+
+    daemon, main_thread, ha = per_minute("daemon"), per_minute("daemon main thread"), per_minute("ha")
     above = [max(d - daemon[0], 0.0) for d in daemon]
     # Peerdeck's full reconciliation runs every 30 min and costs one of core's polls (core polls twice a minute).
-    above[2] += above[1] / 2 / 30
+    for column in range(2, len(above)):
+        above[column] += above[1] / 2 / 30
     ha_above = [max(h - ha[0], 0.0) for h in ha]
-    requests = [0.0, core.per_minute(core.wire.total_requests), ours.per_minute(ours.wire.total_requests)]
-    down = [0.0, core.per_minute(core.wire.bytes_down) / 1000, ours.per_minute(ours.wire.bytes_down) / 1000]
+    requests = [0.0] + [p.per_minute(p.wire.total_requests) for p in watched]
+    down = [0.0] + [p.per_minute(p.wire.bytes_down) / 1000 for p in watched]
     rows = [
-        ("daemon CPU ms/min", *daemon, f"{daemon[2] / max(daemon[1], 1e-9):.3f}"),
-        (
-            "daemon CPU ms/min above idle (ours + 30-min reconciliation)",
-            *above,
-            f"**{above[2] / max(above[1], 1e-9):.3f}**",
-        ),
-        ("HA CPU ms/min", *ha, f"**{ha[2] / max(ha[1], 1e-9):.2f}**"),
-        ("HA CPU ms/min above idle", *ha_above, f"{ha_above[2] / max(ha_above[1], 1e-9):.2f}"),
-        ("requests/min", *requests, ""),
-        ("KB/min received", *down, f"{down[2] / max(down[1], 1e-9):.3f}"),
+        ("daemon CPU ms/min", daemon, ratio(daemon, 3)),
+        ("daemon CPU ms/min above idle (Peerdeck's + 30-min reconciliation)", above, f"**{ratio(above, 3)}**"),
+        ("daemon main thread (WebAPI) CPU ms/min", main_thread, ratio(main_thread, 3)),
+        ("HA CPU ms/min", ha, f"**{ratio(ha, 2)}**"),
+        ("HA CPU ms/min above idle", ha_above, ratio(ha_above, 2)),
+        ("requests/min", requests, ""),
+        ("KB/min received", down, ratio(down, 3)),
     ]
-    for name, a, b, c, ratio in rows:
-        print(f"| {name} | {a:,.1f} | {b:,.1f} | {c:,.1f} | {ratio} |")
+    for name, values, versus in rows:
+        print(f"| {name} | {' | '.join(f'{v:,.1f}' for v in values)} | {versus} |")
     idle_daemon = [p.per_minute(p.cpu.cpu["daemon"]) * 1000 for p in (before, after)]
     print(f"\nidle daemon before/after: {idle_daemon[0]:,.0f} / {idle_daemon[1]:,.0f} ms/min")
-    routes = ", ".join(f"{route} {n * 60 / ours.cpu.wall:.1f}" for route, n in ours.wire.requests.most_common())
-    print(f"Peerdeck's requests/min by route: {routes}")
-    print(f"counts at the end of Peerdeck's window — {counts}")
+    for phase in watched[1:]:
+        routes = ", ".join(f"{route} {n * 60 / phase.cpu.wall:.1f}" for route, n in phase.wire.requests.most_common())
+        print(f"{phase.name}: requests/min by route: {routes}")
+    for note in notes:
+        print(note)
     goals = {
         "daemon CPU above idle <= 1/10 of core": above[2] <= above[1] / 10,
         "HA CPU <= core": ha[2] <= ha[1],
@@ -306,27 +381,42 @@ def workdir() -> Iterator[Path]:
 
 
 async def main(args: argparse.Namespace) -> int:
-    python = bench_venv(args.python, [REPO / "bench" / "requirements-ha.txt"], [REPO / "shared"], path=Path(args.venv))
+    stack = STACKS[args.stack]
+    python = bench_venv(
+        args.python or stack.python, [stack.requirements], [REPO / "shared"], path=args.venv or stack.venv
+    )
     met = True
     with workdir() as base:
         async with aiohttp.ClientSession() as session:
             hass = RealHomeAssistant(python, base / "homeassistant", free_port(), session)
             try:
                 await hass.start(base / "downloads")
-                print(f"Home Assistant up (pid {hass.pid}); mixes: {', '.join(args.mixes)}", flush=True)
+                print(
+                    f"Home Assistant {await hass.version()} up (pid {hass.pid}, {args.stack} stack); "
+                    f"mixes: {', '.join(args.mixes)}",
+                    flush=True,
+                )
                 for name in args.mixes:
-                    phases, counts = await run_mix(
-                        MIXES[name], args.torrents, hass, base / name, args.window, args.warmup
+                    phases, notes = await run_mix(
+                        MIXES[name], args.torrents, hass, base / name, args.window, args.warmup, card=args.card
                     )
-                    met = report(name, args.torrents, phases, counts, args.window) and met
+                    met = report(name, args.torrents, phases, notes, args.window) and met
             finally:
                 hass.stop()
+                problems = hass.log_problems("qbittorrent", "peerdeck")
+                print(f"\nHome Assistant's log: {len(problems)} warnings or errors from qbittorrent or peerdeck")
+                for line in problems[:LOG_LINES]:
+                    print(f"  {line[:300]}")
     return 0 if met else 1
 
 
-if __name__ == "__main__":
-    from bench.realha import DEFAULT_VENV
+def in_current_stack(argv: list[str]) -> NoReturn:
+    """Run this benchmark again inside the current stack's root, with its test venv's Python."""
+    command = ["bash", str(REPO / "scripts" / "current-stack"), "run", CURRENT_RUNNER, "-m", "bench.qbittorrent_realha"]
+    os.execvp("bash", [*command, *argv])  # noqa: S606 - fixed argv, the repository's own script
 
+
+if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop HA and the daemons on the way out
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -334,6 +424,20 @@ if __name__ == "__main__":
     parser.add_argument("--mixes", type=lambda text: text.split(","), default=list(MIXES))
     parser.add_argument("--window", type=float, default=120.0, help="seconds measured per phase")
     parser.add_argument("--warmup", type=float, default=40.0, help="seconds after adding an entry")
-    parser.add_argument("--python", default=sys.executable, help="Python >= 3.13.2 to build the bench venv with")
-    parser.add_argument("--venv", default=str(DEFAULT_VENV))
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument(
+        "--card",
+        action="store_true",
+        help="after Peerdeck's window, one more with its transfers card's feed subscribed (as an open dashboard)",
+    )
+    parser.add_argument(
+        "--stack",
+        choices=list(STACKS),
+        default="floor",
+        help="floor: HA 2026.2.3 on this machine; current: HA 2026.11.0 and qbittorrent-nox 5.3 in the forky root",
+    )
+    parser.add_argument("--python", help="Python to build the bench venv with (default: the stack's)")
+    parser.add_argument("--venv", type=Path, help="the bench venv (default: the stack's)")
+    arguments = parser.parse_args()
+    if arguments.stack == "current" and not os.environ.get("PEERDECK_IN_CURRENT_STACK"):
+        in_current_stack(sys.argv[1:])
+    sys.exit(asyncio.run(main(arguments)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -41,6 +42,8 @@ from scripts.demo_support.homeassistant import (  # noqa: E402
 )
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+LOG_PROBLEM = re.compile(r" (?:WARNING|ERROR|CRITICAL) \([^)]*\) \[([^\]]+)\] ")
+"""A warning or worse in Home Assistant's log; the group is the logger's name."""
 DEFAULT_VENV = Path(os.environ.get("PEERDECK_BENCH_VENV", Path.home() / ".cache" / "peerdeck" / "bench-venv"))
 
 
@@ -74,17 +77,19 @@ def bench_venv(
 # ---------------------------------------------------------------------------------------------- CPU
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) process ``pid`` has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """CPU seconds (user + system) process ``pid`` (or only its thread ``thread``) has used so far."""
+    path = Path(f"/proc/{pid}/stat") if thread is None else Path(f"/proc/{pid}/task/{thread}/stat")
+    fields = path.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
 
 
 @dataclass
 class CpuWindow:
-    """CPU used by named processes over a wall-clock window (start with :meth:`begin`, end with :meth:`end`)."""
+    """CPU used by named processes (or threads) over a wall-clock window (:meth:`begin`, then :meth:`end`)."""
 
-    pids: Mapping[str, int]
+    pids: Mapping[str, int | tuple[int, int]]
+    """A process id, or a thread as (process id, thread id), per name."""
     started: float = 0.0
     wall: float = 0.0
     _start_cpu: dict[str, float] = field(default_factory=dict)
@@ -92,12 +97,16 @@ class CpuWindow:
     """CPU seconds per process name, once ended."""
 
     def begin(self) -> None:
-        self._start_cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._start_cpu = {name: self._read(name) for name in self.pids}
         self.started = time.monotonic()
 
     def end(self) -> None:
         self.wall = time.monotonic() - self.started
-        self.cpu = {name: cpu_seconds(pid) - self._start_cpu[name] for name, pid in self.pids.items()}
+        self.cpu = {name: self._read(name) - self._start_cpu[name] for name in self.pids}
+
+    def _read(self, name: str) -> float:
+        target = self.pids[name]
+        return cpu_seconds(*target) if isinstance(target, tuple) else cpu_seconds(target)
 
     def per_minute(self, name: str) -> float:
         """CPU seconds per minute of ``name`` over the window."""
@@ -273,8 +282,14 @@ class RealHomeAssistant:
         self.process.start()
         await self.process.wait_until_up(self.session)
         await self.api.onboard(Login(username="bench", password="peerdeck-bench"))  # noqa: S106 - throwaway local user
+        await self.api.confirm_http_config()  # or Home Assistant 2026.11 restarts after 5 minutes
         # Onboarding's access token expires after 30 minutes; benchmarks run longer.
         self.api.token = await self.api.long_lived_token("bench")
+
+    async def version(self) -> str:
+        """The running Home Assistant's version."""
+        (config,) = await self.api.websocket({"type": "get_config"})
+        return str(config["version"])
 
     async def add_entry(self, handler: str, *answers: Mapping[str, Any]) -> dict[str, Any]:
         """Add a config entry through ``handler``'s real config flow; returns the entry."""
@@ -287,5 +302,52 @@ class RealHomeAssistant:
         """How many entity states exist (whose ids start with ``prefix``)."""
         return sum(1 for state in await self.api.states() if state["entity_id"].startswith(prefix))
 
+    @contextlib.asynccontextmanager
+    async def subscription(self, command: Mapping[str, Any]) -> AsyncIterator[Subscription]:
+        """A websocket subscription (``command``) held open, as a frontend card holds it, until the block ends.
+
+        Its events are read and counted as they come; the subscription ends with the connection.
+        """
+        received = Subscription()
+        async with self.api.websocket_connection() as ws:
+            await ws.send_json({"id": 1, **command})
+            result = await ws.receive_json(timeout=30)
+            while result.get("type") != "result":  # an event may come before the result
+                result = await ws.receive_json(timeout=30)
+            if not result.get("success"):
+                raise RuntimeError(f"websocket command {command.get('type')} failed: {result.get('error')}")
+
+            async def read() -> None:
+                async for message in ws:
+                    if message.type is aiohttp.WSMsgType.TEXT:
+                        received.events += 1
+                        received.bytes += len(message.data)
+
+            reader = asyncio.create_task(read())
+            try:
+                yield received
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+
+    def log_problems(self, *loggers: str) -> list[str]:
+        """The warnings and errors in Home Assistant's log from loggers whose names contain one of ``loggers``."""
+        path = self.process.config_dir / "home-assistant.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        return [
+            line
+            for line in lines
+            if (match := LOG_PROBLEM.search(line)) and any(name in match.group(1) for name in loggers)
+        ]
+
     def stop(self) -> None:
         self.process.stop()
+
+
+@dataclass
+class Subscription:
+    """What a held-open websocket subscription has received so far."""
+
+    events: int = 0
+    bytes: int = 0

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,9 +272,9 @@ class HomeAssistantApi:
         """Call an action that answers, over REST (``?return_response``)."""
         return await self._json("POST", f"/api/services/{domain}/{service}?return_response", json=dict(data))
 
-    async def websocket(self, *commands: Mapping[str, Any]) -> list[Any]:
-        """Run websocket commands in order, returning each one's result."""
-        results: list[Any] = []
+    @contextlib.asynccontextmanager
+    async def websocket_connection(self) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+        """A websocket to Home Assistant, authenticated as the demo user, until the block ends."""
         async with self.session.ws_connect(
             f"{self.url}/api/websocket", timeout=aiohttp.ClientWSTimeout(ws_close=5)
         ) as ws:
@@ -285,6 +285,12 @@ class HomeAssistantApi:
             auth = await ws.receive_json(timeout=10)
             if auth.get("type") != "auth_ok":
                 raise RuntimeError(f"websocket authentication failed: {auth}")
+            yield ws
+
+    async def websocket(self, *commands: Mapping[str, Any]) -> list[Any]:
+        """Run websocket commands in order, returning each one's result."""
+        results: list[Any] = []
+        async with self.websocket_connection() as ws:
             for number, command in enumerate(commands, start=1):
                 await ws.send_json({"id": number, **command})
                 while True:
