@@ -19,8 +19,9 @@ window its count sensors are compared with ``torrents/info``.
 Mixes: ``seedbox`` (90 % seeding, 5 % stalled, 5 % paused; queueing off), ``queued`` (qBittorrent's
 default queueing on: 1 % seeding, 5 % paused, the rest started downloads, most of them queued),
 ``checking`` (5 % paused, 5 % stalled, the rest waiting for their hash check), ``paused``
-(20 seeding, 5 stalled, the rest paused — "stopped" on qBittorrent 5) and ``busy`` (the seedbox
-mix plus 60 torrents really downloading, rate-limited, from a second qbittorrent-nox).
+(20 seeding, 5 stalled, the rest paused — "stopped" on qBittorrent 5), ``busy`` (the seedbox
+mix plus 60 torrents really downloading, rate-limited, from a second qbittorrent-nox) and
+``metadata`` (5 % seeding, 5 % paused, the rest magnet links nobody serves, fetching metadata).
 
 Stacks: ``floor`` (default) runs on this machine: Home Assistant 2026.2.3 from
 ``~/.cache/peerdeck/bench-venv`` (``bench/requirements-ha.txt``, built with ``--python``, default the
@@ -30,8 +31,8 @@ running one) and the host's qbittorrent-nox 4.5.2. ``current`` runs in the forky
 ``/usr/bin/python3.14``) and qbittorrent-nox 5.3; started on the host, the script runs itself again
 there (``scripts/current-stack run``, with the root's test venv Python).
 
-    .venv/bin/python -m bench.qbittorrent_realha [--torrents 2000] [--mixes seedbox,queued,checking,paused,busy]
-        [--window 120] [--warmup 40] [--card]
+    .venv/bin/python -m bench.qbittorrent_realha [--torrents 2000]
+        [--mixes seedbox,queued,checking,paused,busy,metadata] [--window 120] [--warmup 40] [--card]
     .venv/bin/python -m bench.qbittorrent_realha --stack current [the same options]
 """
 
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -105,10 +107,12 @@ STACKS = {
 }
 
 
-KINDS = ("seeding", "stalled", "paused", "downloads", "checking")
+KINDS = ("seeding", "stalled", "paused", "downloads", "checking", "magnets")
 """``seeding``: data present, added without a check; ``stalled``: started, no data, no peer; ``paused``:
 no data; ``downloads``: started like ``stalled``, but added last (queued when queueing is on);
-``checking``: data present, added with its hash check, last."""
+``checking``: data present, added with its hash check, last; ``magnets``: magnet links nobody serves,
+fetching their metadata for good (``metaDL``, which qBittorrent counts as active)."""
+METADATA_STATES = ("metaDL", "forcedMetaDL")
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ MIXES = {
         Mix("checking", {"paused": 0.05, "stalled": 0.05}, rest="checking"),
         Mix("paused", {"seeding": 20, "stalled": 5}, rest="paused"),
         Mix("busy", {"stalled": 0.05, "paused": 0.05}, rest="seeding", moving=MOVING),
+        Mix("metadata", {"seeding": 0.05, "paused": 0.05}, rest="magnets"),
     )
 }
 
@@ -178,9 +183,21 @@ async def populate(client: QBittorrentClient, daemon: QBittorrentDaemon, mix: Mi
     await add_batches(client, await asyncio.to_thread(files, "stalled", False), save_path=save)
     await add_batches(client, await asyncio.to_thread(files, "downloads", False), save_path=save)
     await add_batches(client, await asyncio.to_thread(files, "checking", True), save_path=save)
+    magnets = [
+        f"magnet:?xt=urn:btih:{hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()}&dn={name}"
+        for name in (f"magnet-{i:06}" for i in range(counts["magnets"]))
+    ]
+    for start in range(0, len(magnets), BATCH):
+        await client.torrents_add(urls=magnets[start : start + BATCH], save_path=save)
     expected = total - mix.moving
+
+    async def settling() -> bool:
+        active = await client.torrents_info(status_filter="active")
+        moving = any(r.get("state") not in METADATA_STATES for r in active)
+        return moving or len(await client.torrents_info()) < expected
+
     deadline = time.monotonic() + 60 + total / 20
-    while len(await client.torrents_info(status_filter="active")) or len(await client.torrents_info()) < expected:
+    while await settling():
         if time.monotonic() > deadline:
             raise RuntimeError(f"qBittorrent did not take the {mix.name} mix in time")
         await asyncio.sleep(5)
