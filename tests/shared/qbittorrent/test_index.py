@@ -35,3 +35,25 @@ def test_check_queue_front_follows_queue_positions_then_age() -> None:
     )
     assert index.checking_front(3) == ["b" * 40, "a" * 40, "e" * 40]
     assert index.checking_front(10)[-1] == "c" * 40
+
+
+def test_queue_front_slot_holders_and_metadata_follow_states() -> None:
+    index = TorrentIndex(
+        {
+            "a" * 40: {"name": "a", "state": "queuedDL", "priority": 9},
+            "b" * 40: {"name": "b", "state": "queuedDL", "priority": 4},
+            "c" * 40: {"name": "c", "state": "downloading", "priority": 1},
+            "d" * 40: {"name": "d", "state": "metaDL", "priority": 2},
+            "e" * 40: {"name": "e", "state": "forcedDL", "priority": 3},
+            "f" * 40: {"name": "f", "state": "queuedUP", "priority": 0},
+        }
+    )
+    assert index.queue_front(1) == ["b" * 40]
+    assert index.queue_front(5) == ["b" * 40, "a" * 40]
+    assert index.holding_slots == {"c" * 40, "d" * 40}, "forced downloads bypass the queue"
+    assert index.fetching_metadata == {"d" * 40}
+    index.put({"hash": "d" * 40, "name": "real name", "state": "queuedDL", "priority": 2})
+    assert index.queue_front(1) == ["d" * 40]
+    assert index.holding_slots == {"c" * 40} and not index.fetching_metadata
+    index.drop("c" * 40)
+    assert not index.holding_slots
