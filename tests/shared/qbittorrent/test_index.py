@@ -57,3 +57,24 @@ def test_queue_front_slot_holders_and_metadata_follow_states() -> None:
     assert index.holding_slots == {"c" * 40} and not index.fetching_metadata
     index.drop("c" * 40)
     assert not index.holding_slots
+
+
+def test_queue_front_is_sorted_once_and_follows_leaves_and_joins() -> None:
+    hashes = [f"{i:040x}" for i in range(10)]
+    index = TorrentIndex({h: {"name": h, "state": "queuedDL", "priority": i + 1} for i, h in enumerate(hashes)})
+    sorts = 0
+    order = index._queue_front._order
+
+    def counted(torrent_hash: str) -> tuple[float, float, str]:
+        nonlocal sorts
+        sorts += 1
+        return order(torrent_hash)
+
+    index._queue_front._order = counted
+    assert index.queue_front(2) == hashes[:2]
+    index.put({"hash": hashes[0], "name": hashes[0], "state": "downloading", "priority": 1})
+    index.put({"hash": hashes[2], "name": hashes[2], "state": "downloading", "priority": 3})
+    assert index.queue_front(2) == [hashes[1], hashes[3]]
+    assert sorts == 10, "members leaving cost no new sort"
+    index.put({"hash": hashes[0], "name": hashes[0], "state": "queuedDL", "priority": 1})
+    assert index.queue_front(3) == [hashes[0], hashes[1], hashes[3]], "a torrent sent back takes its place"

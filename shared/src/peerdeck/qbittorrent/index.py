@@ -9,9 +9,10 @@ it arrives), and the hashes behind each name, since qBittorrent's log names torr
 
 from __future__ import annotations
 
-import heapq
+import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 JsonObject = dict[str, Any]
@@ -35,6 +36,8 @@ class TorrentIndex:
         self.checking: set[str] = set()
         self.fetching_metadata: set[str] = set()
         self.by_name: dict[str, set[str]] = {}
+        self._queue_front = QueueFront(self.queued, self._queue_order)
+        self._check_front = QueueFront(self.checking, self._queue_order)
         for torrent_hash, record in (records or {}).items():
             self.put({**record, "hash": torrent_hash})
 
@@ -47,9 +50,10 @@ class TorrentIndex:
         self.records[torrent_hash] = dict(record)
         self.by_name.setdefault(str(record.get("name", "")), set()).add(torrent_hash)
         state = record.get("state")
-        _mark(self.queued, torrent_hash, state == "queuedDL")
+        reordered = before is None or _order_fields(before) != _order_fields(record)
+        self._queue_front.mark(torrent_hash, state == "queuedDL", reordered=reordered)
         _mark(self.holding_slots, torrent_hash, state in SLOT_STATES)
-        _mark(self.checking, torrent_hash, state in CHECKING_STATES)
+        self._check_front.mark(torrent_hash, state in CHECKING_STATES, reordered=reordered)
         _mark(self.fetching_metadata, torrent_hash, state in METADATA_STATES)
         return torrent_hash
 
@@ -57,7 +61,7 @@ class TorrentIndex:
         """Forget a torrent; True if it was known."""
         record = self.records.pop(torrent_hash, None)
         for members in (self.queued, self.holding_slots, self.checking, self.fetching_metadata):
-            members.discard(torrent_hash)
+            members.discard(torrent_hash)  # a queue's front skips what left it
         if record is None:
             return False
         self._unname(torrent_hash, record)
@@ -76,11 +80,11 @@ class TorrentIndex:
 
     def checking_front(self, count: int) -> list[str]:
         """The ``count`` torrents next in qBittorrent's check queue (it checks in queue order)."""
-        return heapq.nsmallest(count, self.checking, key=self._queue_order)
+        return self._check_front.read(count)
 
     def queue_front(self, count: int) -> list[str]:
         """The ``count`` queued downloads qBittorrent starts next (it starts them in queue order)."""
-        return heapq.nsmallest(count, self.queued, key=self._queue_order)
+        return self._queue_front.read(count)
 
     def _queue_order(self, torrent_hash: str) -> tuple[float, float, str]:
         record = self.records[torrent_hash]
@@ -99,6 +103,38 @@ class TorrentIndex:
             hashes.discard(torrent_hash)
             if not hashes:
                 del self.by_name[name]
+
+
+class QueueFront:
+    """The members of one of qBittorrent's queues in its order, read from the front.
+
+    Sorted once and kept: members leave from anywhere without a new sort (qBittorrent takes
+    its queues from the front); only a torrent joining the queue, or one whose position moved,
+    sorts it again. So reading the front costs what it returns, not the queue's length.
+    """
+
+    def __init__(self, members: set[str], order: Callable[[str], tuple[float, float, str]]) -> None:
+        self.members = members
+        self._order = order
+        self._sorted: deque[str] | None = None
+
+    def mark(self, torrent_hash: str, member: bool, *, reordered: bool) -> None:
+        """Record whether a torrent is in the queue now (``reordered``: its position fields changed)."""
+        if member and (reordered or torrent_hash not in self.members):
+            self._sorted = None
+        _mark(self.members, torrent_hash, member)
+
+    def read(self, count: int) -> list[str]:
+        """The first ``count`` members in queue order."""
+        if self._sorted is None:
+            self._sorted = deque(sorted(self.members, key=self._order))
+        while self._sorted and self._sorted[0] not in self.members:
+            self._sorted.popleft()
+        return list(itertools.islice((h for h in self._sorted if h in self.members), count))
+
+
+def _order_fields(record: Mapping[str, Any]) -> tuple[Any, Any]:
+    return record.get("priority"), record.get("added_on")
 
 
 def _mark(members: set[str], torrent_hash: str, member: bool) -> None:
