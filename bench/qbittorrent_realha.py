@@ -270,7 +270,8 @@ async def truth(client: QBittorrentClient) -> dict[str, int]:
 async def run_mix(
     mix: Mix, total: int, hass: RealHomeAssistant, base: Path, window: float, warmup: float, *, card: bool
 ) -> tuple[list[Phase], list[str]]:
-    """The mix's measured windows (idle before, core, Peerdeck, [Peerdeck + card], idle after) and notes on them."""
+    """The mix's measured windows (idle before, core, idle between, Peerdeck, [Peerdeck + card], idle after) and
+    notes on them."""
     with contextlib.ExitStack() as stack:
         daemon = stack.enter_context(run_qbittorrent(base / "daemon", start_timeout=120))
         seeder = stack.enter_context(run_qbittorrent(base / "seeder")) if mix.moving else None
@@ -293,6 +294,7 @@ async def run_mix(
                 core_states = await entry_states(hass, core["entry_id"])
                 await hass.remove_entry(core["entry_id"])
                 await asyncio.sleep(5)
+                phases.append(await measure("idle between", hass, daemon.pid, proxy, window))
                 ours = await hass.add_entry(
                     "peerdeck", {"kind": "qbittorrent"}, {**login, "advanced": {"verify_ssl": True, "timeout": 10}}
                 )
@@ -335,36 +337,46 @@ def _fmt(counts: dict[str, int]) -> str:
 
 
 def report(mix: str, total: int, phases: list[Phase], notes: list[str], window: float) -> bool:
-    """Print one mix's table; "idle" is the lower of the no-client windows before and after.
+    """Print one mix's table; each client's "idle" is the mean of the no-client windows on either side of it.
 
-    The lower one: after a bulk add the daemon keeps writing resume data for minutes (at 20,000
-    torrents, longer than the settling wait), which would otherwise count as "idle".
+    The daemon's own work drifts (resume data written after a bulk add, hash checks moving through the
+    queue, data moving): the windows just before and just after a client bracket it, so each client is
+    compared with the daemon as it was around its own window.
     """
-    before, after = phases[0], phases[-1]
-    watched = phases[1:-1]  # core, Peerdeck, and Peerdeck with the card open when measured
+    before, core, between, *ours, after = phases
+    watched = [core, *ours]  # core, Peerdeck, and Peerdeck with the card open when measured
     print(f"\n### {mix}, {total:,} torrents ({window:.0f}-s windows)\n")
     print(f"| | no client | {' | '.join(p.name for p in watched)} | Peerdeck / core |")
     print(f"|---|---:|{'---:|' * len(watched)}---:|")
 
+    def rate(phase: Phase, name: str) -> float:
+        return phase.per_minute(phase.cpu.cpu[name]) * 1000
+
     def per_minute(name: str) -> list[float]:
-        idle = min(before.per_minute(before.cpu.cpu[name]), after.per_minute(after.cpu.cpu[name]))
-        return [idle * 1000] + [p.per_minute(p.cpu.cpu[name]) * 1000 for p in watched]
+        idle = (rate(before, name) + rate(between, name) + rate(after, name)) / 3
+        return [idle] + [rate(p, name) for p in watched]
+
+    def above_idle(name: str) -> list[float]:
+        core_idle = (rate(before, name) + rate(between, name)) / 2
+        our_idle = (rate(between, name) + rate(after, name)) / 2
+        return [0.0, max(rate(core, name) - core_idle, 0.0)] + [max(rate(p, name) - our_idle, 0.0) for p in ours]
 
     def ratio(values: list[float], digits: int) -> str:
         return f"{values[2] / max(values[1], 1e-9):.{digits}f}"
 
     daemon, main_thread, ha = per_minute("daemon"), per_minute("daemon main thread"), per_minute("ha")
-    above = [max(d - daemon[0], 0.0) for d in daemon]
+    above, main_above, ha_above = above_idle("daemon"), above_idle("daemon main thread"), above_idle("ha")
     # Peerdeck's full reconciliation runs every 30 min and costs one of core's polls (core polls twice a minute).
-    for column in range(2, len(above)):
-        above[column] += above[1] / 2 / 30
-    ha_above = [max(h - ha[0], 0.0) for h in ha]
+    for values in (above, main_above):
+        for column in range(2, len(values)):
+            values[column] += values[1] / 2 / 30
     requests = [0.0] + [p.per_minute(p.wire.total_requests) for p in watched]
     down = [0.0] + [p.per_minute(p.wire.bytes_down) / 1000 for p in watched]
     rows = [
         ("daemon CPU ms/min", daemon, ratio(daemon, 3)),
         ("daemon CPU ms/min above idle (Peerdeck's + 30-min reconciliation)", above, f"**{ratio(above, 3)}**"),
         ("daemon main thread (WebAPI) CPU ms/min", main_thread, ratio(main_thread, 3)),
+        ("daemon main thread above idle (+ reconciliation)", main_above, ratio(main_above, 3)),
         ("HA CPU ms/min", ha, f"**{ratio(ha, 2)}**"),
         ("HA CPU ms/min above idle", ha_above, ratio(ha_above, 2)),
         ("requests/min", requests, ""),
@@ -372,8 +384,8 @@ def report(mix: str, total: int, phases: list[Phase], notes: list[str], window: 
     ]
     for name, values, versus in rows:
         print(f"| {name} | {' | '.join(f'{v:,.1f}' for v in values)} | {versus} |")
-    idle_daemon = [p.per_minute(p.cpu.cpu["daemon"]) * 1000 for p in (before, after)]
-    print(f"\nidle daemon before/after: {idle_daemon[0]:,.0f} / {idle_daemon[1]:,.0f} ms/min")
+    idle_daemon = " / ".join(f"{rate(p, 'daemon'):,.0f}" for p in (before, between, after))
+    print(f"\nidle daemon before / between / after: {idle_daemon} ms/min")
     for phase in watched[1:]:
         routes = ", ".join(f"{route} {n * 60 / phase.cpu.wall:.1f}" for route, n in phase.wire.requests.most_common())
         print(f"{phase.name}: requests/min by route: {routes}")
