@@ -276,7 +276,10 @@ class HomeAssistantApi:
     async def websocket_connection(self) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
         """A websocket to Home Assistant, authenticated as the demo user, until the block ends."""
         async with self.session.ws_connect(
-            f"{self.url}/api/websocket", timeout=aiohttp.ClientWSTimeout(ws_close=5)
+            # No size limit, like a browser: a card's first list of 20,000 transfers is a few MB.
+            f"{self.url}/api/websocket",
+            timeout=aiohttp.ClientWSTimeout(ws_close=5),
+            max_msg_size=0,
         ) as ws:
             hello = await ws.receive_json(timeout=10)
             if hello.get("type") != "auth_required":
