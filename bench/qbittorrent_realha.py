@@ -4,12 +4,13 @@ For each mix of torrent states, a fresh qbittorrent-nox on loopback gets N gener
 a real Home Assistant (started once, from a bench venv of its own, see ``--stack``) reaches it
 through a counting proxy. Then, one after the other on the same daemon:
 
-1. no entry (the idle baseline of the daemon and of HA, once the daemon's CPU rate is steady);
+1. no entry (the daemon's and HA's idle work, once the daemon's CPU rate is steady);
 2. core's ``qbittorrent`` entry, added by its real config flow, at its 30 s poll;
-3. Peerdeck's qBittorrent entry, added by its real config flow, at its default 10 s;
-4. with ``--card``: Peerdeck's entry again, with its transfers card's feed subscribed over HA's
+3. no entry;
+4. Peerdeck's qBittorrent entry, added by its real config flow, at its default 10 s;
+5. with ``--card``: Peerdeck's entry again, with its transfers card's feed subscribed over HA's
    websocket (``peerdeck/transfers/subscribe``, as an open dashboard does), one tick after subscribing;
-5. no entry again (the baseline is the lower of 1 and 5).
+6. no entry again. Each client is compared with the mean of the no-entry windows on either side of it.
 
 Entries get a warm-up, then a window over which the daemon's and HA's CPU (``/proc/<pid>/stat``;
 the daemon's main thread, where qBittorrent's WebAPI runs, also alone), and requests and bytes
