@@ -12,7 +12,7 @@ import pytest
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.core import CoreState, Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
@@ -58,13 +58,11 @@ async def start_home_assistant(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
 
 
-async def test_completion_while_stopped_is_announced_after_start(
-    hass: HomeAssistant,
-    entry: MockConfigEntry,
-    backend: FakeBackend,
-    create_backend: MagicMock,
-    hass_storage: dict[str, Any],
-) -> None:
+async def set_up_before_start(
+    hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend, hass_storage: dict[str, Any]
+) -> list[Event]:
+    """A download that completed while Home Assistant was down, and the entry set up before HA has started;
+    returns the completion events captured from then on."""
     stored_while_down(hass_storage)
     backend.add(HASH_A, "long-download.iso", TransferState.COMPLETED, progress=1.0)
     completed = async_capture_events(hass, "peerdeck_transfer_completed")
@@ -72,6 +70,17 @@ async def test_completion_while_stopped_is_announced_after_start(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    return completed
+
+
+async def test_completion_while_stopped_is_announced_after_start(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    backend: FakeBackend,
+    create_backend: MagicMock,
+    hass_storage: dict[str, Any],
+) -> None:
+    completed = await set_up_before_start(hass, entry, backend, hass_storage)
 
     # Set up, but Home Assistant has not started: automations do not listen yet.
     assert completed == []
@@ -94,13 +103,7 @@ async def test_held_events_survive_a_stop_before_start(
     create_backend: MagicMock,
     hass_storage: dict[str, Any],
 ) -> None:
-    stored_while_down(hass_storage)
-    backend.add(HASH_A, "long-download.iso", TransferState.COMPLETED, progress=1.0)
-    completed = async_capture_events(hass, "peerdeck_transfer_completed")
-    hass.set_state(CoreState.not_running)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    completed = await set_up_before_start(hass, entry, backend, hass_storage)
     await refresh(hass, entry)  # a refresh while held persists nothing either
     # Home Assistant stops again before it had started.
     assert await hass.config_entries.async_unload(entry.entry_id)
