@@ -207,12 +207,17 @@ class Enqueued(list[str]):
     ``untracked`` is True when the daemon took the download but will never list it (SoulSync
     hands a ``/request`` straight to the Soulseek daemon): no transfer and no completion will
     ever be seen. ``notice`` says so, or why no id could be given, in words for a user.
+    ``pending`` is True when the daemon took it and is still preparing downloads that will be
+    listed (and announced as added) later (SoulSync's album search): no id yet, and no failure.
     """
 
-    def __init__(self, ids: Iterable[str] = (), *, notice: str | None = None, untracked: bool = False) -> None:
+    def __init__(
+        self, ids: Iterable[str] = (), *, notice: str | None = None, untracked: bool = False, pending: bool = False
+    ) -> None:
         super().__init__(ids)
         self.notice = notice
         self.untracked = untracked
+        self.pending = pending
 
 
 @dataclass(frozen=True, slots=True)

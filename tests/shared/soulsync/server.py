@@ -28,16 +28,17 @@ Reproduced as the real daemon does it:
   (``soulseek_downloads``): **no download task is created**, and the request record stops
   at ``downloading`` with the remote file name as ``download_id``. Queries in
   ``unmatched_queries`` end ``not_found``.
-* **Wishlist processing**: ``POST /wishlist/process`` without a JSON body answers 200
-  "Wishlist processing started." and does nothing (the handler's strict JSON parse fails
-  inside); with ``{}`` it starts a batch whose tasks appear at once. A second call while
-  that batch runs also answers 200 and does nothing; 409 ``CONFLICT`` only while the
-  automatic run (``auto_wishlist_running``) goes.
+* **Wishlist runs** (``wishlist_routes.py``): ``POST /wishlist/process`` without a JSON body
+  answers 200 and does nothing; with one it starts a new batch of every track asked for
+  (``track_ids``, else the whole wishlist), **also those an earlier batch is still
+  downloading** (SoulSync has no guard: issue 24); 409 ``CONFLICT`` only while the automatic
+  run (``auto_wishlist_running``) goes. Two or more tracks of one album are searched as an
+  album first and get their tasks ``album_search_seconds`` (45 s) later on the server clock.
 * **Download tasks** (``api/downloads.py``): list sorted by ``status_change_time``
   descending, ``status`` filter, ``limit`` clamped to 1..500, ``offset``, ``total``. Every
   poll is one step of searching → downloading → post_processing → completed; ``progress``
-  stays 0 and ``size`` null until completed (then 1.0 and the size). ``album_name`` is the
-  wishlist track's album object when it had one.
+  stays 0 and ``size`` null, also once completed (3.1.9, issue 24). ``album_name`` is the
+  wishlist track's album object, ``batch_id`` the run's sub-batch.
 * **Cancel mismatch**: the cancel route looks the id up among the Soulseek daemon's transfer
   ids (kept hidden, as SoulSync does not list them), so a task id gives 500
   ``CANCEL_FAILED``; a missing ``username`` gives 400; no Soulseek daemon gives 503.
@@ -51,7 +52,9 @@ Reproduced as the real daemon does it:
   profile (else 400). Live, remix, acoustic and compilation filters default to false.
 * **Library ids are strings** (``"12"``); a non-numeric one (a Jellyfin-style library
   entry is listed) gets 400 "artist_id must be an integer.".
-* **Settings** lists ``api_keys`` with each ``key_hash``.
+* **Settings** lists ``api_keys`` with each ``key_hash``. ``GET /api/v1/api-keys-internal``
+  (``web_server.py``, a web-UI route outside the blueprint) lists the keys' labels and
+  prefixes to anyone, without a key and without a rate limit (issue 24).
 * **Retag**: ``DELETE /retag/groups`` always 500 ``RETAG_ERROR``; deleting an unknown group
   answers 200; stats are ``{groups, tracks, artists}``. Deleting profile 1 is 403
   ``FORBIDDEN``. ``/discover/bubbles`` is ``{snapshots: {artist_bubbles, search_bubbles,
@@ -70,13 +73,26 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from yarl import URL
 
-JsonObject = dict[str, Any]
+from .common import (
+    JsonObject,
+    Task,
+    envelope,
+    error,
+    json_body,
+    only_fields,
+    page_args,
+    pagination,
+    profile_of,
+)
+from .wishlist_routes import QUALITY_PROFILES, AlbumSearch, WishlistRoutes
+
+__all__ = ["CATALOGUE_TRACKS", "JsonObject", "SoulSyncServer", "Task"]
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 RATE_LIMIT = 60
@@ -95,8 +111,6 @@ HTML_405 = (
 
 PROGRESSION = ["searching", "downloading", "downloading", "post_processing", "completed"]
 """One step per poll of /downloads; ``progress`` is 0 at every step but the last."""
-COMPLETED_SIZE = 30_000_000
-QUALITY_PROFILES = {1, 2}
 WATCH_SOURCES = ("spotify", "itunes", "deezer", "discogs", "musicbrainz", "amazon")
 BUBBLE_TYPES = ("artist_bubbles", "search_bubbles", "discover_downloads")
 
@@ -239,114 +253,7 @@ WATCHLIST_FILTERS = {
 SENSITIVE = {"spotify.client_secret", "soulseek.api_key", "plex.token", "listenbrainz.token"}
 
 
-def envelope(data: Any, pagination: JsonObject | None = None, status: int = 200) -> web.Response:
-    """``api_success``: the success envelope."""
-    return web.json_response({"success": True, "data": data, "error": None, "pagination": pagination}, status=status)
-
-
-def error(code: str, message: str, status: int = 400) -> web.Response:
-    """``api_error``: the error envelope."""
-    body = {"success": False, "data": None, "error": {"code": code, "message": message}, "pagination": None}
-    return web.json_response(body, status=status)
-
-
-def pagination(page: int, limit: int, total: int) -> JsonObject:
-    """``build_pagination``."""
-    total_pages = max(1, (total + limit - 1) // limit)
-    return {
-        "page": page,
-        "limit": limit,
-        "total": total,
-        "total_pages": total_pages,
-        "has_next": page < total_pages,
-        "has_prev": page > 1,
-    }
-
-
-def page_args(request: web.Request, default_limit: int = 50, max_limit: int = 200) -> tuple[int, int]:
-    """``parse_pagination``: bad values fall back to the defaults."""
-    try:
-        page = max(1, int(request.query.get("page", 1)))
-    except ValueError:
-        page = 1
-    try:
-        limit = min(max_limit, max(1, int(request.query.get("limit", default_limit))))
-    except ValueError:
-        limit = default_limit
-    return page, limit
-
-
-def profile_of(request: web.Request) -> int:
-    """``parse_profile_id``: header first, then query, default 1."""
-    try:
-        if header := request.headers.get("X-Profile-Id"):
-            return max(1, int(header))
-        if param := request.query.get("profile_id"):
-            return max(1, int(param))
-    except ValueError:
-        pass
-    return 1
-
-
-def only_fields(item: JsonObject, request: web.Request) -> JsonObject:
-    """``?fields=a,b`` keeps only those keys."""
-    raw = request.query.get("fields", "").strip()
-    if not raw:
-        return item
-    wanted = {f.strip() for f in raw.split(",") if f.strip()}
-    return {k: v for k, v in item.items() if k in wanted}
-
-
-async def json_body(request: web.Request) -> JsonObject:
-    """``request.get_json(silent=True) or {}``."""
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-@dataclass
-class Task:
-    """A SoulSync download task; ``slskd_id`` is the transfer id SoulSync keeps but never lists."""
-
-    id: str
-    status: str
-    track_name: str | None = None
-    artist_name: str | None = None
-    album_name: Any = None
-    """A name, or the wishlist track's album object (as SoulSync 3.1.9 lists it)."""
-    username: str | None = None
-    filename: str | None = None
-    size: int | None = None
-    progress: float = 0
-    error: str | None = None
-    step: int = 0
-    slskd_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    status_change_time: float = 0.0
-
-    def public(self) -> JsonObject:
-        """``_serialize_download``."""
-        return {
-            "id": self.id,
-            "status": self.status,
-            "track_name": self.track_name,
-            "artist_name": self.artist_name,
-            "album_name": self.album_name,
-            "username": self.username,
-            "filename": self.filename,
-            "progress": self.progress,
-            "size": self.size,
-            "error": self.error,
-            "batch_id": None,
-            "track_index": None,
-            "retry_count": 0,
-            "metadata_enhanced": self.status == "completed",
-            "status_change_time": self.status_change_time,
-        }
-
-
-class SoulSyncServer:
+class SoulSyncServer(WishlistRoutes):
     """The app plus its state; tests read and change the state directly."""
 
     def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
@@ -360,8 +267,10 @@ class SoulSyncServer:
         self.advance_downloads = True
         self.auto_wishlist_running = False
         """SoulSync's own timed wishlist run: the only time ``/wishlist/process`` answers 409."""
-        self.wishlist_batch: set[str] = set()
-        """Task ids of the batch a ``/wishlist/process`` started, while any of them is unfinished."""
+        self.album_searches: list[AlbumSearch] = []
+        """Album sub-batches still searching: their tasks appear when each ends (server clock)."""
+        self.runs: list[list[str]] = []
+        """The ``track_id``s of every wishlist run a ``/wishlist/process`` started, in order."""
         self.watchlist_scanning = False
         self.keys: list[JsonObject] = []
         self.tasks: dict[str, Task] = {}
@@ -461,8 +370,7 @@ class SoulSyncServer:
         if task.status == "downloading" and task.username is None:
             task.username = "peer"
             task.filename = f"@@music\\{task.artist_name}\\{task.track_name}.flac"
-        if task.status == "completed":
-            task.progress, task.size = 1.0, COMPLETED_SIZE
+        # 3.1.9 lists a completed task with progress 0 and size null, as before (issue 24).
         task.status_change_time = self._stamp()
 
     def _tick(self) -> None:
@@ -470,8 +378,7 @@ class SoulSyncServer:
         if self.advance_downloads:
             for task in list(self.tasks.values()):
                 self._step(task)
-        unfinished = {"queued", "searching", "downloading", "post_processing"}
-        self.wishlist_batch = {tid for tid in self.wishlist_batch if self.tasks[tid].status in unfinished}
+        self.finish_album_searches()
 
     def _next_row(self) -> int:
         self._rows += 1
@@ -490,6 +397,8 @@ class SoulSyncServer:
         if "%2f" in request.raw_path.lower():
             # Werkzeug decodes %2F before routing: the id splits into segments no rule has.
             return web.Response(status=405, text=HTML_405, content_type="text/html")
+        if request.path == "/api/v1/api-keys-internal":
+            return await handler(request)  # a web-UI route outside the API blueprint: no limit, no key
         now = self.clock()
         route = f"{request.method} {request.match_info.route.resource.canonical}"  # type: ignore[union-attr]
         start, count = self._windows.get(route, (now, 0))
@@ -587,6 +496,7 @@ class SoulSyncServer:
         ]
         for method, path, handler in routes:
             r.add_route(method, "/api/v1" + path, handler)
+        r.add_route("GET", "/api/v1/api-keys-internal", self.api_keys_internal)
         return app
 
     # ------------------------------------------------------------------ system
@@ -722,99 +632,7 @@ class SoulSyncServer:
             return error("NOT_FOUND", "Request not found or expired.", 404)
         return envelope(dict(record))
 
-    # ------------------------------------------------------------------ wishlist
-
-    @staticmethod
-    def _wishlist_item(entry: JsonObject) -> JsonObject:
-        """``serialize_wishlist_track``."""
-        track = entry["track_data"]
-        album = track.get("album")
-        artists = track.get("artists") or []
-        return {
-            "id": entry["id"],
-            "track_id": entry["track_id"],
-            "spotify_track_id": None,
-            "track_name": track.get("name", "Unknown"),
-            "artist_name": ", ".join(a.get("name", "") if isinstance(a, dict) else str(a) for a in artists),
-            "album_name": album.get("name") if isinstance(album, dict) else None,
-            "track_data": track,
-            "spotify_data": track,
-            "provider": track.get("provider"),
-            "failure_reason": entry["failure_reason"],
-            "retry_count": 0,
-            "last_attempted": None,
-            "date_added": "2026-03-03T12:00:00",
-            "source_type": entry["source_type"],
-            "source_info": None,
-            "profile_id": entry["profile_id"],
-            "quality_profile_id": entry["quality_profile_id"],
-        }
-
-    async def wishlist(self, request: web.Request) -> web.Response:
-        page, limit = page_args(request)
-        category = request.query.get("category")
-        tracks = self.wishlists.get(profile_of(request), [])
-        if category in ("singles", "albums"):
-            tracks = [t for t in tracks if t["category"] == category]
-        chunk = tracks[(page - 1) * limit : page * limit]
-        items = [only_fields(self._wishlist_item(t), request) for t in chunk]
-        return envelope({"tracks": items}, pagination(page, limit, len(tracks)))
-
-    async def wishlist_add(self, request: web.Request) -> web.Response:
-        body = await json_body(request)
-        track = body.get("track_data") or body.get("spotify_track_data")
-        if not track or not isinstance(track, dict):
-            return error("BAD_REQUEST", "Missing 'track_data' in body.", 400)
-        quality = body.get("quality_profile_id")
-        if quality is not None and quality not in QUALITY_PROFILES:
-            return error("BAD_REQUEST", "Unknown quality_profile_id.", 400)
-        profile = profile_of(request)
-        album = track.get("album")
-        tracks = self.wishlists.setdefault(profile, [])
-        existing = next((t for t in tracks if t["track_id"] == str(track.get("id", ""))), None)
-        entry = existing or {"id": self._next_row(), "track_id": str(track.get("id", "")), "profile_id": profile}
-        entry.update(
-            track_data=track,
-            failure_reason=body.get("failure_reason", "Added via API"),
-            source_type=body.get("source_type", "api"),
-            quality_profile_id=quality if quality is not None else entry.get("quality_profile_id", 1),
-            category="albums" if isinstance(album, dict) and album.get("album_type") == "album" else "singles",
-        )
-        created = existing is None
-        if created:
-            tracks.append(entry)
-        message = "Track added to wishlist." if created else "Track already on the wishlist; entry updated."
-        data = {"message": message, "created": created, "track": self._wishlist_item(entry)}
-        return envelope(data, status=201 if created else 200)
-
-    async def wishlist_remove(self, request: web.Request) -> web.Response:
-        tracks = self.wishlists.get(profile_of(request), [])
-        wanted = request.match_info["track_id"]
-        for entry in tracks:
-            if entry["track_id"] == wanted:
-                tracks.remove(entry)
-                return envelope({"message": "Track removed from wishlist."})
-        return error("NOT_FOUND", "Track not found in wishlist.", 404)
-
-    async def wishlist_process(self, request: web.Request) -> web.Response:
-        if self.auto_wishlist_running:
-            return error("CONFLICT", "Wishlist processing is already running.", 409)
-        answer = envelope({"message": "Wishlist processing started."})
-        try:
-            # The UI handler behind this route reads the body with a strict get_json(): no JSON, a 415
-            # that only SoulSync's log shows, while the route has already answered 200.
-            await request.json()
-        except ValueError:
-            return answer
-        if self.wishlist_batch:
-            return answer  # the batch started earlier still runs: SoulSync ignores this one
-        for entry in self.wishlists.get(profile_of(request), []):
-            track = entry["track_data"]
-            names = [a.get("name") if isinstance(a, dict) else a for a in track.get("artists") or []]
-            task = self.add_task("searching", album_name=track.get("album"))
-            task.track_name, task.artist_name = track.get("name"), ", ".join(str(n) for n in names)
-            self.wishlist_batch.add(task.id)
-        return answer
+    # ------------------------------------------------------------------ watchlist
 
     async def watchlist(self, request: web.Request) -> web.Response:
         artists = self.watchlists.get(profile_of(request), [])
@@ -1068,6 +886,13 @@ class SoulSyncServer:
     async def api_keys(self, request: web.Request) -> web.Response:
         fields = ("id", "label", "key_prefix", "created_at", "last_used_at")
         return envelope({"keys": [{f: k.get(f) for f in fields} for k in self.keys]})
+
+    async def api_keys_internal(self, request: web.Request) -> web.Response:
+        """``web_server.py`` ``list_api_keys_internal``: the key list for the settings page, without a key
+        (``admin_only`` lets everyone through while no login is set up), not rate limited (issue 24)."""
+        fields = ("id", "label", "key_prefix", "created_at", "last_used_at")
+        keys = [{f: k.get(f) for f in fields} for k in self.keys]
+        return web.json_response({"success": True, "data": {"keys": keys}})
 
     def _new_key(self, label: str) -> web.Response:
         raw = self.add_key(label)

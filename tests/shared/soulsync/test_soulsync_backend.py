@@ -135,7 +135,7 @@ async def test_a_track_hit_goes_through_the_wishlist_and_is_tracked(
     assert (task.artist_name, task.track_name) == ("Daft Punk", "Around the World")
     assert [t["track_id"] for t in server.wishlists[1]] == ["3135556"]
     processing = [body for entry, body in zip(server.log, server.bodies, strict=True) if entry[1].endswith("/process")]
-    assert processing == [b"{}"]  # without a JSON body SoulSync answers 200 and starts nothing
+    assert processing == [b'{"track_ids": ["3135556"]}']  # this track alone, as JSON (else nothing starts)
     assert server.request_bodies == []
     assert clock.slept == []  # the batch's tasks appear at once
 
@@ -153,26 +153,37 @@ async def test_a_track_hit_as_a_request_is_untracked(server: SoulSyncServer, api
         await backend.close()
 
 
-async def test_a_hit_during_a_running_batch_stays_on_the_wishlist(
+async def test_two_picks_in_a_row_download_each_track_once(
     backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
 ) -> None:
+    """Issue 24: B's wishlist run downloaded A a second time (SoulSync has no guard between runs)."""
     first = await anext(backend.search("Around the World", limit=1))
     second = await anext(backend.search("Roygbiv", limit=1))
-    assert len(await backend.enqueue(first)) == 1
-    result = await backend.enqueue(second)  # SoulSync answers 200 and ignores it while the batch runs
-    assert isinstance(result, Enqueued) and result == [] and not result.untracked
-    assert result.notice is not None and "on SoulSync's wishlist" in result.notice
-    assert sum(clock.slept) == backend.confirm_timeout  # looked, boundedly
-    assert [t["track_id"] for t in server.wishlists[1]] == ["3135556", "1109731"]
-    assert [t.track_name for t in server.tasks.values()] == ["Around the World"]
+    (a,) = await backend.enqueue(first)
+    (b,) = await backend.enqueue(second)
+    assert server.runs == [["3135556"], ["1109731"]]
+    assert sorted(t.track_name or "" for t in server.tasks.values()) == ["Around the World", "Roygbiv"]
+    assert (server.tasks[a].track_name, server.tasks[b].track_name) == ("Around the World", "Roygbiv")
+    assert clock.slept == []
+
+
+async def test_picking_a_track_being_downloaded_follows_that_download(
+    backend: SoulSyncBackend, server: SoulSyncServer
+) -> None:
+    hit = await anext(backend.search("Around the World", limit=1))
+    first = await backend.enqueue(hit)
+    again = await backend.enqueue(hit)
+    assert list(again) == list(first) and len(server.tasks) == 1
+    assert again.notice is not None and "downloading this track already" in again.notice
+    assert server.runs == [["3135556"]]
 
 
 async def test_a_hit_during_the_automatic_run(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
     server.auto_wishlist_running = True
     hit = await anext(backend.search("Roygbiv", limit=1))
     result = await backend.enqueue(hit)
-    assert isinstance(result, Enqueued) and result == []
-    assert result.notice is not None and "later wishlist run" in result.notice
+    assert isinstance(result, Enqueued) and result == [] and not result.pending
+    assert result.notice is not None and "waits on the wishlist for its next run" in result.notice
     assert [t["name"] for t in (entry["track_data"] for entry in server.wishlists[1])] == ["Roygbiv"]
     with pytest.raises(PeerdeckInputError):
         await backend.enqueue(SearchHit(id="track:1", title="bare"))
@@ -189,11 +200,51 @@ async def test_process_wishlist_reports_what_really_started(
         await backend.client.add_to_wishlist(hit.raw)
     started = await backend.process_wishlist()
     assert sorted(server.tasks[t].track_name or "" for t in started) == ["Around the World", "Roygbiv"]
-    again = await backend.process_wishlist()  # 200 again, and nothing happens while the batch runs
-    assert again == [] and again.notice is not None and "no new download task" in again.notice
+    assert started.notice is None and not started.pending
+
+
+async def test_process_wishlist_during_the_automatic_run(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
+    hit = await anext(backend.search("Roygbiv", limit=1))
+    await backend.client.add_to_wishlist(hit.raw)
     server.auto_wishlist_running = True
     running = await backend.process_wishlist()
-    assert running == [] and running.notice is not None and "automatic wishlist run" in running.notice
+    assert running == [] and not running.pending
+    assert running.notice is not None and "automatic wishlist run is going" in running.notice
+    assert server.runs == []
+
+
+async def test_the_button_pressed_twice_starts_nothing_twice(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
+    """Issue 24: every manual run re-downloaded every wishlist track that was not completed yet."""
+    for query in ("Around the World", "Roygbiv"):
+        hit = await anext(backend.search(query, limit=1))
+        await backend.client.add_to_wishlist(hit.raw)
+    first = await backend.process_wishlist()
+    again = await backend.process_wishlist()
+    assert len(first) == 2 and again == [] and not again.pending
+    assert again.notice is not None and "every track on the wishlist already (2 downloads)" in again.notice
+    assert len(server.runs) == 1 and len(server.tasks) == 2
+
+
+async def test_the_button_after_a_pick_sends_only_the_other_tracks(
+    backend: SoulSyncBackend, server: SoulSyncServer
+) -> None:
+    picked = await anext(backend.search("Around the World", limit=1))
+    (task_id,) = await backend.enqueue(picked)
+    other = await anext(backend.search("Roygbiv", limit=1))
+    await backend.client.add_to_wishlist(other.raw)
+    started = await backend.process_wishlist()
+    assert [server.tasks[t].track_name for t in started] == ["Roygbiv"]
+    assert server.runs == [["3135556"], ["1109731"]]
+    assert [t.track_name for t in server.tasks.values()].count("Around the World") == 1
+    assert task_id not in started
+
+
+async def test_a_finished_attempt_does_not_block_a_new_run(backend: SoulSyncBackend, server: SoulSyncServer) -> None:
+    hit = await anext(backend.search("Roygbiv", limit=1))
+    await backend.client.add_to_wishlist(hit.raw)
+    server.add_task("failed", track_name="Roygbiv", artist_name="Boards of Canada")
+    started = await backend.process_wishlist()
+    assert len(started) == 1 and server.runs == [["1109731"]]
 
 
 @pytest.mark.parametrize("kind", ["album", "artist"])
@@ -295,12 +346,12 @@ async def test_update_follows_a_wishlist_download_to_completion_once(
         transfer = update.transfers[ids[0]]
         states.append((transfer.state, transfer.progress, transfer.progress_known, transfer.size))
         seen.extend((e.kind, e.transfer.state) for e in update.events)
-    # SoulSync lists progress 0 and no size until the task is completed: unknown, not 0 %.
+    # SoulSync lists progress 0 and no size, even once the task is completed: unknown, not 0 %.
     assert states[:4] == [
         (TransferState.ACTIVE, 0.0, False, None),  # downloading
         (TransferState.ACTIVE, 0.0, False, None),  # post_processing
-        (TransferState.COMPLETED, 1.0, True, 30_000_000),
-        (TransferState.COMPLETED, 1.0, True, 30_000_000),
+        (TransferState.COMPLETED, 1.0, True, None),
+        (TransferState.COMPLETED, 1.0, True, None),
     ]
     completed = [index for index, (kind, _) in enumerate(seen) if kind is TransferEventKind.COMPLETED]
     assert len(completed) == 1
@@ -309,7 +360,7 @@ async def test_update_follows_a_wishlist_download_to_completion_once(
     assert done.name == "Daft Punk - One More Time"
     assert done.raw["album_name"]["name"] == "Discovery"  # 3.1.9 lists the album object here
     assert done.completed_at is not None
-    assert done.done_bytes == 30_000_000
+    assert (done.raw["progress"], done.raw["size"], done.done_bytes) == (0, None, None)
 
 
 async def test_events_come_from_polling(backend: SoulSyncBackend, server: SoulSyncServer) -> None:

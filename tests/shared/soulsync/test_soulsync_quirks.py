@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -198,7 +200,7 @@ async def test_a_busy_route_does_not_hold_up_the_others(server: SoulSyncServer, 
         await client.system_stats()
         assert clock.slept == []
         await client.system_status()
-    assert clock.slept == [60.0]
+    assert clock.slept == [60.0 + 60.0 / 55]
 
 
 async def test_one_limiter_shared_by_two_clients(server: SoulSyncServer, api_key: str, clock: FakeClock) -> None:
@@ -210,5 +212,20 @@ async def test_one_limiter_shared_by_two_clients(server: SoulSyncServer, api_key
         for _ in range(10):
             await first.system_status()
             await second.system_status()
-    assert clock.slept == [60.0]
+    assert clock.slept == [66.0]
     assert [t for _, t in server.hits].count(0.0) == 10
+
+
+async def test_a_burst_freed_by_the_window_never_meets_a_fixed_window_429(
+    server: SoulSyncServer, api_key: str, clock: FakeClock
+) -> None:
+    """SoulSync's window opens when the first request *arrives* (here 0.5 s after it was sent);
+    a burst freed all at once by the client's window would land in the old, full one (issue 24)."""
+    server.clock = lambda: clock.now + (0.5 if not server.hits else 0.0)
+    async with SoulSyncClient(str(server.url), api_key=api_key, rate_limiter=limiter(clock)) as client:
+        await asyncio.gather(*(client.system_status() for _ in range(55)))  # the minute's budget, at once
+        await asyncio.gather(*(client.system_status() for _ in range(55)))  # freed together by the window
+    times = [t for _, t in server.hits]
+    assert len(times) == 110  # every call answered, none refused
+    opened = times[0]
+    assert sum(1 for t in times if opened <= t < opened + 60.0) <= server.rate_limit

@@ -25,7 +25,7 @@ async def test_free_slots_do_not_wait(clock: FakeClock) -> None:
     for _ in range(60):
         await limiter.acquire()
     assert clock.slept == []
-    assert limiter.delay() == 60.0
+    assert limiter.delay() == 61.0  # the minute, and one spacing (60 s / 60) for SoulSync's later clock
 
 
 async def test_the_next_call_waits_for_the_oldest_to_leave_the_window(clock: FakeClock) -> None:
@@ -35,8 +35,23 @@ async def test_the_next_call_waits_for_the_oldest_to_leave_the_window(clock: Fak
         clock.now += step
         await limiter.acquire()
         sent.append(clock.now)
-    assert sent == [0.0, 10.0, 30.0, 60.0, 70.0, 90.0]
-    assert clock.slept == [30.0, 10.0, 20.0]
+    # Each slot frees one spacing (60 s / 3) after it left the minute.
+    assert sent == [0.0, 10.0, 30.0, 80.0, 90.0, 110.0]
+    assert clock.slept == [50.0, 10.0, 20.0]
+
+
+async def test_a_slot_frees_one_spacing_after_the_minute(clock: FakeClock) -> None:
+    """SoulSync's fixed window opens when the first call arrives, later than it left here."""
+    limiter = make(clock, max_calls=4, period=60.0)
+    sent: list[float] = []
+
+    async def call() -> None:
+        await limiter.acquire()
+        sent.append(clock.now)
+
+    await asyncio.gather(*(call() for _ in range(8)))
+    assert limiter.spacing == 15.0
+    assert sent == [0.0] * 4 + [75.0] * 4
 
 
 async def test_rolling_window_never_holds_more_than_the_budget(clock: FakeClock) -> None:
@@ -58,7 +73,7 @@ async def test_concurrent_callers_are_served_in_order(clock: FakeClock) -> None:
         order.append((n, clock.now))
 
     await asyncio.gather(*(call(n) for n in range(5)))
-    assert order == [(0, 0.0), (1, 0.0), (2, 10.0), (3, 10.0), (4, 20.0)]
+    assert order == [(0, 0.0), (1, 0.0), (2, 15.0), (3, 15.0), (4, 30.0)]
 
 
 async def test_each_key_has_its_own_budget(clock: FakeClock) -> None:
@@ -66,7 +81,7 @@ async def test_each_key_has_its_own_budget(clock: FakeClock) -> None:
     for key in ("GET system/status", "GET system/status", "GET downloads", "GET downloads", ""):
         await limiter.acquire(key)
     assert clock.slept == []
-    assert limiter.delay("GET system/status") == 10.0
+    assert limiter.delay("GET system/status") == 15.0
     assert limiter.delay("POST request") == 0.0
 
 
@@ -85,7 +100,7 @@ async def test_a_waiting_key_does_not_block_another(clock: FakeClock) -> None:
     assert not waiting.done()
     released.set()
     await waiting
-    assert clock.now == 10.0
+    assert clock.now == 20.0  # its window, and one spacing (10 s / 1)
 
 
 @pytest.mark.parametrize(

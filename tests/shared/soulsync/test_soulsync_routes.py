@@ -16,9 +16,11 @@ from peerdeck.exceptions import (
 )
 from peerdeck.soulsync import SoulSyncClient, SoulSyncForbiddenError
 
+from .conftest import FakeClock
 from .server import SoulSyncServer
 
 DAFT_PUNK_TRACK = {"id": "3135556", "name": "Around the World", "artists": [{"name": "Daft Punk"}]}
+DISCOVERY = {"id": "302127", "name": "Discovery", "album_type": "album", "release_date": "2001-03-12"}
 
 
 async def test_system_routes(client: SoulSyncClient, server: SoulSyncServer) -> None:
@@ -181,11 +183,55 @@ async def test_wishlist_processing_needs_a_json_body(
     await client.process_wishlist()
     assert server.bodies[-1] == b"{}"
     assert [t.track_name for t in server.tasks.values()] == ["Around the World"]
-    await client.process_wishlist()  # a second call while the batch runs: 200 again, nothing new
-    assert len(server.tasks) == 1
+    # A second call while that batch runs starts a second batch of the same track (issue 24).
+    await client.process_wishlist()
+    assert [t.track_name for t in server.tasks.values()] == ["Around the World"] * 2
     server.auto_wishlist_running = True
     with pytest.raises(PeerdeckConflictError):
         await client.process_wishlist()
+
+
+async def test_a_wishlist_run_can_be_limited_to_some_tracks(client: SoulSyncClient, server: SoulSyncServer) -> None:
+    """``track_ids`` reaches SoulSync's own handler (``start_wishlist_missing_downloads``)."""
+    await client.add_to_wishlist(DAFT_PUNK_TRACK)
+    roygbiv = {"id": "1109731", "name": "Roygbiv", "artists": ["Boards of Canada"]}
+    added = await client.wishlist_add(roygbiv)
+    assert (added.created, added.track_id) == (True, "1109731")
+    assert added.track["track_data"]["album"] == {"name": "Roygbiv", "images": []}  # SoulSync fills in an album
+    await client.process_wishlist(["1109731", "no-such-track", "1109731"])
+    assert server.runs == [["1109731"]]
+    assert [(t.track_name, t.artist_name) for t in server.tasks.values()] == [("Roygbiv", "Boards of Canada")]
+    with pytest.raises(PeerdeckInputError):
+        await client.process_wishlist([])
+
+
+async def test_tracks_of_one_album_are_searched_as_an_album_first(
+    client: SoulSyncClient, server: SoulSyncServer, clock: FakeClock
+) -> None:
+    for number, name in enumerate(("One More Time", "Aerodynamic"), start=3135553):
+        await client.add_to_wishlist({"id": str(number), "name": name, "artists": ["Daft Punk"], "album": DISCOVERY})
+    await client.add_to_wishlist({"id": "1109731", "name": "Roygbiv", "artists": ["Boards of Canada"]})
+    await client.process_wishlist()
+    assert [t.track_name for t in (await client.downloads()).downloads] == ["Roygbiv"]  # the single at once
+    clock.now += 44.0
+    assert len((await client.downloads()).downloads) == 1
+    clock.now += 1.0
+    tasks = (await client.downloads()).downloads
+    assert sorted(t.track_name or "" for t in tasks) == ["Aerodynamic", "One More Time", "Roygbiv"]
+    album_batches = {t.batch_id for t in tasks if t.album_name == "Discovery"}
+    assert len(album_batches) == 1 and None not in album_batches
+
+
+async def test_the_key_list_of_the_web_ui_needs_no_key(server: SoulSyncServer, api_key: str) -> None:
+    """``GET /api/v1/api-keys-internal`` is a web-UI route: no key, no rate limit (issue 24)."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(server.rate_limit + 1):
+            async with session.get(server.url / "api/v1/api-keys-internal") as response:
+                assert response.status == 200
+                body = await response.json()
+    (key,) = body["data"]["keys"]
+    assert key["key_prefix"] == api_key[:11] and "key_hash" not in key
+    assert server.hits == []
 
 
 async def test_wishlist_is_scoped_by_profile(client: SoulSyncClient, server: SoulSyncServer) -> None:

@@ -14,6 +14,7 @@ from .models import (
     Pagination,
     SystemStats,
     SystemStatus,
+    WishlistAdded,
 )
 from .ratelimit import RateLimiter
 
@@ -34,6 +35,7 @@ __all__ = [
     "SoulSyncForbiddenError",
     "SystemStats",
     "SystemStatus",
+    "WishlistAdded",
     "search_hits",
     "to_transfer",
 ]

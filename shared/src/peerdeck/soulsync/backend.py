@@ -5,8 +5,10 @@ slightly different (as a real SoulSync 3.1.9 does it):
 
 * search looks through metadata catalogues (Deezer, iTunes, Spotify), not Soulseek: it
   yields tracks, albums and artists, and a track hit can be enqueued;
-* enqueue of a track hit (by default) puts it on the wishlist and starts a wishlist run,
-  whose download tasks SoulSync lists: the new tasks are looked for and their ids returned.
+* enqueue of a track hit (by default) puts it on the wishlist and starts a wishlist run of
+  that one track (``track_ids``), whose download task SoulSync lists: the task is looked for
+  and its id returned. A track SoulSync is downloading already is not started twice (see
+  :mod:`.wishlist`: SoulSync itself would download it again);
   A free-text request (``POST /request``) is handed straight to the Soulseek daemon and
   never appears in SoulSync's download list, so it is answered at once with an
   :class:`~peerdeck.models.Enqueued` marked ``untracked`` that says so;
@@ -36,6 +38,7 @@ from ..backend import TrackedBackend, count_states
 from ..client import DEFAULT_TIMEOUT
 from ..exceptions import (
     PeerdeckConflictError,
+    PeerdeckError,
     PeerdeckInputError,
     PeerdeckNotFoundError,
     PeerdeckNotSupportedError,
@@ -61,6 +64,7 @@ from ..models import (
 from .client import SoulSyncClient
 from .models import DownloadTask, MetadataResults
 from .ratelimit import RateLimiter
+from .wishlist import DEFAULT_ALBUM_BUNDLE_MIN_TRACKS, WishlistTrack, album_groups, unfinished
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,20 +88,34 @@ _SEARCH_DEFAULT = 20
 LISTS_INTERVAL = 300.0
 """Seconds between reads of the wishlist and watchlist sizes (see ``_list_sizes``)."""
 
+ALBUM_TIMEOUT = 300.0
+"""Seconds the tasks of a run are awaited (SoulSync's album search took 45 to 47 s) before a warning."""
+
 REQUEST_UNTRACKED = (
     "SoulSync sent this request straight to the Soulseek daemon: it is not trackable through SoulSync "
     "(it never appears in SoulSync's downloads), so its progress and completion cannot be seen here. "
     "Look for it in the Soulseek daemon (slskd)."
 )
-WISHLIST_IDLE = (
-    "The track is on SoulSync's wishlist, but SoulSync started no download for it now (a wishlist run "
-    "is probably going already); a later wishlist run will fetch it."
-)
 WISHLIST_EMPTY = "SoulSync's wishlist is empty, so there is nothing to download."
-WISHLIST_RUNNING = "SoulSync's automatic wishlist run is going already; it downloads the wishlist."
-WISHLIST_NOTHING_NEW = (
-    "SoulSync answered, but no new download task appeared: a wishlist batch started earlier may still "
-    "be running (SoulSync ignores another request while it does)."
+WISHLIST_RUNNING = (
+    "SoulSync's automatic wishlist run is going, and SoulSync refuses another run meanwhile; it downloads the "
+    "tracks that were on the wishlist when it started, and the others in its next run."
+)
+TRACK_RUNNING = (
+    "SoulSync's automatic wishlist run is going, and SoulSync refuses another run meanwhile: the track waits on "
+    "the wishlist for its next run (SoulSync runs it every few hours, or press Process wishlist later)."
+)
+TRACK_DOWNLOADING = "SoulSync is downloading this track already; no second download was started."
+WISHLIST_DOWNLOADING = (
+    "SoulSync is downloading every track on the wishlist already ({count}); no second download was started."
+)
+ALBUM_SEARCHING = (
+    "SoulSync is searching for {albums} as whole albums first; their downloads are listed (and announced as "
+    "added) when that search ends, about a minute from now."
+)
+TASKS_NOT_YET = (
+    "SoulSync started the run, but no download task has appeared yet for {count} of its tracks; they are "
+    "announced as added when they appear."
 )
 
 PAUSE_UNSUPPORTED = (
@@ -109,7 +127,7 @@ PAUSE_UNSUPPORTED = (
 def to_transfer(task: DownloadTask) -> Transfer:
     """Map one SoulSync download task onto a :class:`Transfer`.
 
-    SoulSync 3.1.9 lists ``progress`` 0 and ``size`` null until a task is completed, so
+    SoulSync 3.1.9 lists ``progress`` 0 and ``size`` null, also once a task is completed, so
     progress is unknown (``progress_known`` False) until then rather than a made-up 0 %.
     A percentage a later version might list is taken, kept below 1 until "completed"
     (tagged and moved: a 100 % download still in post-processing is not done).
@@ -190,6 +208,13 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         self._clock = clock
         self._sleep = sleep
         self._tasks: dict[str, DownloadTask] = {}
+        self.album_timeout = ALBUM_TIMEOUT
+        """Seconds the tasks of a run started here are awaited (a log warning then)."""
+        self._wishlist_lock = asyncio.Lock()
+        """One wishlist run at a time from here: two would both see a track as not started."""
+        self._awaited: dict[str, tuple[WishlistTrack, float]] = {}
+        """Tracks of runs started here whose tasks have not appeared yet, with their deadline."""
+        self._album_min_tracks: int | None = None
         self.lists_interval = LISTS_INTERVAL
         """Seconds between reads of the wishlist and watchlist sizes (two requests)."""
         self._lists: tuple[int | None, int | None] = (None, None)
@@ -206,6 +231,7 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         system = await self.client.system_status()
         stats = await self.client.system_stats()
         self._remember(await self.client.all_downloads(), replace=True)
+        self._settle_awaited(self._tasks.values())
         transfers = {tid: to_transfer(task) for tid, task in self._tasks.items()}
         self._announce(self._tracker.observe(transfers))
         counts = count_states(transfers.values())
@@ -328,53 +354,145 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         return Enqueued(notice=REQUEST_UNTRACKED, untracked=True)
 
     async def _wishlist_download(self, hit: SearchHit) -> Enqueued:
-        """Put the hit's track on the wishlist and run the wishlist; its tasks are the hit's."""
+        """Put the hit's track on the wishlist and run the wishlist for that track alone.
+
+        A track SoulSync is downloading already (an earlier pick, a run started elsewhere)
+        gets that task's id instead of a second download.
+        """
         if not hit.raw:
             raise PeerdeckInputError("this search hit carries no track data for the wishlist")
-        try:
-            await self.client.add_to_wishlist(hit.raw, failure_reason="Requested through Peerdeck")
-        except PeerdeckConflictError:
-            _LOGGER.debug("%s is already on the wishlist", hit.title)
-        started = await self._run_wishlist()
-        if started is None:
-            return Enqueued(notice=WISHLIST_IDLE)
-        name = str(hit.raw.get("name") or "").casefold()
-        mine = [task.id for task in started if (task.track_name or "").casefold() == name]
-        return Enqueued(mine, notice=None if mine else WISHLIST_IDLE)
+        async with self._wishlist_lock:
+            try:
+                added = await self.client.wishlist_add(hit.raw, failure_reason="Requested through Peerdeck")
+                track = WishlistTrack.from_track_data(added.track_id, added.track.get("track_data") or hit.raw)
+            except PeerdeckConflictError:
+                _LOGGER.debug("%s is already on the wishlist", hit.title)
+                track = WishlistTrack.from_track_data(str(hit.raw.get("id") or ""), hit.raw)
+            tasks = await self.client.all_downloads()
+            running = [task for task in tasks if unfinished(task) and track.matches(task)]
+            if running:
+                self._remember(running)
+                return Enqueued([task.id for task in running], notice=TRACK_DOWNLOADING)
+            if self._is_awaited(track):
+                return Enqueued(notice=TASKS_NOT_YET.format(count=1), pending=True)
+            started = await self._run_wishlist([track], {task.id for task in tasks})
+            if started is None:
+                return Enqueued(notice=TRACK_RUNNING)
+            return started
 
     async def process_wishlist(self) -> Enqueued:
-        """Start a wishlist run and return the ids of the download tasks it started.
+        """Run the wishlist for the tracks SoulSync is not downloading yet; return the tasks it started.
 
-        SoulSync's 200 proves nothing (see :meth:`SoulSyncClient.process_wishlist`), so the
-        new tasks are looked for; when none appear the result is empty with a ``notice``.
+        SoulSync would download again every track an earlier run is still downloading, so
+        those are left out (when that is all of them, nothing is sent and the notice says
+        so). Tracks of one album are searched as an album first: their tasks come later, and
+        the result is ``pending`` with a notice instead of looking like nothing started.
         """
-        total = (await self.client.wishlist(limit=1, fields=("id",))).pagination
-        if total is not None and total.total == 0:
-            return Enqueued(notice=WISHLIST_EMPTY)
-        started = await self._run_wishlist()
-        if started is None:
-            return Enqueued(notice=WISHLIST_RUNNING)
-        return Enqueued([task.id for task in started], notice=None if started else WISHLIST_NOTHING_NEW)
+        async with self._wishlist_lock:
+            wishlist = await self._wishlist_tracks()
+            if not wishlist:
+                return Enqueued(notice=WISHLIST_EMPTY)
+            tasks = await self.client.all_downloads()
+            self._settle_awaited(tasks)
+            running = [task for task in tasks if unfinished(task) and any(t.matches(task) for t in wishlist)]
+            todo = [
+                track
+                for track in wishlist
+                if not any(track.matches(task) for task in running) and not self._is_awaited(track)
+            ]
+            if not todo:
+                self._remember(running)
+                waiting = sum(1 for track in wishlist if self._is_awaited(track))
+                notice = WISHLIST_DOWNLOADING.format(count=_downloads(len(running)))
+                if waiting:
+                    notice += " " + TASKS_NOT_YET.format(count=waiting)
+                return Enqueued(notice=notice, pending=waiting > 0)
+            started = await self._run_wishlist(todo, {task.id for task in tasks})
+            return started if started is not None else Enqueued(notice=WISHLIST_RUNNING)
 
-    async def _run_wishlist(self) -> list[DownloadTask] | None:
-        """The tasks a wishlist run started (maybe none), or None when SoulSync's own run is going."""
-        before = {task.id for task in await self.client.all_downloads()}
+    async def _wishlist_tracks(self) -> list[WishlistTrack]:
+        """Every wishlist entry of the profile (pages of 200, SoulSync's largest)."""
+        tracks: list[WishlistTrack] = []
+        page = 1
+        while True:
+            result = await self.client.wishlist(
+                page=page, limit=200, fields=("id", "track_id", "track_name", "track_data")
+            )
+            tracks.extend(WishlistTrack.from_entry(item) for item in result.items)
+            if result.pagination is None or not result.pagination.has_next or not result.items:
+                return [track for track in tracks if track.track_id]
+            page += 1
+
+    async def _run_wishlist(self, tracks: list[WishlistTrack], before: set[str]) -> Enqueued | None:
+        """Run the wishlist for ``tracks`` only and report their tasks; None while SoulSync's own run goes."""
         try:
-            await self.client.process_wishlist()
+            await self.client.process_wishlist([track.track_id for track in tracks])
         except PeerdeckConflictError:
             return None
-        return await self._new_tasks(before)
+        albums, singles = album_groups(tracks, await self._album_bundle_min_tracks())
+        now = self._clock()
+        for track in (t for group in albums.values() for t in group):
+            self._awaited[track.track_id] = (track, now + self.album_timeout)
+        new = await self._new_tasks(before, singles) if singles else []
+        missing = [track for track in singles if not any(track.matches(task) for task in new)]
+        for track in missing:
+            self._awaited[track.track_id] = (track, now + self.album_timeout)
+        notices = []
+        if albums:
+            notices.append(ALBUM_SEARCHING.format(albums=", ".join(repr(name) for name in albums)))
+        if missing:
+            notices.append(TASKS_NOT_YET.format(count=len(missing)))
+        return Enqueued([task.id for task in new], notice=" ".join(notices) or None, pending=bool(notices))
 
-    async def _new_tasks(self, before: set[str]) -> list[DownloadTask]:
-        """Tasks not in ``before``, looked for until some appear or ``confirm_timeout`` passes."""
+    async def _album_bundle_min_tracks(self) -> int:
+        """SoulSync's ``wishlist.album_bundle_min_tracks`` (read once; its default when unreadable)."""
+        if self._album_min_tracks is None:
+            value: Any = None
+            try:
+                wishlist = (await self.client.settings()).get("wishlist")
+                value = wishlist.get("album_bundle_min_tracks") if isinstance(wishlist, dict) else None
+            except PeerdeckError as err:
+                _LOGGER.debug("SoulSync's settings could not be read (%s); album searches from 2 tracks", err)
+            valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+            self._album_min_tracks = value if valid else DEFAULT_ALBUM_BUNDLE_MIN_TRACKS
+        return self._album_min_tracks
+
+    async def _new_tasks(self, before: set[str], tracks: list[WishlistTrack]) -> list[DownloadTask]:
+        """New tasks of ``tracks``, looked for until each has one or ``confirm_timeout`` passes."""
         deadline = self._clock() + self.confirm_timeout
         while True:
-            new = [task for task in await self.client.all_downloads() if task.id not in before]
+            new = [
+                task
+                for task in await self.client.all_downloads()
+                if task.id not in before and any(track.matches(task) for track in tracks)
+            ]
             remaining = deadline - self._clock()
-            if new or remaining <= 0:
+            if all(any(track.matches(task) for task in new) for track in tracks) or remaining <= 0:
                 self._remember(new)
                 return new
             await self._sleep(min(self.confirm_interval, remaining))
+
+    def _is_awaited(self, track: WishlistTrack) -> bool:
+        awaited = self._awaited.get(track.track_id)
+        return awaited is not None and awaited[1] > self._clock()
+
+    def _settle_awaited(self, tasks: Iterable[DownloadTask]) -> None:
+        """Forget awaited tracks whose task appeared; warn about those that never came."""
+        if not self._awaited:
+            return
+        listed = list(tasks)
+        now = self._clock()
+        for track_id, (track, deadline) in list(self._awaited.items()):
+            if any(track.matches(task) for task in listed):
+                del self._awaited[track_id]
+            elif deadline <= now:
+                del self._awaited[track_id]
+                _LOGGER.warning(
+                    "SoulSync started no download for %r within %.0f s of its wishlist run (its search found "
+                    "nothing yet?); it stays on the wishlist",
+                    track.name,
+                    self.album_timeout,
+                )
 
     async def pause(self, ids: TransferSelector) -> None:
         """Not supported: SoulSync has no pause."""
@@ -426,6 +544,10 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
                 f"SoulSync 3.1.x cancels by slskd transfer id, which its download list does not show; cancel "
                 f"{task.filename or _task_name(task)!r} from user {task.username!r} in slskd, or use remove(ALL)"
             ) from err
+
+
+def _downloads(count: int) -> str:
+    return f"{count} download" if count == 1 else f"{count} downloads"
 
 
 def _task_name(task: DownloadTask) -> str:

@@ -54,6 +54,7 @@ from .models import (
     Pagination,
     SystemStats,
     SystemStatus,
+    WishlistAdded,
     object_list,
     require_object,
 )
@@ -384,6 +385,24 @@ class SoulSyncClient(HttpClient):
         A track already on the wishlist is answered 200 ``{created: false, track}`` (its entry
         updated); a 409 ``CONFLICT`` (:class:`PeerdeckConflictError`) means nothing was written.
         """
+        added = await self.wishlist_add(
+            track_data, failure_reason=failure_reason, source_type=source_type, quality_profile_id=quality_profile_id
+        )
+        return added.created
+
+    async def wishlist_add(
+        self,
+        track_data: Mapping[str, Any],
+        *,
+        failure_reason: str | None = None,
+        source_type: str = "api",
+        quality_profile_id: int | None = None,
+    ) -> WishlistAdded:
+        """:meth:`add_to_wishlist`, also giving the entry as SoulSync stored it.
+
+        Its ``track_id`` is the key SoulSync filed it under (``<id>::<album>`` for a second
+        album of one track), the one :meth:`process_wishlist` takes in ``track_ids``.
+        """
         if not track_data:
             raise PeerdeckInputError("the wishlist entry has no track data")
         body: JsonObject = {"track_data": dict(track_data), "source_type": source_type}
@@ -392,8 +411,7 @@ class SoulSyncClient(HttpClient):
         if quality_profile_id is not None:
             body["quality_profile_id"] = quality_profile_id
         result = await self.call("POST", "wishlist", json_body=body)
-        created = result.data.get("created") if isinstance(result.data, dict) else None
-        return created if isinstance(created, bool) else result.status == 201
+        return WishlistAdded.from_result(result.data, result.status, track_data)
 
     async def remove_from_wishlist(self, track_id: str) -> None:
         """Remove a track by its ``track_id`` (the catalogue id), not its ``id``.
@@ -403,17 +421,27 @@ class SoulSyncClient(HttpClient):
         """
         await self.call("DELETE", f"wishlist/{_segment(track_id)}")
 
-    async def process_wishlist(self) -> None:
-        """Ask SoulSync to download the wishlist now (a batch of download tasks).
+    async def process_wishlist(self, track_ids: Sequence[str] | None = None) -> None:
+        """Ask SoulSync to download the wishlist now, or only the entries with these ``track_ids``.
 
-        The body must be JSON (``{}``): without one SoulSync 3.1.9 still answers 200
-        "Wishlist processing started." but its handler fails inside and nothing starts.
-        Even with it, the 200 proves nothing: a call while an earlier batch runs also
-        answers 200 and does nothing, and 409 ``CONFLICT`` comes only while SoulSync's
-        automatic run is going. To know, look for new tasks in :meth:`downloads`
-        (:meth:`SoulSyncBackend.process_wishlist` does).
+        The route hands its JSON body to SoulSync's own "download missing" handler, which
+        takes ``track_ids`` (SoulSync 3.1.9, ``core/wishlist/processing.py``); the body must
+        be JSON (``{}``): without one SoulSync still answers 200 "Wishlist processing
+        started." but its handler fails inside and nothing starts. The 200 proves nothing
+        more: every call starts a new batch of *every* track asked for, also those an earlier
+        batch is still downloading (they are downloaded twice), and 409 ``CONFLICT`` comes
+        only while SoulSync's automatic run is going. Tracks of one album (two or more, its
+        ``wishlist.album_bundle_min_tracks``) are first searched as an album; their tasks
+        appear only when that search ends. :meth:`SoulSyncBackend.process_wishlist` sends
+        only what is not being downloaded and looks for the tasks.
         """
-        await self.call("POST", "wishlist/process", json_body={})
+        body: JsonObject = {}
+        if track_ids is not None:
+            wanted = [str(track_id) for track_id in track_ids if str(track_id)]
+            if not wanted:
+                raise PeerdeckInputError("no wishlist tracks given")
+            body["track_ids"] = wanted
+        await self.call("POST", "wishlist/process", json_body=body)
 
     # ------------------------------------------------------------------ watchlist
 
@@ -495,11 +523,11 @@ class SoulSyncClient(HttpClient):
         }
         return await self._page("library/artists", "artists", params)
 
-    async def library_artist(self, artist_id: int) -> JsonObject:
+    async def library_artist(self, artist_id: int | str) -> JsonObject:
         """``{artist, albums}`` of one library artist."""
         return await self._object("GET", f"library/artists/{_library_id(artist_id)}")
 
-    async def library_artist_albums(self, artist_id: int) -> list[JsonObject]:
+    async def library_artist_albums(self, artist_id: int | str) -> list[JsonObject]:
         """Albums of one library artist."""
         return await self._list(f"library/artists/{_library_id(artist_id)}/albums", "albums")
 
@@ -522,11 +550,11 @@ class SoulSyncClient(HttpClient):
         }
         return await self._page("library/albums", "albums", params)
 
-    async def library_album(self, album_id: int) -> JsonObject:
+    async def library_album(self, album_id: int | str) -> JsonObject:
         """``{album, tracks}`` of one library album."""
         return await self._object("GET", f"library/albums/{_library_id(album_id)}")
 
-    async def library_album_tracks(self, album_id: int) -> list[JsonObject]:
+    async def library_album_tracks(self, album_id: int | str) -> list[JsonObject]:
         """Tracks of one library album."""
         return await self._list(f"library/albums/{_library_id(album_id)}/tracks", "tracks")
 
@@ -538,7 +566,7 @@ class SoulSyncClient(HttpClient):
             raise PeerdeckInputError("give a title or an artist to look for")
         return await self._list("library/tracks", "tracks", params={"title": title, "artist": artist, "limit": limit})
 
-    async def library_track(self, track_id: int) -> JsonObject:
+    async def library_track(self, track_id: int | str) -> JsonObject:
         """One library track."""
         data = await self._object("GET", f"library/tracks/{_library_id(track_id)}")
         return require_object(data.get("track"), "GET /api/v1/library/tracks/{id}")

@@ -153,10 +153,10 @@ class DownloadTask:
     username: str | None = None
     filename: str | None = None
     progress: float = 0.0
-    """As SoulSync lists it: 0 until the task is completed (then 1.0); the real progress is
+    """As SoulSync lists it: 0, also once the task is completed (3.1.9); the real progress is
     only in its web UI's internal routes, so 0 here means "unknown", not "not started"."""
     size: int | None = None
-    """Null until the task is completed."""
+    """Null, also once the task is completed (3.1.9)."""
     error: str | None = None
     batch_id: str | None = None
     track_index: int | None = None
@@ -276,4 +276,28 @@ class NewApiKey:
             label=str(data.get("label", "")),
             key_prefix=str(data.get("key_prefix", "")),
             created_at=_str(data.get("created_at")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WishlistAdded:
+    """What ``POST /wishlist`` did: ``created`` (or updated), and the entry as SoulSync stored it."""
+
+    created: bool
+    track_id: str
+    """The key SoulSync filed the track under (the catalogue id, or ``<id>::<album>``)."""
+    track: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_result(cls, data: Any, status: int, sent: Mapping[str, Any]) -> WishlistAdded:
+        """Read ``data`` of the answer; the sent track's id stands in when no entry came back."""
+        body = data if isinstance(data, dict) else {}
+        created = body.get("created")
+        stored = body.get("track")
+        track: JsonObject = stored if isinstance(stored, dict) else {}
+        track_id = track.get("track_id") or track.get("spotify_track_id") or sent.get("id") or ""
+        return cls(
+            created=created if isinstance(created, bool) else status == 201,
+            track_id=str(track_id),
+            track=track,
         )

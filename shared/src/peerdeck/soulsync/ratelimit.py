@@ -7,6 +7,13 @@ checked; the 61st request to that route gets a 429 without Retry-After, while th
 routes still answer. Every client on the same host shares those counters. Waiting a
 little before sending is far cheaper than a failed call, so every request first takes a
 slot of its route here: at most ``max_calls`` in any rolling ``period``.
+
+SoulSync's window is fixed and opens when the first request *arrives*, a moment after it
+was sent here. A window counted on send times alone would free its slots a moment before
+SoulSync's closes, and calls it freed together would still land in the old, full one (issue
+24: a burst released together met a 429). So a slot is freed ``spacing`` (``period /
+max_calls``, 1.1 s) after it left SoulSync's minute: any fixed window of SoulSync's then holds
+at most ``max_calls`` calls, as long as arrival times vary by less than that.
 """
 
 from __future__ import annotations
@@ -113,7 +120,8 @@ class RateLimiter:
 
     ``clock`` and ``sleep`` are injectable so tests can drive time without waiting.
     Waiters on one key are served in order, because its lock is held while one of them
-    waits; a full route never holds up the others.
+    waits; a full route never holds up the others. A slot is freed ``spacing`` after it
+    left the rolling ``period`` (see the module notes).
     """
 
     def __init__(
@@ -130,12 +138,14 @@ class RateLimiter:
         self.period = period
         self._clock = clock
         self._sleep = sleep
+        self.spacing = period / max_calls
+        """How long after leaving the ``period`` a slot is freed: room for SoulSync's later clock."""
         self._sent: dict[str, deque[float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _window(self, key: str, now: float) -> deque[float]:
         sent = self._sent.setdefault(key, deque())
-        while sent and sent[0] <= now - self.period:
+        while sent and sent[0] <= now - self.period - self.spacing:
             sent.popleft()
         return sent
 
@@ -145,7 +155,7 @@ class RateLimiter:
         sent = self._window(key, now)
         if len(sent) < self.max_calls:
             return 0.0
-        return sent[0] + self.period - now
+        return sent[0] + self.period + self.spacing - now
 
     async def acquire(self, key: str = "") -> None:
         """Take a slot of ``key``, waiting for its oldest one in the window to expire if needed."""
