@@ -440,3 +440,67 @@ def test_search_hits_read_every_artist_shape() -> None:
     assert [h.title for h in hits] == ["Solo Artist - A", "X, Y - B", "C"]
     assert [h.id for h in hits] == ["track:1", "track:2", "track:3"]
     assert hits[0].source is None
+
+
+DISCOVERY = {"id": "302127", "name": "Discovery", "album_type": "album", "release_date": "2001-03-12"}
+DISCOVERY_TRACKS = ("One More Time", "Aerodynamic", "Digital Love", "Harder, Better, Faster, Stronger", "Crescendolls")
+
+
+async def wishlist_album(backend: SoulSyncBackend, count: int) -> None:
+    for number, name in enumerate(DISCOVERY_TRACKS[:count], start=3135553):
+        track = {"id": str(number), "name": name, "artists": [{"name": "Daft Punk"}], "album": DISCOVERY}
+        await backend.client.add_to_wishlist(track)
+
+
+@pytest.mark.parametrize("count", [2, 5])
+async def test_an_album_search_is_not_nothing_started(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock, count: int
+) -> None:
+    """Issue 24: the album's tasks appear ~45 s later; that is a running search, not a failure, and a
+    second press meanwhile must not start the album search again."""
+    await backend.update()
+    await wishlist_album(backend, count)
+    started = await backend.process_wishlist()
+    assert started == [] and started.pending
+    assert started.notice is not None and "searching for 'Discovery' as whole albums" in started.notice
+    assert clock.slept == []  # nothing to wait for now: the album search takes about a minute
+    again = await backend.process_wishlist()
+    assert again == [] and again.pending and len(server.runs) == 1
+    assert again.notice is not None and f"no download task has appeared yet for {count}" in again.notice
+    clock.now += 46.0
+    events = (await backend.update()).events
+    assert sorted(e.transfer.name for e in events if e.kind is TransferEventKind.ADDED) == sorted(
+        f"Daft Punk - {name}" for name in DISCOVERY_TRACKS[:count]
+    )
+    after = await backend.process_wishlist()  # the album is downloading now: still nothing twice
+    assert after == [] and not after.pending and len(server.runs) == 1
+    assert [t.track_name for t in server.tasks.values()].count("One More Time") == 1
+
+
+async def test_an_album_and_a_single_in_one_run(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
+) -> None:
+    await wishlist_album(backend, 2)
+    single = await anext(backend.search("Roygbiv", limit=1))
+    await backend.client.add_to_wishlist(single.raw)
+    started = await backend.process_wishlist()
+    assert [server.tasks[t].track_name for t in started] == ["Roygbiv"]
+    assert started.pending and started.notice is not None and "'Discovery'" in started.notice
+    assert clock.slept == []
+
+
+async def test_a_run_whose_tasks_never_come_ends_in_a_warning(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.settings["wishlist"] = {"album_bundle_min_tracks": 1}  # every track searched as an album
+    hit = await anext(backend.search("Roygbiv", limit=1))
+    server.album_search_seconds_override = 10_000.0
+    result = await backend.enqueue(hit)
+    assert result == [] and result.pending
+    assert result.notice is not None and "'Roygbiv'" in result.notice  # SoulSync names the album after the track
+    assert (await backend.enqueue(hit)).pending and len(server.runs) == 1  # not searched twice meanwhile
+    clock.now += backend.album_timeout
+    await backend.update()
+    assert "started no download for 'Roygbiv'" in caplog.text
+    await backend.enqueue(hit)
+    assert len(server.runs) == 2  # after the bound the track may be asked for again
