@@ -34,9 +34,10 @@ class PeerdeckButtonEntityDescription(ButtonEntityDescription):
 
 
 async def _process_wishlist(backend: SoulSyncBackend) -> None:
-    """Run SoulSync's wishlist; its 200 proves nothing, so say so when no download started."""
+    """Run SoulSync's wishlist for what it is not downloading yet; its 200 proves nothing, so say so
+    when no download started and none is on its way (an album search's downloads come later)."""
     started = await backend.process_wishlist()
-    if not started:
+    if not started and not started.pending:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="nothing_started",

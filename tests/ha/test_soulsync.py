@@ -63,11 +63,31 @@ async def test_process_wishlist_button_really_starts_the_downloads(
     await soulsync.client.add_to_wishlist(CATALOGUE_TRACKS[0])
     await press(hass, "process_wishlist")
     assert [task.track_name for task in server.tasks.values()] == ["Around the World"]
-    assert server.bodies[-2] == b"{}"  # the process call, then the look for its tasks
-    # A second press while that batch runs: SoulSync answers 200 and starts nothing; say so.
-    with pytest.raises(HomeAssistantError, match=r"SoulSync started no download\. SoulSync answered, but no new"):
+    process = [
+        body for (_, path, _, _), body in zip(server.log, server.bodies, strict=True) if path.endswith("/process")
+    ]
+    assert process == [b'{"track_ids": ["3135556"]}']  # this track, as JSON (else SoulSync starts nothing)
+    # A second press while that track downloads: SoulSync would download it again (issue 24); nothing is
+    # sent, and the press says why nothing started.
+    with pytest.raises(
+        HomeAssistantError, match=r"SoulSync started no download\. SoulSync is downloading every track on the wishlist"
+    ):
         await press(hass, "process_wishlist")
-    assert len(server.tasks) == 1
+    assert len(server.tasks) == 1 and len(server.runs) == 1
+
+
+async def test_process_wishlist_button_with_an_album_is_no_error(
+    hass: HomeAssistant, server: SoulSyncServer, soulsync: SoulSyncBackend
+) -> None:
+    """Two tracks of one album: SoulSync searches the album first and lists the downloads ~45 s later."""
+    album = {"id": "302127", "name": "Discovery", "album_type": "album"}
+    for number, name in ((3135553, "One More Time"), (3135554, "Aerodynamic")):
+        await soulsync.client.add_to_wishlist(
+            {"id": str(number), "name": name, "artists": ["Daft Punk"], "album": album}
+        )
+    await press(hass, "process_wishlist")
+    await press(hass, "process_wishlist")  # during the album search: no error, and no second search
+    assert server.tasks == {} and len(server.runs) == 1 and len(server.album_searches) == 1
 
 
 async def test_process_wishlist_button_on_an_empty_wishlist(
