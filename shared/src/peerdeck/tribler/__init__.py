@@ -1,6 +1,7 @@
 """Tribler 8 (REST API under ``/api``): the full client, its event stream and the unified backend."""
 
-from .backend import TriblerBackend, has_handle, to_search_hit, to_transfer
+from .actions import has_handle
+from .backend import TriblerBackend, to_search_hit, to_transfer
 from .client import (
     RemoteSearch,
     TriblerActionError,

@@ -35,7 +35,6 @@ from ..exceptions import (
     PeerdeckInputError,
     PeerdeckNotSupportedError,
     PeerdeckServerError,
-    PeerdeckTimeoutError,
 )
 from ..models import (
     ALL,
@@ -57,6 +56,7 @@ from ..models import (
     TransferState,
 )
 from ..validation import validate_info_hash
+from .actions import act_on, has_handle, once_loaded, running, stopped
 from .client import TriblerActionError, TriblerClient, TriblerComponentOffError
 from .sse import Backoff, EventsStart, RemoteQueryResults, TorrentFinished, TorrentStatusChanged, TriblerEvent
 
@@ -71,25 +71,12 @@ STATUS_MAP: dict[str, TransferState] = {
 _NO_ETA = 365 * 24 * 3600
 """Tribler's ETA divides by a near-zero rate when stalled; anything beyond a year means unknown."""
 
-_PAUSE_POLL = 0.5
-_RESTOP_AFTER = 2.0
-"""A stop once the handle exists takes about a second (Tribler's alert tick); resent if it did not."""
+_RESYNC_POLL = 1.0
+"""Seconds between reads of the event loop while a (re)started core loads its downloads."""
 
 T = TypeVar("T")
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def has_handle(record: Mapping[str, Any]) -> bool:
-    """False while libtorrent has no handle for the download (its status is then a placeholder).
-
-    Tribler says EXIT_NODES or LOADING only then, and STOPPED with the integer progress 0
-    (libtorrent's progress is always a float).
-    """
-    status, progress = record.get("status"), record.get("progress")
-    if status in ("EXIT_NODES", "LOADING"):
-        return False
-    return not (status == "STOPPED" and type(progress) is int)
 
 
 def to_transfer(record: Mapping[str, Any]) -> Transfer:
@@ -188,6 +175,10 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         self.pause_wait = pause_wait
         """How long ``enqueue(start_paused=True)`` waits for libtorrent to let the download stop
         (its handle can wait for the DHT, up to Tribler's 30 s ``dht_readiness_timeout``)."""
+        self._paused_adds = 0
+        """Adds with start_paused on their way (a download first seen meanwhile is shown paused)."""
+        self._held_paused: set[str] = set()
+        """Downloads added paused whose stop may not have stuck yet: shown paused until it has."""
         self.bulk_concurrency = 8
         """Requests in flight at once for pause/resume/remove of several downloads (each PATCH
         waits for Tribler's one-second alert tick, so one at a time is slow)."""
@@ -247,7 +238,14 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
             if isinstance(record, dict):
                 transfer = to_transfer(record)
                 last = None if has_handle(record) else self._tracker.last(transfer.id)
-                transfers[transfer.id] = last if last is not None else transfer
+                transfer = last if last is not None else transfer
+                new = self._paused_adds > 0 and self._tracker.last(transfer.id) is None
+                if (transfer.id in self._held_paused or new) and transfer.state in (
+                    TransferState.ACTIVE,
+                    TransferState.QUEUED,
+                ):
+                    transfer = replace(transfer, state=TransferState.PAUSED, download_rate=0, eta=None)
+                transfers[transfer.id] = transfer
         return transfers
 
     def export_state(self) -> dict[str, Any]:
@@ -330,52 +328,53 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         """
         opts = options or EnqueueOptions()
         hops, destination = self.anon_hops, opts.save_path
-        if isinstance(target, TorrentFile):
-            infohash = await self.client.add_torrent(target.content, anon_hops=hops, destination=destination)
-        elif isinstance(target, Magnet | TorrentUrl | SearchHit):
-            uri = _target_uri(target)
-            if not uri:
-                raise PeerdeckInputError("this search hit has no download link")
-            infohash = await self.client.add_download(uri, anon_hops=hops, destination=destination)
-        else:
+        if not isinstance(target, TorrentFile | Magnet | TorrentUrl | SearchHit):
             raise PeerdeckNotSupportedError(
                 f"Tribler cannot enqueue a {type(target).__name__}; give a magnet, URL or .torrent file"
             )
-        if opts.start_paused:
-            await self._stop_once_started(infohash)
+        uri = None if isinstance(target, TorrentFile) else _target_uri(target)
+        if not isinstance(target, TorrentFile) and not uri:
+            raise PeerdeckInputError("this search hit has no download link")
+        # While a paused add is on its way, a download first seen is shown paused: a read racing the add
+        # (the event stream's) must not announce it added and active, then paused (issue 24).
+        self._paused_adds += opts.start_paused
+        try:
+            if isinstance(target, TorrentFile):
+                infohash = await self.client.add_torrent(target.content, anon_hops=hops, destination=destination)
+            else:
+                infohash = await self.client.add_download(str(uri), anon_hops=hops, destination=destination)
+            if opts.start_paused:
+                self._held_paused.add(infohash)
+                failed = await self._act_when_loaded([infohash], self.client.stop, settled=stopped)
+                if failed:
+                    raise TriblerActionError("pausing the new download", failed, ())
+        finally:
+            self._paused_adds -= opts.start_paused
+            if opts.start_paused and self._paused_adds == 0:
+                self._held_paused.clear()
         return [infohash]
 
-    async def _stop_once_started(self, infohash: str) -> None:
-        """Stop a new download for good: Tribler has no "add stopped", and a stop sent before
-        libtorrent's handle exists is forgotten once the handle starts the download."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.pause_wait
-        await self.client.stop(infohash)
-        handle_stop_sent: float | None = None
-        while True:
-            record = next(
-                (r for r in (await self.client.downloads())["downloads"] if r.get("infohash") == infohash), None
-            )
-            if record is None:
-                return  # removed meanwhile: nothing runs
-            if has_handle(record):
-                if record.get("status") in ("STOPPED", "STOPPED_ON_ERROR"):
-                    return  # stopped, or failed: either way it does not run
-                if handle_stop_sent is None or loop.time() - handle_stop_sent >= _RESTOP_AFTER:
-                    await self.client.stop(infohash)
-                    handle_stop_sent = loop.time()
-            if loop.time() >= deadline:
-                timeout = PeerdeckTimeoutError(f"it was still {record.get('status')} after {self.pause_wait:g} s")
-                raise TriblerActionError("pausing the new download", {infohash: timeout}, ())
-            await asyncio.sleep(_PAUSE_POLL)
+    async def _act_when_loaded(
+        self, hashes: list[str], act: Callable[[str], Awaitable[None]], *, settled: Callable[[Any], bool] | None
+    ) -> dict[str, PeerdeckError]:
+        """:func:`.actions.once_loaded` with this backend's wait and concurrency."""
+        return await once_loaded(
+            self.client,
+            hashes,
+            act,
+            settled=settled,
+            wait=self.pause_wait,
+            concurrency=self.bulk_concurrency,
+            at_once=settled is not None,
+        )
 
     async def pause(self, ids: TransferSelector) -> None:
         """Stop downloads (Tribler's pause), several at once; see :meth:`_each`."""
-        await self._each("pause", ids, self.client.stop)
+        await self._each("pause", ids, self.client.stop, settled=stopped)
 
     async def resume(self, ids: TransferSelector) -> None:
         """Resume stopped downloads, several at once; see :meth:`_each`."""
-        await self._each("resume", ids, self.client.resume)
+        await self._each("resume", ids, self.client.resume, settled=running)
 
     async def remove(self, ids: TransferSelector, *, delete_data: bool = False) -> None:
         """Remove downloads, and their data when asked, several at once; see :meth:`_each`."""
@@ -383,30 +382,37 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         async def remove_one(infohash: str) -> None:
             await self.client.remove_download(infohash, remove_data=delete_data)
 
-        await self._each("remove", ids, remove_one)
+        await self._each("remove", ids, remove_one, settled=None)
 
-    async def _each(self, action: str, ids: TransferSelector, act: Callable[[str], Awaitable[None]]) -> None:
+    async def _each(
+        self,
+        action: str,
+        ids: TransferSelector,
+        act: Callable[[str], Awaitable[None]],
+        *,
+        settled: Callable[[Any], bool] | None,
+    ) -> None:
         """Act on every selected download, ``bulk_concurrency`` at a time, past any failure.
 
-        Tribler acts on one download per request. When some fail (removing a download that
-        was streamed often does) the rest are still done and a :class:`TriblerActionError`
-        names the failures; a single download's failure, or a core that could not be reached
-        at all, is raised as it is.
+        Tribler acts on one download per request. A download libtorrent has no handle for yet
+        (right after an add or a restart) is acted on once it has one, until ``settled`` shows
+        the change (a removal waits for the handle), bounded by ``pause_wait``: see
+        :mod:`.actions`. When some fail (removing a download that was streamed does) the rest
+        are still done and a :class:`TriblerActionError` names the failures; a single
+        download's failure, or a core that could not be reached at all, is raised as it is.
         """
-        hashes = await self._select(ids)
-        slots = asyncio.Semaphore(self.bulk_concurrency)
-
-        async def one(infohash: str) -> None:
-            async with slots:
-                await act(infohash)
-
-        results = await asyncio.gather(*(one(h) for h in hashes), return_exceptions=True)
+        hashes, records = await self._select(ids)
+        loading = [h for h in hashes if h in records and not has_handle(records[h])]
         failed: dict[str, PeerdeckError] = {}
-        for infohash, result in zip(hashes, results, strict=True):
+        for infohash, result in (
+            await act_on([h for h in hashes if h not in loading], act, self.bulk_concurrency)
+        ).items():
             if isinstance(result, PeerdeckError):
                 failed[infohash] = result
             elif isinstance(result, BaseException):
                 raise result
+        if loading:
+            failed.update(await self._act_when_loaded(loading, act, settled=settled))
         if not failed:
             return
         done = [h for h in hashes if h not in failed]
@@ -415,14 +421,17 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
             raise first
         raise TriblerActionError(action, failed, done)
 
-    async def _select(self, ids: TransferSelector) -> list[str]:
-        """Validated info-hashes; ``ALL`` is every listed download (Tribler acts on one at a time)."""
-        if ids is ALL:
-            return [t.id for t in await self.transfers()]
-        hashes = [validate_info_hash(i) for i in ids]
-        if not hashes:
+    async def _select(self, ids: TransferSelector) -> tuple[list[str], dict[str, Mapping[str, Any]]]:
+        """Validated info-hashes (``ALL``: every listed download) and the records Tribler lists now."""
+        hashes = None if ids is ALL else [validate_info_hash(i) for i in ids]
+        if hashes is not None and not hashes:
             raise PeerdeckInputError("no downloads given")
-        return hashes
+        records: dict[str, Mapping[str, Any]] = {
+            str(r.get("infohash", "")).lower(): r
+            for r in (await self.client.downloads())["downloads"]
+            if isinstance(r, dict)
+        }
+        return (list(records) if hashes is None else hashes), records
 
     # ------------------------------------------------------------------ search
 
