@@ -267,41 +267,72 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
             self._tracker.restore_state(data)
 
     def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
-        """Events pushed by Tribler; ``interval`` s of silence trigger a reconciling read.
+        """Events pushed by Tribler; ``interval`` s without a read trigger a reconciling one.
 
         A core that is down does not end the iterator: the stream reconnects by itself (at
         most ``interval`` s apart) and the quiet-interval read is retried, so events resume
-        within one interval of the core's return.
+        within one interval of the core's return. A (re)started core is read every second
+        until it has loaded every download and each has its handle (see :meth:`_pushed_events`).
         """
         return self._pushed_events(interval)
 
     async def _pushed_events(self, interval: float) -> AsyncIterator[TransferEvent]:
+        """Read the list for each burst of relevant frames, and at least every ``interval`` s.
+
+        Tribler keeps no cursor to reset (its frames carry no ``id:``, ``events_endpoint.py``
+        of 8.4.3, and every read is the whole list), but a restart has a window in which the
+        list says nothing: checkpoints still loading, downloads without a handle, and their
+        frames may all come before it closes. So a new connection, a read that fails and then
+        succeeds, or such a window, is a (re)start: the list is then read every
+        ``_RESYNC_POLL`` s until the window has closed (bounded by ``pause_wait``), so what
+        changed meanwhile is announced within about a second of its end, never an interval later.
+        Frames that need no read (health checks, tunnels, others' searches) do not put the
+        reconciling read off.
+        """
+        loop = asyncio.get_running_loop()
         queue: asyncio.Queue[TriblerEvent | PeerdeckError] = asyncio.Queue()
         backoff = self.events_backoff or Backoff()
         reader = asyncio.create_task(self._pump(queue, replace(backoff, maximum=min(backoff.maximum, interval))))
+        due = loop.time() + interval  # the next read, if no frame asks for one sooner
+        resync_until: float | None = None  # while set, the core is (re)starting: a read every _RESYNC_POLL s
+        gave_up = False  # its window did not close in time (a handle that never comes): back to interval
         try:
             while True:
                 try:
-                    async with asyncio.timeout(interval):
+                    async with asyncio.timeout(max(due - loop.time(), 0.0)):
                         batch = [await queue.get()]
                 except TimeoutError:
-                    batch = []  # a quiet interval: reconcile
+                    batch = []  # time for a reconciling read
                 # Frames come in bursts (one per download changing); one read answers them all.
                 while not queue.empty():
                     batch.append(queue.get_nowait())
                 for item in batch:
                     if isinstance(item, PeerdeckError):
                         raise item
+                if any(isinstance(e, EventsStart) for e in batch):
+                    # A new connection: the core may have restarted.
+                    resync_until, gave_up = loop.time() + self.pause_wait, False
                 finished = [e.infohash for e in batch if isinstance(e, TorrentFinished) and not e.hidden]
                 if batch and not finished and not any(isinstance(e, EventsStart | TorrentStatusChanged) for e in batch):
                     continue
                 try:
                     async with self._lock:  # never observe an older read after a newer one
-                        _, events = self._observe(await self.client.downloads(), finished)
+                        data = await self.client.downloads()
+                        _, events = self._observe(data, finished)
                 except (PeerdeckConnectionError, PeerdeckServerError) as err:
-                    # Down or shutting down: the next interval (or reconnection) reads again.
+                    # Down or shutting down: read again in an interval, and once it answers, as a restarted core.
                     _LOGGER.debug("Tribler could not be read; trying again in %s s: %s", interval, err)
+                    resync_until, gave_up = loop.time() + interval + self.pause_wait, False
+                    due = loop.time() + interval
                     continue
+                now = loop.time()
+                if _settled(data):
+                    resync_until, gave_up = None, False
+                elif resync_until is None and not gave_up:
+                    resync_until = now + self.pause_wait  # loading: a restart this loop did not see coming
+                elif resync_until is not None and now >= resync_until:
+                    resync_until, gave_up = None, True
+                due = now + (interval if resync_until is None else min(_RESYNC_POLL, interval))
                 for event in events:
                     yield event
         finally:
@@ -525,6 +556,14 @@ async def _before(deadline: float, call: Awaitable[T]) -> T | None:
             return await call
     except TimeoutError:
         return None
+
+
+def _settled(data: Mapping[str, Any]) -> bool:
+    """Every checkpoint loaded and every download with its handle: the list tells the truth."""
+    checkpoints = data.get("checkpoints")
+    if isinstance(checkpoints, dict) and checkpoints.get("all_loaded") is False:
+        return False
+    return all(has_handle(r) for r in data.get("downloads", ()) if isinstance(r, dict))
 
 
 def _build_status(info: Mapping[str, Any], data: Mapping[str, Any], transfers: Mapping[str, Transfer]) -> Status:
