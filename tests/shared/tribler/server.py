@@ -37,7 +37,11 @@ this server therefore reproduces:
   with an integer ``progress`` of 0 (``FakeDownload.has_handle``; ``handle_delay`` after an
   add, :meth:`TriblerServer.restart` then :meth:`TriblerServer.attach_handles`);
 * a stop before the handle exists only sets ``user_stopped``: the handle then starts the
-  download anyway (a .torrent goes HASHCHECKING → DOWNLOADING or SEEDING, a magnet METADATA);
+  download anyway (a .torrent goes HASHCHECKING → DOWNLOADING or SEEDING, a magnet METADATA),
+  also after a restart (issue 24: a pause 0.2 to 1 s after it was lost, STOPPED → SEEDING; one
+  4.9 s after it held); a resume then sticks, and a removal keeps the data (``download.py``,
+  ``download_manager.py``); a reloaded download announces only a status that differs from
+  its placeholder (``update_lt_status``);
 * PATCH waits for the core's one-second alert tick (``alert_tick``; ``max_in_flight`` shows
   how many changes a client sends at once);
 * a recheck returns to SEEDING (or DOWNLOADING) by itself; ``torrent_finished`` is sent only
@@ -51,8 +55,8 @@ this server therefore reproduces:
   (:meth:`TriblerServer.shut_down`); while ``down`` every connection is dropped;
 * a non-hex info-hash is a 500 traceback, a bad ``first``/``sort_desc`` a 400, speeds are
   integers, ``seeding_ratio`` a float, ``/api/settings`` the whole configuration, a missing
-  ``file:`` path a 500 with an empty message, and removing a download that was streamed may
-  fail (``failing_removals``).
+  ``file:`` path a 500 with an empty message, and removing a download that was streamed in
+  this session answers 500 (issue 24; ``failing_removals`` sets other answers).
 
 Switches for what a real core does only sometimes: ``slow_chunk`` (frames trickle a few
 bytes at a time), ``stall_streams`` (streams that send headers and then nothing),
@@ -277,6 +281,10 @@ class FakeDownload:
     """False until libtorrent has a handle: the record then shows a placeholder status."""
     resume_data: bool = True
     """False for a download added in this session: libtorrent checks it before anything else."""
+    stopped_at_load: bool = False
+    """Whether it was stopped when its checkpoint was loaded (what its resume data says)."""
+    streamed: bool = False
+    """Streamed in this session: removing it then fails (issue 24)."""
 
     @property
     def size(self) -> int:
@@ -582,9 +590,14 @@ class TriblerServer:
         """The core is back: checkpoints load, and every download waits for its handle again."""
         for download in self.downloads.values():
             download.has_handle, download.resume_data = False, True
+            download.stopped_at_load, download.streamed = download.user_stopped, False
             download.speed_down = download.speed_up = 0
         self.checkpoints_loaded = False
         self.down = False
+
+    def attach(self, infohash: str) -> None:
+        """libtorrent has a handle for one download."""
+        self._attach(self.downloads[infohash])
 
     def attach_handles(self) -> None:
         """libtorrent has a handle for every download: each shows its real status again."""
@@ -763,14 +776,21 @@ class TriblerServer:
 
     def _attach(self, download: FakeDownload) -> None:
         """libtorrent's handle exists. A new download runs even if a stop came before (the add
-        alert resumes it to check what is on disk); a reloaded one takes up its old status."""
+        alert resumes it to check what is on disk). A reloaded one takes up the state its resume
+        data holds: a stop given while it had no handle is lost (issue 24: STOPPED → SEEDING a
+        second later), a resume sticks (``download.py`` ``on_add_torrent_alert`` resumes a download
+        not marked stopped). A change from the placeholder status is announced, as
+        ``update_lt_status`` does; the same status is not."""
         if self.downloads.get(download.infohash) is not download or download.has_handle:
             return
+        placeholder = download.shown_status
         download.has_handle = True
         self.changed()
-        before, download.status = download.status, ""
+        before, download.status = download.status, placeholder
         if download.resume_data:
-            self.set_status(download.infohash, "STOPPED" if download.user_stopped else before)
+            if download.stopped_at_load and not download.user_stopped:
+                before = "SEEDING" if download.progress >= 1 else "DOWNLOADING"
+            self.set_status(download.infohash, before)
         elif download.metainfo is None:
             self.set_status(download.infohash, "METADATA")
         else:
@@ -818,8 +838,12 @@ class TriblerServer:
         async with self._changing():
             if failure := self.failing_removals.get(download.infohash):
                 return handled(failure, 500)
+            if download.streamed:
+                # The real 8.4.3 core answered 500 to removing a download it had streamed (issue 24).
+                return handled("RuntimeError: invalid torrent handle used", 500)
             del self.downloads[download.infohash]
-            self.removed[download.infohash] = bool(parameters["remove_data"])
+            # Without a handle the core only drops its record: the data stays (``remove_download``).
+            self.removed[download.infohash] = bool(parameters["remove_data"]) and download.has_handle
             return rest({"removed": True, "infohash": download.infohash})
 
     @contextlib.asynccontextmanager
@@ -988,6 +1012,7 @@ class TriblerServer:
         index = int(request.match_info["fileindex"])
         if not 0 <= index < len(download.files):
             return handled("this download does not exist", 404)
+        download.streamed = True
         data = download.file_data(index)
         size = len(data)
         response = web.StreamResponse()

@@ -426,10 +426,22 @@ class TriblerClient(HttpClient):
         await self.update_download(infohash, anon_hops=anon_hops)
 
     async def remove_download(self, infohash: str, *, remove_data: bool) -> None:
-        """``DELETE /api/downloads/{infohash}``, with or without the downloaded data."""
-        await self._json(
-            "DELETE", f"api/downloads/{validate_info_hash(infohash)}", json_body={"remove_data": remove_data}
-        )
+        """``DELETE /api/downloads/{infohash}``, with or without the downloaded data.
+
+        Tribler 8.4.3 answers 500 to removing a download it streamed since it started (and
+        then ignores a shutdown request until it is interrupted); the error says to restart it.
+        """
+        try:
+            await self._json(
+                "DELETE", f"api/downloads/{validate_info_hash(infohash)}", json_body={"remove_data": remove_data}
+            )
+        except PeerdeckServerError as err:
+            raise PeerdeckServerError(
+                f"{err}; Tribler fails to remove a download it has streamed since it started: restart Tribler "
+                "(stop it with Ctrl+C or SIGINT if it does not stop) and remove it again",
+                err.status,
+                err.code,
+            ) from err
 
     async def files(self, infohash: str) -> list[JsonObject]:
         """``GET /api/downloads/{infohash}/files``: index, name, size, included, progress per file."""
