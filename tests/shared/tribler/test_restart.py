@@ -39,7 +39,7 @@ async def test_a_pause_right_after_a_restart_sticks(core: Core, backend: Tribler
     seeding = seed(core, "seed.bin", status="SEEDING", progress=1.0, time_finished=1_700_000_000, hops=0)
     await restarted(core, backend)
     pausing = asyncio.ensure_future(backend.pause([seeding]))
-    await until(core, lambda: core.server.downloads[seeding].user_stopped)  # marked, no handle yet
+    await eventually(lambda: core.server.downloads[seeding].user_stopped)  # marked, no handle yet
     await asyncio.sleep(handle_after)
     core.server.attach_handles()
     async with asyncio.timeout(HANG_GUARD):
@@ -52,7 +52,7 @@ async def test_a_resume_right_after_a_restart_sticks(core: Core, backend: Trible
     stopped = seed(core, "stopped.bin", status="STOPPED", progress=0.3, user_stopped=True, hops=0)
     await restarted(core, backend)
     resuming = asyncio.ensure_future(backend.resume([stopped]))
-    await until(core, lambda: not core.server.downloads[stopped].user_stopped)
+    await eventually(lambda: not core.server.downloads[stopped].user_stopped)
     core.server.attach_handles()
     async with asyncio.timeout(HANG_GUARD):
         await resuming
@@ -64,7 +64,7 @@ async def test_a_removal_right_after_a_restart_deletes_the_data(core: Core, back
     running = seed(core, "run.bin", progress=0.5, hops=0)
     await restarted(core, backend)
     removing = asyncio.ensure_future(backend.remove([running], delete_data=True))
-    await until(core, lambda: core.server.requests.count(("GET", "/api/downloads")) >= 3)  # waiting for it
+    await until(core, lambda: reads(core) >= 3)  # waiting for its handle
     assert running in core.server.downloads
     core.server.attach_handles()
     async with asyncio.timeout(HANG_GUARD):
@@ -94,10 +94,14 @@ async def test_pause_of_several_waits_only_for_those_without_a_handle(core: Core
     assert {d.status for d in core.server.downloads.values()} == {"STOPPED"}
 
 
+def reads(core: Core) -> int:
+    return core.server.requests.count(("GET", "/api/downloads"))
+
+
 async def eventually(condition: Callable[[], bool]) -> None:
     """Wait until something on this side holds (the test fails if it never does)."""
     async with asyncio.timeout(HANG_GUARD):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 - the state lives in two places; polling is the plain way
             await asyncio.sleep(0.01)
 
 
@@ -153,15 +157,18 @@ async def test_what_changed_while_the_core_loaded_is_announced_once_at_once(
     follower = asyncio.ensure_future(collect(events, seen))
     try:
         await core.server.wait_streams(1)
+        await until(core, lambda: reads(core) >= 2)  # the update's, then the first stream's
+        before = reads(core)
         core.server.shut_down()
         core.server.restart()  # checkpoints load
-        await until(core, lambda: core.server.stream_count >= 2)
-        reads = core.server.requests.count(("GET", "/api/downloads"))
-        core.server.attach(running)
-        core.server.finish(running)
-        elsewhere = seed(core, "elsewhere.bin", progress=0.1, hops=0)
-        core.server.set_status(elsewhere, "HASHCHECKING")
-        await until(core, lambda: core.server.requests.count(("GET", "/api/downloads")) > reads)
+        await until(core, lambda: core.server.stream_count >= 2 and reads(core) > before)  # the new stream's read
+        loading = reads(core)
+        # Its handle came at once and it finished: one burst of frames (here one frame, so one read).
+        finished = core.server.downloads[running]
+        finished.has_handle, finished.status, finished.progress = True, "SEEDING", 1.0
+        elsewhere = seed(core, "elsewhere.bin", progress=0.1, hops=0)  # another client added it meanwhile
+        core.server.notify("torrent_finished", infohash=running, name="run.bin", hidden=False)
+        await until(core, lambda: reads(core) > loading)  # the frame's read: still loading, it says nothing
         core.server.checkpoints_loaded = True
         core.server.attach_handles()  # the stopped download: STOPPED again, no frame
         await eventually(lambda: len(seen) >= 2)
