@@ -504,3 +504,15 @@ async def test_a_run_whose_tasks_never_come_ends_in_a_warning(
     assert "started no download for 'Roygbiv'" in caplog.text
     await backend.enqueue(hit)
     assert len(server.runs) == 2  # after the bound the track may be asked for again
+
+
+async def test_a_pick_refused_as_a_duplicate_runs_the_entry_soulsync_has(
+    backend: SoulSyncBackend, server: SoulSyncServer
+) -> None:
+    """With ``wishlist.allow_duplicate_tracks`` off SoulSync answers 409 to the same song under another id."""
+    await backend.client.add_to_wishlist({"id": "other-id", "name": "Roygbiv", "artists": ["Boards of Canada"]})
+    server.refuse_duplicates = True
+    hit = await anext(backend.search("Roygbiv", limit=1))
+    (task_id,) = await backend.enqueue(hit)
+    assert server.runs == [["other-id"]]
+    assert server.tasks[task_id].track_name == "Roygbiv"

@@ -5,7 +5,9 @@ Where each behaviour comes from (``Nezreka/SoulSync`` at tag ``3.1.9``, or the r
 * ``POST /wishlist`` (``api/wishlist.py``, ``database/music_database.py`` ``add_to_wishlist_detailed``):
   201 ``{created: true, track}`` for a new track, 200 ``{created: false, track}`` for one already there;
   a track without an album object is stored with the album ``{name: <track name>}`` (SoulSync repairs it so
-  its display does not break), which is also what its album grouping then sees.
+  its display does not break), which is also what its album grouping then sees. With
+  ``wishlist.allow_duplicate_tracks`` off (``refuse_duplicates``) the same name and first artist under another
+  id is refused with 409 ``CONFLICT``.
 * ``POST /wishlist/process`` (``api/wishlist.py`` → ``web_server.py`` ``start_wishlist_missing_downloads``
   → ``core/wishlist/processing.py``): 409 ``CONFLICT`` only while the automatic run goes
   (``auto_wishlist_running``); otherwise 200 "Wishlist processing started." whatever happens inside. The
@@ -69,6 +71,8 @@ class WishlistRoutes:
         raise NotImplementedError
 
     album_search_seconds_override: float | None = None
+    refuse_duplicates = False
+    """SoulSync's ``wishlist.allow_duplicate_tracks`` switched off (it is on by default)."""
 
     @property
     def album_search_seconds(self) -> float:
@@ -129,6 +133,9 @@ class WishlistRoutes:
             track["album"] = {**original_album, "name": track.get("name", "Unknown Track")}
         profile = profile_of(request)
         tracks = self.wishlists.setdefault(profile, [])
+        if self.refuse_duplicates and any(_same_song(t["track_data"], track) for t in tracks):
+            # ``wishlist.allow_duplicate_tracks`` off: the same name and first artist is "skipped" (409).
+            return error("CONFLICT", "duplicate", 409)
         existing = next((t for t in tracks if t["track_id"] == str(track.get("id", ""))), None)
         entry = existing or {"id": self._next_row(), "track_id": str(track.get("id", "")), "profile_id": profile}
         album_type = original_album.get("album_type") if isinstance(original_album, dict) else None
@@ -208,3 +215,15 @@ class WishlistRoutes:
             self.album_searches.remove(search)
             for entry in search.tracks:
                 self._task_for(entry, search.batch_id)
+
+
+def _same_song(stored: JsonObject, new: JsonObject) -> bool:
+    """``add_to_wishlist_detailed``'s duplicate test: same name and first artist, case-insensitive."""
+
+    def first_artist(track: JsonObject) -> str:
+        artists = track.get("artists") or [""]
+        first = artists[0]
+        return str(first.get("name", "") if isinstance(first, dict) else first).lower()
+
+    same_name = str(stored.get("name", "")).lower() == str(new.get("name", "")).lower()
+    return same_name and first_artist(stored) == first_artist(new)

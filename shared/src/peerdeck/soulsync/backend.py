@@ -64,7 +64,7 @@ from ..models import (
 from .client import SoulSyncClient
 from .models import DownloadTask, MetadataResults
 from .ratelimit import RateLimiter
-from .wishlist import DEFAULT_ALBUM_BUNDLE_MIN_TRACKS, WishlistTrack, album_groups, unfinished
+from .wishlist import DEFAULT_ALBUM_BUNDLE_MIN_TRACKS, WishlistTrack, album_groups, same_track, unfinished
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -366,8 +366,10 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
                 added = await self.client.wishlist_add(hit.raw, failure_reason="Requested through Peerdeck")
                 track = WishlistTrack.from_track_data(added.track_id, added.track.get("track_data") or hit.raw)
             except PeerdeckConflictError:
+                # Refused as a duplicate of an entry filed under another id: run that entry.
                 _LOGGER.debug("%s is already on the wishlist", hit.title)
-                track = WishlistTrack.from_track_data(str(hit.raw.get("id") or ""), hit.raw)
+                wanted = WishlistTrack.from_track_data(str(hit.raw.get("id") or ""), hit.raw)
+                track = next((t for t in await self._wishlist_tracks() if same_track(t, wanted)), wanted)
             tasks = await self.client.all_downloads()
             running = [task for task in tasks if unfinished(task) and track.matches(task)]
             if running:

@@ -81,6 +81,17 @@ class WishlistTrack:
         return not artist or not names or artist in names or artist == ", ".join(self.artists).casefold()
 
 
+def same_track(one: WishlistTrack, other: WishlistTrack) -> bool:
+    """The same song by name and an artist in common (how SoulSync spots a duplicate wishlist entry)."""
+    if one.name.strip().casefold() != other.name.strip().casefold():
+        return False
+    return (
+        not one.artists
+        or not other.artists
+        or bool({a.casefold() for a in one.artists} & {a.casefold() for a in other.artists})
+    )
+
+
 def album_groups(
     tracks: Iterable[WishlistTrack], min_tracks: int
 ) -> tuple[dict[str, list[WishlistTrack]], list[WishlistTrack]]:
