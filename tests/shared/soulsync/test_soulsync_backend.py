@@ -466,7 +466,7 @@ async def test_an_album_search_is_not_nothing_started(
     assert clock.slept == []  # nothing to wait for now: the album search takes about a minute
     again = await backend.process_wishlist()
     assert again == [] and again.pending and len(server.runs) == 1
-    assert again.notice is not None and f"no download task has appeared yet for {count}" in again.notice
+    assert again.notice is not None and f"still searching for {count} of the wishlist's tracks" in again.notice
     clock.now += 46.0
     events = (await backend.update()).events
     assert sorted(e.transfer.name for e in events if e.kind is TransferEventKind.ADDED) == sorted(
@@ -516,3 +516,19 @@ async def test_a_pick_refused_as_a_duplicate_runs_the_entry_soulsync_has(
     (task_id,) = await backend.enqueue(hit)
     assert server.runs == [["other-id"]]
     assert server.tasks[task_id].track_name == "Roygbiv"
+
+
+async def test_an_older_download_of_the_same_song_is_not_the_awaited_one(
+    backend: SoulSyncBackend, server: SoulSyncServer, clock: FakeClock
+) -> None:
+    server.add_task("completed", track_name="Roygbiv", artist_name="Boards of Canada")  # fetched last week
+    server.settings["wishlist"] = {"album_bundle_min_tracks": 1}
+    hit = await anext(backend.search("Roygbiv", limit=1))
+    assert (await backend.enqueue(hit)).pending
+    await backend.update()
+    again = await backend.enqueue(hit)
+    assert again.pending and len(server.runs) == 1  # still awaited: not started twice
+    clock.now += 46.0
+    await backend.update()  # the album search ends: this run's task is listed
+    (task_id,) = await backend.enqueue(hit)
+    assert server.tasks[task_id].status != "completed" and len(server.runs) == 1

@@ -113,6 +113,10 @@ ALBUM_SEARCHING = (
     "SoulSync is searching for {albums} as whole albums first; their downloads are listed (and announced as "
     "added) when that search ends, about a minute from now."
 )
+STILL_SEARCHING = (
+    "SoulSync is still searching for {count} of the wishlist's tracks from an earlier run (an album search takes "
+    "about a minute); nothing was started twice, and their downloads are announced as added when they appear."
+)
 TASKS_NOT_YET = (
     "SoulSync started the run, but no download task has appeared yet for {count} of its tracks; they are "
     "announced as added when they appear."
@@ -212,8 +216,9 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         """Seconds the tasks of a run started here are awaited (a log warning then)."""
         self._wishlist_lock = asyncio.Lock()
         """One wishlist run at a time from here: two would both see a track as not started."""
-        self._awaited: dict[str, tuple[WishlistTrack, float]] = {}
-        """Tracks of runs started here whose tasks have not appeared yet, with their deadline."""
+        self._awaited: dict[str, tuple[WishlistTrack, float, frozenset[str]]] = {}
+        """Tracks of runs started here whose tasks have not appeared yet: deadline, and the tasks
+        listed before the run (an older task of the same song is not its task)."""
         self._album_min_tracks: int | None = None
         self.lists_interval = LISTS_INTERVAL
         """Seconds between reads of the wishlist and watchlist sizes (two requests)."""
@@ -376,7 +381,7 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
                 self._remember(running)
                 return Enqueued([task.id for task in running], notice=TRACK_DOWNLOADING)
             if self._is_awaited(track):
-                return Enqueued(notice=TASKS_NOT_YET.format(count=1), pending=True)
+                return Enqueued(notice=STILL_SEARCHING.format(count=1), pending=True)
             started = await self._run_wishlist([track], {task.id for task in tasks})
             if started is None:
                 return Enqueued(notice=TRACK_RUNNING)
@@ -405,10 +410,9 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
             if not todo:
                 self._remember(running)
                 waiting = sum(1 for track in wishlist if self._is_awaited(track))
-                notice = WISHLIST_DOWNLOADING.format(count=_downloads(len(running)))
                 if waiting:
-                    notice += " " + TASKS_NOT_YET.format(count=waiting)
-                return Enqueued(notice=notice, pending=waiting > 0)
+                    return Enqueued(notice=STILL_SEARCHING.format(count=waiting), pending=True)
+                return Enqueued(notice=WISHLIST_DOWNLOADING.format(count=_downloads(len(running))))
             started = await self._run_wishlist(todo, {task.id for task in tasks})
             return started if started is not None else Enqueued(notice=WISHLIST_RUNNING)
 
@@ -432,13 +436,14 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         except PeerdeckConflictError:
             return None
         albums, singles = album_groups(tracks, await self._album_bundle_min_tracks())
-        now = self._clock()
+        earlier = frozenset(before)
+        deadline = self._clock() + self.album_timeout
         for track in (t for group in albums.values() for t in group):
-            self._awaited[track.track_id] = (track, now + self.album_timeout)
+            self._awaited[track.track_id] = (track, deadline, earlier)
         new = await self._new_tasks(before, singles) if singles else []
         missing = [track for track in singles if not any(track.matches(task) for task in new)]
         for track in missing:
-            self._awaited[track.track_id] = (track, now + self.album_timeout)
+            self._awaited[track.track_id] = (track, deadline, earlier)
         notices = []
         if albums:
             notices.append(ALBUM_SEARCHING.format(albums=", ".join(repr(name) for name in albums)))
@@ -484,8 +489,8 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
             return
         listed = list(tasks)
         now = self._clock()
-        for track_id, (track, deadline) in list(self._awaited.items()):
-            if any(track.matches(task) for task in listed):
+        for track_id, (track, deadline, earlier) in list(self._awaited.items()):
+            if any(task.id not in earlier and track.matches(task) for task in listed):
                 del self._awaited[track_id]
             elif deadline <= now:
                 del self._awaited[track_id]
