@@ -239,7 +239,7 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
                 transfer = to_transfer(record)
                 last = None if has_handle(record) else self._tracker.last(transfer.id)
                 transfer = last if last is not None else transfer
-                new = self._paused_adds > 0 and self._tracker.last(transfer.id) is None
+                new = self._paused_adds > 0 and self._tracker.primed and self._tracker.last(transfer.id) is None
                 if (transfer.id in self._held_paused or new) and transfer.state in (
                     TransferState.ACTIVE,
                     TransferState.QUEUED,
@@ -460,7 +460,7 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         records: dict[str, Mapping[str, Any]] = {
             str(r.get("infohash", "")).lower(): r
             for r in (await self.client.downloads())["downloads"]
-            if isinstance(r, dict)
+            if isinstance(r, dict) and r.get("infohash")
         }
         return (list(records) if hashes is None else hashes), records
 
