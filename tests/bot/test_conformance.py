@@ -172,8 +172,8 @@ async def test_soulsync_rate_limit_is_explained_privately(soulsync: SoulSyncServ
     status = await harness.command("status", FRIEND, backend="soulsync")
 
     assert calls[0].is_defer and calls[-1].ephemeral
-    assert calls[-1].text == "soulsync asks us to slow down. Try again in 60 s."
-    assert "soulsync asks us to slow down" in status[-1].text and status[-1].ephemeral
+    assert calls[-1].text == "soulsync asks the bot to slow down. Try again in 60 s."
+    assert "soulsync asks the bot to slow down" in status[-1].text and status[-1].ephemeral
 
 
 async def test_tribler_search_pick_enqueue_and_notice(

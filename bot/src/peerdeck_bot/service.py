@@ -38,8 +38,9 @@ from peerdeck import (
 from peerdeck.models import TransferEvent
 
 from .config import BotConfig, NotifyMode
-from .errors import BackendError, UserFacingError, describe
+from .errors import BackendError, UserFacingError, describe, needs_log
 from .state import Delivery, Request, SearchRecord, StateStore
+from .text import label
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +51,8 @@ TRANSFER_PREFIX = "#t:"
 (a ``backend:id`` value can pass Discord's 100-character limit, e.g. a Syncthing device id)."""
 MAX_ATTEMPTS = 5
 MAX_CHOICES = 25
+CHOICE_MAX = 100
+"""Characters of an autocomplete choice's name."""
 SUMMARY_LINES = 20
 """Notices per channel summary message."""
 ACTIVE_STATES = (TransferState.ACTIVE, TransferState.QUEUED)
@@ -314,6 +317,8 @@ class PeerdeckService:
         except TimeoutError:
             raise BackendError(name, PeerdeckTimeoutError(f"no answer within {timeout:g} s")) from None
         except PeerdeckError as err:
+            if needs_log(err):
+                _LOGGER.info("%s answered with an error: %s", name, err)
             raise BackendError(name, err) from err
 
     # ------------------------------------------------------------------ status
@@ -399,7 +404,9 @@ class PeerdeckService:
                 continue
             for index, hit in enumerate(record.hits):
                 if text in hit.title.casefold():
-                    choices.append((f"{hit.title} ({record.backend})", f"{HIT_PREFIX}{record.id}:{index}"))
+                    where = f" ({record.backend})"
+                    shown = label(hit.title, CHOICE_MAX - len(where)) + where
+                    choices.append((shown, f"{HIT_PREFIX}{record.id}:{index}"))
                 if len(choices) >= MAX_CHOICES:
                     return choices
         return choices
@@ -550,8 +557,8 @@ class PeerdeckService:
                 if text not in transfer.name.casefold():
                     continue
                 where = f" · {slot.name}" if many else ""
-                label = f"{transfer.name} · {transfer.state.value} {transfer.progress:.0%}{where}"
-                choices.append((label, transfer_key(slot.name, transfer.id)))
+                facts = f" · {transfer.state.value} {transfer.progress:.0%}{where}"
+                choices.append((label(transfer.name, CHOICE_MAX - len(facts)) + facts, transfer_key(slot.name, transfer.id)))
                 if len(choices) >= MAX_CHOICES:
                     return choices
         return choices

@@ -240,7 +240,7 @@ def search_view(record: SearchRecord, page: int, chosen: set[int]) -> ui.View | 
         return None
     options = [
         discord.SelectOption(
-            label=render.clip(" ".join(hit.title.split()) or "(no name)", 100),
+            label=render.label(hit.title, 100),
             value=str(index),
             description=render.clip(render.hit_details(hit), 100),
             default=index in chosen,
