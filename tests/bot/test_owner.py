@@ -538,7 +538,7 @@ async def test_a_search_that_could_not_run_starts_no_cooldown(make_harness: Make
     again = await harness.command("search", FRIEND, query="y", backend="box")
 
     assert "sync (syncthing) has no search" in refused[-1].text
-    assert "1 hits" in searched[-1].text
+    assert "· 1 hit ·" in searched[-1].text
     assert "search again in" in again[-1].text
 
 

@@ -11,7 +11,7 @@ from peerdeck import EnqueueTarget, Magnet, SearchHit, TextRequest, TorrentFile,
 
 from .service import ActResult, Report, TransferFilter, active_first
 from .state import Delivery, SearchRecord
-from .text import clip, label, plain, plural
+from .text import clip, plain, plural
 
 NO_MENTIONS = discord.AllowedMentions.none()
 PAGE_SIZE = 10
