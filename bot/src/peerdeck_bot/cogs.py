@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, ClassVar, Concatenate, Literal, ParamSpec, TypeVar
@@ -134,10 +135,15 @@ class SearchCog(VerbCog, name="Peerdeck search"):
         try:
             name = self.service.pick(backend, "search")
             record = self.service.new_search(interaction.user.id, name, query)
-            async for _ in self.service.stream_search(record):
-                await interaction.edit_original_response(
-                    embed=render.search_embed(record, 0, set()), allowed_mentions=render.NO_MENTIONS
-                )
+            slots = self.service.config.limits.searches_per_backend
+            async with contextlib.aclosing(self.service.stream_search(record)) as steps:
+                async for step in steps:
+                    shown = (
+                        render.search_waiting(record, slots)
+                        if step == "waiting"
+                        else render.search_embed(record, 0, set())
+                    )
+                    await interaction.edit_original_response(embed=shown, allowed_mentions=render.NO_MENTIONS)
         except (UserFacingError, BackendError):
             self.service.cooldown.refund(interaction.user.id)  # a search that found nothing to do costs no wait
             raise

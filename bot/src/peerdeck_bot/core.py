@@ -24,6 +24,7 @@ from .config import BotConfig, NotifyMode, PermissionConfig
 from .errors import BackendError, UserFacingError, describe
 from .service import PeerdeckService
 from .state import Delivery
+from .text import plural
 from .views import DYNAMIC_ITEMS, HOST_COG, Tier, search_view
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
             return
         embeds = render.board_embeds(self.service.cached_reports())
         fingerprint = json.dumps([e.to_dict() for e in embeds], sort_keys=True)
-        for channel_id, message_id in list(boards.items()):
+        for channel_id, message_id in list(boards.items())[: self.config.limits.max_boards]:
             if not self.pacer.due(channel_id, fingerprint):
                 continue
             message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
@@ -129,7 +130,8 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
                 _LOGGER.warning(
                     "the status board in channel %s is gone or not editable (HTTP %s)", channel_id, err.status
                 )
-                await self.forget_board(channel_id)
+                self.pacer.forget(channel_id)
+                boards.pop(channel_id, None)  # saved with the next poll
                 continue
             except discord.HTTPException as err:
                 _LOGGER.warning("cannot edit the status board in channel %s (HTTP %s)", channel_id, err.status)
@@ -137,7 +139,15 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
             self.pacer.shown(channel_id, fingerprint)
 
     async def post_board(self, channel_id: int) -> discord.Message:
-        """Post a new board in the channel, replacing an older one there."""
+        """Post a new board in the channel, replacing an older one there; at most ``max_boards`` in all."""
+        boards = self.service.store.state.boards
+        most = self.config.limits.max_boards
+        if channel_id not in boards and len(boards) >= most:
+            where = self.config.command_names["board"]
+            raise UserFacingError(
+                f"The bot already keeps {plural(most, 'live board')} up to date, as many as its owner allows. "
+                f"Stop one first with /{where} stop:True in its channel."
+            )
         embeds = render.board_embeds(self.service.cached_reports())
         message = await self.bot.get_partial_messageable(channel_id).send(
             embeds=render.stamped(embeds), allowed_mentions=render.NO_MENTIONS

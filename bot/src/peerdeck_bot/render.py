@@ -173,6 +173,16 @@ def search_embed(record: SearchRecord, page: int, selected: set[int]) -> discord
     return embed
 
 
+def search_waiting(record: SearchRecord, slots: int) -> discord.Embed:
+    """A search queued behind others on the same daemon."""
+    embed = discord.Embed(title=safe(f"Search: {record.query}", TITLE_MAX, room=TITLE_MAX), colour=AMBER)
+    embed.description = (
+        f"Waiting for a free search slot on {safe(record.backend, 40)}: it runs "
+        f"{plural(slots, 'search', 'searches')} at a time for this bot. Yours starts as soon as one ends."
+    )
+    return embed
+
+
 def status_pages(reports: Sequence[Report], only: TransferFilter | None = None) -> list[discord.Embed]:
     """One page per daemon: connection, speeds and counts, then its busiest transfers (those passing ``only``)."""
     pages = [_daemon_embed(r, TOP_TRANSFERS, DESCRIPTION_MAX, only) for r in reports]

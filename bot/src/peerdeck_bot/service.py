@@ -8,7 +8,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias, TypeVar
 
@@ -320,7 +320,7 @@ class PeerdeckService:
             raise UserFacingError("These results have expired. Run the search again.")
         return record
 
-    async def stream_search(self, record: SearchRecord) -> AsyncIterator[SearchStep]:
+    async def stream_search(self, record: SearchRecord) -> AsyncGenerator[SearchStep]:
         """Fill ``record.hits`` once the daemon has a free search slot: yield ``"waiting"`` first when it has
         none, then ``"hits"`` whenever new hits are worth showing, at most every ``edit_interval`` s.
 
@@ -330,8 +330,8 @@ class PeerdeckService:
         if gate.full:
             yield "waiting"
         try:
-            async with gate.turn(SLOT_PATIENCE):
-                async for _ in self._stream_hits(record):
+            async with gate.turn(SLOT_PATIENCE), contextlib.aclosing(self._stream_hits(record)) as hits:
+                async for _ in hits:
                     yield "hits"
         except TimeoutError:  # only waiting for the slot can time out here
             record.done = True
@@ -339,7 +339,7 @@ class PeerdeckService:
                 f"{record.backend} is still busy with other people's searches. Try again in a few minutes."
             ) from None
 
-    async def _stream_hits(self, record: SearchRecord) -> AsyncIterator[None]:
+    async def _stream_hits(self, record: SearchRecord) -> AsyncGenerator[None]:
         limits = self.config.limits
         backend = self.slot(record.backend).backend
         changed = asyncio.Event()
