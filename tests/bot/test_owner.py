@@ -35,7 +35,8 @@ from peerdeck import (
     TransferState,
 )
 from peerdeck_bot import render
-from peerdeck_bot.__main__ import _public_url, main
+from peerdeck_bot.__main__ import main
+from peerdeck_bot.checkup import public_url
 from peerdeck_bot.config import VERBS, parse_config
 from peerdeck_bot.service import PeerdeckService, transfer_key
 from tests.shared.tribler.server import serve
@@ -614,4 +615,4 @@ def test_the_readme_sample_config_and_command_table_agree_with_the_code(tmp_path
     ],
 )
 def test_check_config_prints_urls_without_secrets_and_survives_malformed_ones(url: str, shown: str) -> None:
-    assert _public_url(url) == shown
+    assert public_url(url) == shown

@@ -137,7 +137,10 @@ async def test_check_config_against_real_syncthing(
     for name, daemon in (("a", pair[0]), ("b", pair[1])):
         assert rows[name][:3] == ["syncthing", daemon.url, "ok"]
         assert rows[name][3].startswith("syncthing 1.") or rows[name][3].startswith("syncthing 2.")
-    assert rows["wrong"][2:] == ["FAIL", "wrong rejected the bot's credentials. Ask the bot owner to check them."]
+    assert rows["wrong"][2:] == [
+        "FAIL",
+        "syncthing rejected the bot's credentials: check username and the secret behind api_key_env / api_key_file",
+    ]
     assert rows["gone"][2:] == [
         "FAIL",
         "nothing answers at 127.0.0.1:1 (connection refused): is the daemon running, and is the URL right?",
