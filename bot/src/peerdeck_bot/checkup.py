@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -155,7 +156,7 @@ def unreachable(backend_config: BackendConfig, err: PeerdeckConnectionError) -> 
     if isinstance(cause, aiohttp.ClientConnectorDNSError):
         return f"the host name {cause.host} could not be resolved: is the URL right?"
     if isinstance(cause, aiohttp.ClientConnectorError):
-        why = (cause.os_error.strerror or "refused").lower()
+        why = os.strerror(cause.os_error.errno).lower() if cause.os_error.errno else "refused"
         return f"nothing answers at {cause.host}:{cause.port} ({why}): is the daemon running, and is the URL right?"
     if isinstance(cause, aiohttp.ServerDisconnectedError):
         return "it closed the connection without answering: is the URL (and http/https) right?"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 
 import aiohttp
@@ -80,7 +81,7 @@ class Outage:
         """Trying failed for ``reason``; the next try comes in ``delay`` s."""
         if reason != self.reason:
             _LOGGER.warning(
-                "cannot connect to Discord: %s; trying again in %g s, then less and less often (at least every %g s)",
+                "cannot connect to Discord: %s; trying again in %g s, then at growing intervals of up to %g s",
                 reason,
                 delay,
                 RETRY_MOST,
@@ -109,7 +110,7 @@ def passing_reason(err: BaseException) -> str | None:
     if isinstance(err, aiohttp.ClientConnectorDNSError):
         return f"the name {err.host} cannot be resolved (no network or no DNS)"
     if isinstance(err, aiohttp.ClientConnectorError):
-        why = (err.os_error.strerror or "refused").lower()
+        why = os.strerror(err.os_error.errno).lower() if err.os_error.errno else "refused"
         return f"nothing answers at {err.host}:{err.port} ({why})"
     if isinstance(err, aiohttp.WSServerHandshakeError):
         return f"the gateway refused the connection ({err.status})"
