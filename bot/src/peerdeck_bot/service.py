@@ -92,6 +92,8 @@ class Slot:
     error: str = "not reached yet"
     """Why ``status`` is None."""
     refreshed_at: float | None = None
+    digests: dict[str, bytes] = field(default_factory=dict)
+    """Of the finished transfers last seen, so a poll hashes only what is new."""
     announced_before: Digests = frozenset()
     """Digests of the transfers an earlier run announced as finished, until the first refresh has seen them."""
 
@@ -589,7 +591,7 @@ class PeerdeckService:
                         self.store.state, self.config, slot.name, event, listed=event.transfer.id in update.transfers
                     )
                 slot.announced_before = frozenset()
-                self.store.state.trackers[slot.name] = pack_tracker(slot.backend.export_state())
+                self.store.state.trackers[slot.name] = pack_tracker(slot.backend.export_state(), slot.digests)
             self.store.state.outbox = plan_messages(self.store.state.outbox)
             await self.store.save()  # the one write of a poll, also the write-ahead record of the notices
 

@@ -229,13 +229,23 @@ def digest(transfer_id: str) -> bytes:
     return hashlib.sha256(transfer_id.encode("utf-8", "surrogatepass")).digest()[:DIGEST_BYTES]
 
 
-def pack_tracker(exported: dict[str, Any]) -> dict[str, Any]:
+def pack_tracker(exported: dict[str, Any], memo: dict[str, bytes] | None = None) -> dict[str, Any]:
     """A backend's exported tracker state cut to what the bot needs: for each transfer tracker in it
     (``{id: {"name", "state", "done"}}``, at the top or one level down), the states of the unfinished
-    transfers by id, and only a digest of each finished one (so it is not announced again)."""
+    transfers by id, and only a digest of each finished one (so it is not announced again).
+
+    ``memo`` keeps the digests between calls (it is refilled with only the current ids, so it stays
+    the size of the daemon's list): a poll then hashes only what finished since the last one.
+    """
+    fresh: dict[str, bytes] = {}
     if _tracker_shaped(exported):
-        return _pack(exported)
-    return {key: _pack(value) if _tracker_shaped(value) else value for key, value in exported.items()}
+        packed = _pack(exported, memo or {}, fresh)
+    else:
+        packed = {k: _pack(v, memo or {}, fresh) if _tracker_shaped(v) else v for k, v in exported.items()}
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
+    return packed
 
 
 def unpack_tracker(saved: dict[str, Any]) -> tuple[dict[str, Any], Digests]:
@@ -261,10 +271,17 @@ def _tracker_shaped(value: Any) -> bool:
     )
 
 
-def _pack(tracker: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    open_ = {tid: item["state"] for tid, item in tracker.items() if not item.get("done")}
-    done = b"".join(digest(tid) for tid, item in tracker.items() if item.get("done"))
-    return {PACKED: {"open": open_, "done": base64.b64encode(done).decode("ascii")}}
+def _pack(tracker: dict[str, dict[str, Any]], memo: dict[str, bytes], fresh: dict[str, bytes]) -> dict[str, Any]:
+    open_: dict[str, Any] = {}
+    done: list[bytes] = []
+    for tid, item in tracker.items():
+        if not item.get("done"):
+            open_[tid] = item["state"]
+            continue
+        known = memo.get(tid)
+        fresh[tid] = known = known if known is not None else digest(tid)
+        done.append(known)
+    return {PACKED: {"open": open_, "done": base64.b64encode(b"".join(done)).decode("ascii")}}
 
 
 def _unpack(saved: dict[str, Any]) -> tuple[dict[str, Any], Digests]:
