@@ -29,6 +29,8 @@ from peerdeck import (
 from peerdeck_bot import render
 from peerdeck_bot.checkup import mask
 from peerdeck_bot.config import parse_config
+from peerdeck_bot.errors import UserFacingError
+from peerdeck_bot.pacing import HourlyQuota
 from peerdeck_bot.service import PeerdeckService
 from peerdeck_bot.state import Delivery
 
@@ -380,3 +382,12 @@ async def test_replies_do_not_pass_on_the_librarys_messages(make_harness: MakeHa
 
     assert "seedbox" in calls[-1].text
     assert "torrents/add" not in calls[-1].text and "qBittorrent" not in calls[-1].text
+
+
+def test_counts_of_one_read_in_the_singular() -> None:
+    quota = HourlyQuota(1, clock=lambda: 0.0)
+    quota.take(FRIEND.id, 1)
+
+    with pytest.raises(UserFacingError, match="You can queue 1 download per hour here and have used 1;"):
+        quota.take(FRIEND.id, 1)
+    assert render.hit_details(SearchHit("1", "x", size=1, seeders=1)) == "1 B · 1 seeder"

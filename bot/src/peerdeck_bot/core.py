@@ -238,6 +238,8 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
         """Tell the user what went wrong, privately and in plain words."""
         if isinstance(error, NotAllowed):
             message = str(error)
+        elif isinstance(error, app_commands.TransformerError):  # discord.py's own words name its types
+            message = "That value does not fit this option. Pick one of the suggestions, or check what you typed."
         else:
             known = (UserFacingError, BackendError, PeerdeckError, app_commands.CheckFailure)
             if not isinstance(error, known):

@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from .errors import UserFacingError
+from .text import plural
 
 HOUR = 3600.0
 
@@ -55,7 +56,7 @@ class HourlyQuota:
             free_at = uses[len(uses) + count - self.per_hour - 1] + HOUR if uses else now
             minutes = max(1, round((free_at - now) / 60))
             raise UserFacingError(
-                f"You can queue {self.per_hour} downloads per hour here and have used {len(uses)}; "
+                f"You can queue {plural(self.per_hour, 'download')} per hour here and have used {len(uses)}; "
                 f"try again in about {minutes} min."
             )
         uses.extend([now] * count)
