@@ -8,7 +8,9 @@ import configparser
 import json
 import logging
 import re
+import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -182,7 +184,7 @@ async def test_refused_then_503_then_an_unreachable_gateway_are_waited_out_witho
 
     await wait_until(lambda: said("(connection refused)"), "the refused REST API was not reported")
     await fake_discord.start_api()  # answers 503 once, then logs the bot in
-    await wait_until(lambda: said("(the gateway)"), "the unreachable gateway was not reported")
+    await wait_until(lambda: said("its gateway:"), "the unreachable gateway was not reported")
     await fake_discord.start_gateway()
     await wait_until(lambda: said("connected to Discord as peerdeck"), "the bot never came up")
     fake_discord.close_code.set_result(4004)  # later, the owner resets the token: now a restart cannot help
@@ -193,8 +195,8 @@ async def test_refused_then_503_then_an_unreachable_gateway_are_waited_out_witho
     assert [re.sub(r"; trying again.*", "", m) for m in outages] == [
         f"cannot connect to Discord: nothing answers at 127.0.0.1:{fake_discord.api_port} (connection refused)",
         "cannot connect to Discord: Discord answered 503 (it is having trouble)",
-        f"cannot connect to Discord: nothing answers at 127.0.0.1:{fake_discord.gateway_port} "
-        "(connection refused) (the gateway)",
+        f"cannot connect to Discord: its gateway: nothing answers at 127.0.0.1:{fake_discord.gateway_port} "
+        "(connection refused)",
     ]
     assert len(logged(caplog, "Discord can be reached again")) == 1
     assert [d["token"] for d in fake_discord.identified] == [TOKEN]
@@ -291,3 +293,37 @@ async def test_each_exit_path_meets_the_readmes_unit_and_container_recipe(
     assert restarts and retries is not None, "a config error would restart the container for ever"
     assert "--check-config" in unit["Service"]["ExecStartPre"]
     assert not systemd_restarts(unit, 0) and not docker_restarts(readme, 0)[0]  # stopped on request: stays down
+
+
+async def test_a_stop_from_the_service_manager_is_clean_and_status_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_discord: FakeDiscord
+) -> None:
+    fake_discord.failing_logins = 0
+    await fake_discord.start_api()
+    await fake_discord.start_gateway()
+    config = bot_config(tmp_path, monkeypatch)
+    script = (
+        "import discord, yarl\n"
+        "from discord.gateway import DiscordWebSocket\n"
+        f"discord.http.Route.BASE = {discord.http.Route.BASE!r}\n"
+        f"DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL({str(DiscordWebSocket.DEFAULT_GATEWAY)!r})\n"
+        "from peerdeck_bot.__main__ import main\n"
+        f"main(['--config', {str(config)!r}])\n"
+    )
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, stderr=asyncio.subprocess.PIPE)
+    assert process.stderr is not None
+    log: list[str] = []
+    async with asyncio.timeout(60):  # a bound, not a measurement
+        while not any("connected to Discord as peerdeck" in line for line in log):
+            line = (await process.stderr.readline()).decode()
+            assert line, "".join(log)
+            log.append(line)
+
+    process.send_signal(signal.SIGTERM)
+    rest = (await process.stderr.read()).decode()
+    status = await process.wait()
+
+    assert status == 0, rest
+    assert "stopped" in rest and "Traceback" not in rest
+    assert not systemd_restarts(readme_unit(), status)
+    assert (tmp_path / "state.json").is_file()  # saved on the way out

@@ -184,7 +184,7 @@ async def _reach_gateway(bot: commands.Bot, backoff: Backoff, outage: Outage) ->
             if why is None:
                 raise
             delay = backoff.next()
-            outage.down(f"{why} (the gateway)", delay)
+            outage.down(f"its gateway: {why}", delay)
             await asyncio.sleep(delay)
         else:
             return
