@@ -391,3 +391,16 @@ def test_counts_of_one_read_in_the_singular() -> None:
     with pytest.raises(UserFacingError, match="You can queue 1 download per hour here and have used 1;"):
         quota.take(FRIEND.id, 1)
     assert render.hit_details(SearchHit("1", "x", size=1, seeders=1)) == "1 B · 1 seeder"
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "shown"),
+    [
+        ("key=abc123 refused", "abc123", "key=*** refused"),
+        ("the phrase correct horse was refused.", "correct horse", "the phrase *** was refused."),
+        ("it ends with abc.", "abc", "it ends with ***."),
+        ("abc.def and xabc and abc_d", "abc", "abc.def and xabc and abc_d"),
+    ],
+)
+def test_masking_finds_secrets_as_words_only(text: str, secret: str, shown: str) -> None:
+    assert mask(text, [secret]) == shown

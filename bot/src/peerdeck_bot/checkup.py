@@ -29,8 +29,8 @@ from .config import BackendConfig, BotConfig, ConfigError
 from .state import damage_reason, unwritable_reason
 
 MASK = "***"
-_WORD = re.compile(r"\S+")
-_WRAPPING = "\"'`()[]{}<>,;."
+_BEFORE = r"(?:^|(?<=[\s\"'`(\[{<=]))"
+_AFTER = r"(?=$|[\s\"'`)\]}>,;:!?]|\.(?:\s|$))"
 
 
 def public_url(url: str) -> str:
@@ -48,26 +48,15 @@ def public_url(url: str) -> str:
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every word that *is* a secret (give or take quotes and punctuation around it) masked.
+    """``text`` with every whole-word occurrence of a secret masked: the secret stands between spaces,
+    quotes or brackets, or ends a sentence or a clause; never a part of a longer word or address.
 
-    Only whole words: a password ``127`` must not turn ``127.0.0.1`` into ``***.0.0.1``, which would
-    both mangle the table and tell the reader what the password is.
+    A password ``127`` must not turn ``127.0.0.1`` into ``***.0.0.1``, which would both mangle the
+    table and tell the reader what the password is; a pass phrase with spaces is masked whole.
     """
-    hidden = {s for s in secrets if s}
-    if not hidden:
-        return text
-
-    def one(match: re.Match[str]) -> str:
-        word = match[0]
-        core = word.strip(_WRAPPING)
-        if word in hidden:
-            return MASK
-        if core in hidden:
-            start = word.index(core)
-            return word[:start] + MASK + word[start + len(core) :]
-        return word
-
-    return _WORD.sub(one, text)
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = re.sub(_BEFORE + re.escape(secret) + _AFTER, MASK, text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
