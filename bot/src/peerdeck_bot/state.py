@@ -172,7 +172,7 @@ def damage_reason(path: Path) -> str | None:
     """Why the state file at ``path`` cannot be used, or None when it is fine or absent (for ``--check-config``)."""
     try:
         data = path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):  # missing, or unwritable_reason says why
         return None
     except OSError as err:
         return f"cannot be read: {err.strerror or type(err).__name__}"
