@@ -27,6 +27,7 @@ from peerdeck import (
 
 from .config import BackendConfig, BotConfig, ConfigError
 from .state import damage_reason, unwritable_reason
+from .text import plain
 
 MASK = "***"
 _BEFORE = r"(?:^|(?<=[\s\"'`(\[{<=]))"
@@ -209,8 +210,9 @@ async def check_config(config: BotConfig) -> int:
 
 
 def _table(rows: Sequence[tuple[str, str, str, str, str]], secrets: Sequence[str]) -> list[str]:
-    """Aligned rows; secrets are masked in the one column that carries daemon and library words."""
-    rows = [(*row[:4], mask(row[4], secrets)) for row in rows]
+    """Aligned rows; the one column that carries daemon and library words is made honest (a version
+    string cannot turn the terminal's text around) and has its secrets masked."""
+    rows = [(*row[:4], mask(plain(row[4]), secrets)) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
         ("  ".join(f"{cell:<{widths[i]}}" for i, cell in enumerate(row[:4])) + "  " + row[4]).rstrip() for row in rows
