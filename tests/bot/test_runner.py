@@ -199,6 +199,7 @@ async def test_refused_then_503_then_an_unreachable_gateway_are_waited_out_witho
         "(connection refused)",
     ]
     assert len(logged(caplog, "Discord can be reached again")) == 1
+    assert len(logged(caplog, "logging in using static token")) == 1  # discord.py's own line, not once per try
     assert [d["token"] for d in fake_discord.identified] == [TOKEN]
     assert code == 2
     assert err.strip().splitlines()[-1] == f"error: {peerdeck_bot.runner.TOKEN_REJECTED}"

@@ -95,6 +95,21 @@ class Outage:
         self.reason = None
 
 
+class _FirstLogin(logging.Filter):
+    """discord.py logs "logging in using static token" at every try; during an outage once is enough."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Let the line through the first time only."""
+        if record.getMessage() != "logging in using static token":
+            return True
+        seen, self.seen = self.seen, True
+        return not seen
+
+
 def passing_reason(err: BaseException) -> str | None:
     """Why Discord cannot be reached right now, when that can pass by itself; None for anything else."""
     if isinstance(err, discord.LoginFailure | discord.PrivilegedIntentsRequired):
@@ -145,6 +160,15 @@ def final_reason(err: BaseException) -> tuple[int, str]:
 async def run_bot(config: BotConfig, token: str) -> None:
     """Log in and serve until stopped; outages on the way in are waited out here (see the module's notes)."""
     backoff, outage = Backoff(), Outage()
+    quiet = _FirstLogin()
+    logging.getLogger("discord.client").addFilter(quiet)
+    try:
+        await _run(config, token, backoff, outage)
+    finally:
+        logging.getLogger("discord.client").removeFilter(quiet)
+
+
+async def _run(config: BotConfig, token: str, backoff: Backoff, outage: Outage) -> None:
     while True:
         async with PeerdeckBot(config) as bot:
             try:
