@@ -76,8 +76,10 @@ class FakeDiscord:
         self.failing_logins = failing_logins
         self.token_ok = token_ok
         self.identified: list[dict[str, Any]] = []
+        self.resumed = 0
         self.close_code = asyncio.get_running_loop().create_future()
         self._runners: list[web.AppRunner] = []
+        self._gateway_runner: web.AppRunner | None = None
 
     async def _users_me(self, request: web.Request) -> web.Response:
         if self.failing_logins:
@@ -98,6 +100,11 @@ class FakeDiscord:
             if message.type is not WSMsgType.TEXT:
                 break
             payload = json.loads(message.data)
+            if payload.get("op") == 6:  # RESUME after a lost connection
+                self.resumed += 1
+                await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": 2, "d": {}}))
+                await ws.close(code=await asyncio.shield(self.close_code))
+                break
             if payload.get("op") != 2:
                 continue
             self.identified.append(payload["d"])
@@ -110,7 +117,7 @@ class FakeDiscord:
                 "application": {"id": str(APP_ID), "flags": 0},
             }
             await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": ready}))
-            await ws.close(code=await self.close_code)
+            await ws.close(code=await asyncio.shield(self.close_code))
         return ws
 
     async def start_api(self) -> None:
@@ -122,13 +129,20 @@ class FakeDiscord:
     async def start_gateway(self) -> None:
         app = web.Application()
         app.router.add_get("/", self._gateway)
-        await self._start(app, self.gateway_port)
+        self._gateway_runner = await self._start(app, self.gateway_port)
 
-    async def _start(self, app: web.Application, port: int) -> None:
+    async def stop_gateway(self) -> None:
+        """The gateway goes away: open connections are closed (1001, going away), new ones refused."""
+        assert self._gateway_runner is not None
+        self._runners.remove(self._gateway_runner)
+        await self._gateway_runner.cleanup()
+
+    async def _start(self, app: web.Application, port: int) -> web.AppRunner:
         runner = web.AppRunner(app, shutdown_timeout=0.5, handler_cancellation=True)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
         self._runners.append(runner)
+        return runner
 
     async def stop(self) -> None:
         if not self.close_code.done():
@@ -205,6 +219,60 @@ async def test_refused_then_503_then_an_unreachable_gateway_are_waited_out_witho
     assert err.strip().splitlines()[-1] == f"error: {peerdeck_bot.runner.TOKEN_REJECTED}"
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert "Traceback" not in err
+
+
+class QuickBackoff:
+    """discord.py's reconnect backoff without its waits of up to minutes; counts the failed tries."""
+
+    tries = 0
+
+    def __init__(self, *_: Any, **__: Any) -> None:
+        pass
+
+    def delay(self) -> float:
+        QuickBackoff.tries += 1
+        return 0.05
+
+
+async def test_a_connection_lost_while_running_is_one_line_and_no_traceback(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    fake_discord: FakeDiscord,
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(discord.client, "ExponentialBackoff", QuickBackoff)
+    monkeypatch.setattr(QuickBackoff, "tries", 0)
+    fake_discord.failing_logins = 0
+    await fake_discord.start_api()
+    await fake_discord.start_gateway()
+    running = asyncio.create_task(run_main(["--config", str(bot_config(tmp_path, monkeypatch))]))
+
+    async def said(text: str, times: int = 1) -> bool:
+        assert not running.done(), capsys.readouterr().err
+        return len(logged(caplog, text)) >= times
+
+    await wait_until(lambda: said("connected to Discord as peerdeck"), "the bot never came up")
+    await fake_discord.stop_gateway()  # Discord's gateway goes away for a while
+    await wait_until(lambda: _async(QuickBackoff.tries >= 3), "discord.py did not try to reconnect three times")
+    await fake_discord.start_gateway()
+    await wait_until(lambda: said("the connection to Discord is back"), "the bot never resumed")
+    fake_discord.close_code.set_result(4004)
+    code = await running
+
+    lost = [r.getMessage() for r in logged(caplog, "lost the connection to Discord")]
+    assert lost == [
+        f"lost the connection to Discord: nothing answers at 127.0.0.1:{fake_discord.gateway_port} "
+        "(connection refused); reconnecting by itself"
+    ]
+    assert fake_discord.resumed == 1
+    assert code == 2
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+async def _async(value: bool) -> bool:
+    return value
 
 
 # ---------------------------------------------------------------- the README's unit against each exit path

@@ -10,7 +10,8 @@ Exit statuses (the README's systemd unit and container recipe rely on them):
 
 No network, no DNS, Discord answering 5xx, a gateway that cannot be reached: none of these ends the
 process; it tries again, waiting longer each time up to :data:`RETRY_MOST`, and logs one line each
-time the reason changes and one when Discord answers again.
+time the reason changes and one when Discord answers again. Once connected, discord.py reconnects by
+itself; :class:`DiscordLog` cuts its log of that to one line per reason, without tracebacks.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ _INTENTS_REFUSED = 4014
 class PeerdeckBot(commands.Bot):
     """A bot with nothing but the Peerdeck extension; it never syncs commands on start."""
 
-    def __init__(self, config: BotConfig) -> None:
+    def __init__(self, config: BotConfig, discord_log: DiscordLog | None = None) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default())
         self.peerdeck_config = config
+        self.discord_log = discord_log or DiscordLog()
 
     async def setup_hook(self) -> None:
         """Load the extension."""
@@ -55,7 +57,13 @@ class PeerdeckBot(commands.Bot):
 
     async def on_ready(self) -> None:
         """Say so in the log: after an outage this line is the all-clear."""
+        self.discord_log.back()
         _LOGGER.info("connected to Discord as %s", self.user)
+
+    async def on_resumed(self) -> None:
+        """The all-clear after a connection lost and resumed."""
+        if self.discord_log.back():
+            _LOGGER.info("the connection to Discord is back")
 
 
 class Backoff:
@@ -95,19 +103,40 @@ class Outage:
         self.reason = None
 
 
-class _FirstLogin(logging.Filter):
-    """discord.py logs "logging in using static token" at every try; during an outage once is enough."""
+class DiscordLog(logging.Filter):
+    """discord.py's own log during outages, cut to one line per reason, without tracebacks.
+
+    It logs "logging in using static token" at every try, and a traceback at every failed try to
+    reconnect after a connection was lost (``Attempting a reconnect in …``): the same outage would
+    fill the log. Attach to the ``discord.client`` logger.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.seen = False
+        self.logged_in = False
+        self.lost: str | None = None
+        """Why the connection is down, while discord.py reconnects."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Let the line through the first time only."""
-        if record.getMessage() != "logging in using static token":
-            return True
-        seen, self.seen = self.seen, True
-        return not seen
+        """Let a line through the first time for its reason only, in words."""
+        if record.msg == "logging in using static token":
+            seen, self.logged_in = self.logged_in, True
+            return not seen
+        if str(record.msg).startswith("Attempting a reconnect") and record.exc_info:
+            error = record.exc_info[1]
+            why = (passing_reason(error) if error is not None else None) or type(error).__name__
+            record.exc_info, record.exc_text = None, None
+            if why == self.lost:
+                return False
+            self.lost = why
+            record.msg, record.args = "lost the connection to Discord: %s; reconnecting by itself", (why,)
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return True
+
+    def back(self) -> bool:
+        """The connection is up again; True when it was lost."""
+        was, self.lost = self.lost, None
+        return was is not None
 
 
 def passing_reason(err: BaseException) -> str | None:
@@ -159,18 +188,17 @@ def final_reason(err: BaseException) -> tuple[int, str]:
 
 async def run_bot(config: BotConfig, token: str) -> None:
     """Log in and serve until stopped; outages on the way in are waited out here (see the module's notes)."""
-    backoff, outage = Backoff(), Outage()
-    quiet = _FirstLogin()
+    backoff, outage, quiet = Backoff(), Outage(), DiscordLog()
     logging.getLogger("discord.client").addFilter(quiet)
     try:
-        await _run(config, token, backoff, outage)
+        await _run(config, token, backoff, outage, quiet)
     finally:
         logging.getLogger("discord.client").removeFilter(quiet)
 
 
-async def _run(config: BotConfig, token: str, backoff: Backoff, outage: Outage) -> None:
+async def _run(config: BotConfig, token: str, backoff: Backoff, outage: Outage, quiet: DiscordLog) -> None:
     while True:
-        async with PeerdeckBot(config) as bot:
+        async with PeerdeckBot(config, quiet) as bot:
             try:
                 await bot.login(token)
                 await _reach_gateway(bot, backoff, outage)
