@@ -145,7 +145,7 @@ class PeerdeckCore(commands.Cog, name=HOST_COG):
         if channel_id not in boards and len(boards) >= most:
             where = self.config.command_names["board"]
             raise UserFacingError(
-                f"The bot already keeps {plural(most, 'live board')} up to date, as many as its owner allows. "
+                f"The bot already keeps {plural(most, 'live board')} up to date, as many as the bot owner allows. "
                 f"Stop one first with /{where} stop:True in its channel."
             )
         embeds = render.board_embeds(self.service.cached_reports())
