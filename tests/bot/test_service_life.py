@@ -107,6 +107,35 @@ async def test_a_board_says_a_daemon_is_down(make_harness: MakeHarness) -> None:
     assert "Debian" not in json.dumps(edit.body["embeds"])
 
 
+async def test_a_daemon_going_down_and_back_is_logged_once_each(
+    make_harness: MakeHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    backend = FakeBackend(transfers=[Transfer("h1", "Debian", TransferState.ACTIVE)])
+    _, core = await make_harness({"seedbox": backend})
+    await core.run_notices()
+
+    for _ in range(2):  # two outages, each logged once, and so is each return
+        backend.down = True
+        for _ in range(3):
+            await core.run_notices()
+        backend.down = False
+        for _ in range(2):
+            await core.run_notices()
+
+    lines = [
+        r.getMessage() for r in caplog.records if r.name.startswith("peerdeck_bot") and "seedbox" in r.getMessage()
+    ]
+    assert (
+        lines
+        == [
+            "cannot refresh seedbox: seedbox cannot be reached right now. Is the daemon running?",
+            "seedbox answers again",
+        ]
+        * 2
+    )
+
+
 # ---------------------------------------------------------------- a damaged state file
 
 

@@ -92,6 +92,8 @@ class Slot:
     error: str = "not reached yet"
     """Why ``status`` is None."""
     refreshed_at: float | None = None
+    outage: str | None = None
+    """Why the last refreshes failed, as logged (once per outage and reason)."""
     digests: dict[str, bytes] = field(default_factory=dict)
     """Of the finished transfers last seen, so a poll hashes only what is new."""
     announced_before: Digests = frozenset()
@@ -579,9 +581,14 @@ class PeerdeckService:
                 try:
                     update = await self.call(slot.name, slot.backend.update)
                 except BackendError as err:
-                    _LOGGER.debug("cannot refresh %s: %s", slot.name, describe(err))
+                    if describe(err) != slot.outage:  # once per outage and reason, not every poll
+                        _LOGGER.warning("cannot refresh %s: %s", slot.name, describe(err))
                     slot.status, slot.error = None, describe(err)
+                    slot.outage = slot.error
                     continue
+                if slot.outage is not None:
+                    _LOGGER.info("%s answers again", slot.name)
+                    slot.outage = None
                 slot.status = update.status
                 self._remember(slot, list(update.transfers.values()))
                 for event in update.events:
