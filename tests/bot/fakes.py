@@ -22,6 +22,7 @@ from peerdeck import (
     Capabilities,
     EnqueueOptions,
     EnqueueTarget,
+    PeerdeckConnectionError,
     SearchHit,
     SearchKind,
     Status,
@@ -64,6 +65,8 @@ class FakeBackend:
         self.hits = hits or []
         self.calls: list[tuple[str, Any]] = []
         self.stall = False
+        self.down = False
+        """Every call fails as when nothing listens at the daemon's address."""
         self.entered = asyncio.Event()
         self.closed = False
         self.tracker = TransferTracker()
@@ -71,6 +74,8 @@ class FakeBackend:
     async def _op(self, name: str, arg: Any = None) -> None:
         self.calls.append((name, arg))
         self.entered.set()
+        if self.down:
+            raise PeerdeckConnectionError(f"{name}: cannot reach qBittorrent because the connection was refused")
         if self.stall:
             await asyncio.Event().wait()
 

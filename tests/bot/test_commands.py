@@ -202,7 +202,7 @@ async def test_search_has_a_per_user_cooldown(make_harness: MakeHarness) -> None
     other_user = await harness.command("search", ADMIN, query="three")
 
     assert "search again in" in second[-1].text
-    assert "1 hits" in other_user[-1].text
+    assert "· 1 hit ·" in other_user[-1].text
 
 
 async def test_enqueue_magnet_and_recent_hit_autocomplete(make_harness: MakeHarness) -> None:

@@ -172,8 +172,8 @@ async def test_soulsync_rate_limit_is_explained_privately(soulsync: SoulSyncServ
     status = await harness.command("status", FRIEND, backend="soulsync")
 
     assert calls[0].is_defer and calls[-1].ephemeral
-    assert calls[-1].text == "soulsync asks us to slow down. Try again in 60 s."
-    assert "soulsync asks us to slow down" in status[-1].text and status[-1].ephemeral
+    assert calls[-1].text == "soulsync asks the bot to slow down. Try again in 60 s."
+    assert "soulsync asks the bot to slow down" in status[-1].text and status[-1].ephemeral
 
 
 async def test_tribler_search_pick_enqueue_and_notice(
@@ -217,7 +217,10 @@ async def test_check_config_against_the_conformance_servers(
     assert rows["music"][:3] == ["slskd", slskd[1], "ok"] and rows["music"][3].startswith("slskd 0.26.0")
     assert rows["soulsync"][2:] == ["ok", "soulsync version not reported, connected"]
     assert rows["tribler"][2] == "ok" and rows["tribler"][3].startswith("tribler 8.4.3")
-    assert rows["bad"][2:] == ["FAIL", "bad rejected the bot's credentials. Ask the bot owner to check them."]
+    assert rows["bad"][2:] == [
+        "FAIL",
+        "soulsync rejected the bot's credentials: check username and the secret behind api_key_env / api_key_file",
+    ]
     assert "3 of 4 backends answered; 1 failed" in out
     assert "must-not-show" not in out
     assert soulsync.keys and all(k["key_prefix"] not in out for k in soulsync.keys)

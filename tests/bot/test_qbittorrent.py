@@ -178,3 +178,22 @@ async def test_check_config_reports_rejected_credentials(
     assert "rejected the bot's credentials" in out
     assert "environment variable DISCORD_TOKEN is not set" in out
     assert "wrong-password-value" not in out
+
+
+async def test_check_config_diagnoses_https_against_qbittorrents_plain_http_port(
+    qbittorrent: QBittorrentDaemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PD_QBT_PASSWORD", qbittorrent.password)
+    path = write_config(tmp_path / "bot.toml", qbittorrent)
+    path.write_text(path.read_text().replace(qbittorrent.url, qbittorrent.url.replace("http://", "https://")))
+
+    with pytest.raises(SystemExit) as exit_:
+        await asyncio.to_thread(main, ["--config", str(path), "--check-config"])  # the CLI runs its own loop
+
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("seedbox"))
+    assert exit_.value.code == 1
+    assert row.split(None, 4)[3:] == [
+        "FAIL",
+        "the TLS handshake failed: if the daemon serves plain HTTP on this port, use http:// in the URL",
+    ]

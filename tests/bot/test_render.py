@@ -47,7 +47,7 @@ def test_safe_escapes_and_respects_the_limit() -> None:
     assert text.endswith("…")
     assert "@here" not in render.safe("hi @here")
     assert render.safe("a*b") == "a\\*b"
-    assert render.safe("  \n ") == "(no name)"
+    assert render.safe("  \n ") == "(no visible name)"
 
 
 def test_search_embed_and_menu_stay_within_limits() -> None:

@@ -137,7 +137,10 @@ async def test_check_config_against_real_syncthing(
     for name, daemon in (("a", pair[0]), ("b", pair[1])):
         assert rows[name][:3] == ["syncthing", daemon.url, "ok"]
         assert rows[name][3].startswith("syncthing 1.") or rows[name][3].startswith("syncthing 2.")
-    assert rows["wrong"][2:] == ["FAIL", "wrong rejected the bot's credentials. Ask the bot owner to check them."]
+    assert rows["wrong"][2:] == [
+        "FAIL",
+        "syncthing rejected the bot's credentials: check username and the secret behind api_key_env / api_key_file",
+    ]
     assert rows["gone"][2:] == [
         "FAIL",
         "nothing answers at 127.0.0.1:1 (connection refused): is the daemon running, and is the URL right?",
@@ -145,3 +148,20 @@ async def test_check_config_against_real_syncthing(
     assert "MISSING" in out and "environment variable DISCORD_TOKEN is not set" in out
     assert "2 of 4 backends answered; 2 failed" in out
     assert all(secret not in out for secret in (pair[0].api_key, pair[1].api_key, "wrong-api-key-value"))
+
+
+@pytest.mark.usefixtures("keys")
+async def test_check_config_over_https_meets_syncthings_own_certificate(
+    pair: Pair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Syncthing's GUI port also speaks TLS, with a self-signed certificate: https is no mismatch there."""
+    path = tmp_path / "bot.toml"
+    https = backends(pair, "a", "b").replace("http://", "https://")
+    path.write_text(https.replace('api_key_env = "PD_ST_B"', 'api_key_env = "PD_ST_B"\nverify_ssl = false'))
+
+    code, out = await check_config(path, capsys)
+
+    rows = table(out)
+    assert code == 1
+    assert rows["a"][2:] == ["FAIL", "its TLS certificate was rejected; for a self-signed one set verify_ssl = false"]
+    assert rows["b"][2] == "ok"

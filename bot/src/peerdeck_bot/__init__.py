@@ -16,8 +16,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from .cogs import VERB_COGS, PeerdeckCore
+from .cogs import VERB_COGS
 from .config import BotConfig, ConfigError, load_config
+from .core import PeerdeckCore
 from .service import PeerdeckService
 
 __all__ = ["BotConfig", "ConfigError", "PeerdeckCore", "PeerdeckService", "install", "load_config", "setup"]

@@ -102,11 +102,15 @@ class Limits:
     """Least time between two edits of a live status board."""
     enqueues_per_hour: int = 0
     """Per user, for users below the admin tier; 0: no limit."""
+    searches_per_backend: int = 2
+    """Searches one daemon runs for the bot at a time; the rest wait for a free slot."""
+    max_boards: int = 5
+    """Live status boards, across every server; each one costs an edit per change."""
 
 
 MIN_BOARD_INTERVAL = 10.0
 """Discord allows about 5 edits per 5 s per channel; a board needs far less and must leave room for the rest."""
-INT_LIMITS = ("search_limit", "enqueues_per_hour")
+INT_LIMITS = ("search_limit", "enqueues_per_hour", "searches_per_backend", "max_boards")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +184,17 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path()) -> BotConf
     floats = {key: _positive(limits_table[key], f"limits.{key}") for key in limits_table if key not in INT_LIMITS}
     search_limit = _whole(limits_table.get("search_limit", Limits().search_limit), "limits.search_limit", least=1)
     per_hour = _whole(limits_table.get("enqueues_per_hour", 0), "limits.enqueues_per_hour", least=0)
-    limits = Limits(search_limit=search_limit, enqueues_per_hour=per_hour, **floats)
+    slots = _whole(
+        limits_table.get("searches_per_backend", Limits().searches_per_backend), "limits.searches_per_backend", least=1
+    )
+    boards = _whole(limits_table.get("max_boards", Limits().max_boards), "limits.max_boards", least=1)
+    limits = Limits(
+        search_limit=search_limit,
+        enqueues_per_hour=per_hour,
+        searches_per_backend=slots,
+        max_boards=boards,
+        **floats,
+    )
     if limits.board_interval < MIN_BOARD_INTERVAL:
         raise ConfigError(
             f"limits.board_interval: at least {MIN_BOARD_INTERVAL:g} s, to stay clear of Discord's rate limits"

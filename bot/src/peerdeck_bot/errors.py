@@ -40,8 +40,22 @@ def describe(error: BaseException) -> str:
     return "Something went wrong on the bot's side; the bot owner can find the details in its log."
 
 
+_SELF_EXPLAINED = (
+    PeerdeckTimeoutError,
+    PeerdeckConnectionError,
+    PeerdeckAuthenticationError,
+    PeerdeckBannedError,
+    PeerdeckRateLimitedError,
+    PeerdeckNotFoundError,
+)
+
+
+def needs_log(error: PeerdeckError) -> bool:
+    """Whether the library's own message says more than :func:`describe` does (it is then logged for the owner)."""
+    return not isinstance(error, _SELF_EXPLAINED)
+
+
 def _backend_message(name: str, error: PeerdeckError) -> str:
-    detail = str(error)
     if isinstance(error, PeerdeckTimeoutError):
         return f"{name} did not answer in time. It may be busy or down; try again in a minute."
     if isinstance(error, PeerdeckConnectionError):
@@ -51,14 +65,14 @@ def _backend_message(name: str, error: PeerdeckError) -> str:
     if isinstance(error, PeerdeckBannedError):
         return f"{name} has banned the bot's address. Ask the bot owner to lift the ban."
     if isinstance(error, PeerdeckForbiddenError):
-        return f"{name} refused: {detail}"
+        return f"{name} refused to do that: the account the bot uses there is not allowed to."
     if isinstance(error, PeerdeckRateLimitedError):
         wait = f" in {error.retry_after:.0f} s" if error.retry_after else " in a little while"
-        return f"{name} asks us to slow down. Try again{wait}."
+        return f"{name} asks the bot to slow down. Try again{wait}."
     if isinstance(error, PeerdeckNotSupportedError):
         return f"{name} cannot do that."  # the library's detail speaks of its own types, not to users
     if isinstance(error, PeerdeckNotFoundError):
         return f"{name} does not know that item any more (it may have been removed)."
     if isinstance(error, PeerdeckInputError):
-        return f"That does not look right: {detail}"
-    return f"{name} reported a problem: {detail}"
+        return f"{name} did not accept that. Check what you typed or picked, and try again."
+    return f"{name} reported a problem. Try again later; the bot owner can find the details in the log."

@@ -11,6 +11,7 @@ from peerdeck import EnqueueTarget, Magnet, SearchHit, TextRequest, TorrentFile,
 
 from .service import ActResult, Report, TransferFilter, active_first
 from .state import Delivery, SearchRecord
+from .text import clip, plain, plural
 
 NO_MENTIONS = discord.AllowedMentions.none()
 PAGE_SIZE = 10
@@ -30,18 +31,14 @@ GREEN, AMBER, RED = 0x2ECC71, 0xF1C40F, 0xE74C3C
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, marked with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def safe(text: str, limit: int = 200, *, room: int | None = None) -> str:
-    """Daemon-provided text made inert (markdown and mentions escaped), showing at most ``limit`` characters.
+    """Daemon-provided text made honest (see :func:`plain`) and inert (markdown and mentions escaped),
+    showing at most ``limit`` characters.
 
     The limit counts what the reader sees: escapes are invisible, so a name full of ``_`` keeps as
     many letters as any other. ``room``, where given, bounds the escaped text itself (a Discord field limit).
     """
-    raw = " ".join(text.split()) or "(no name)"
+    raw = plain(text)
     if len(raw) > limit:
         raw = raw[: limit - 1]
         cut = True
@@ -144,13 +141,13 @@ def hit_details(hit: SearchHit) -> str:
     """One line of facts about a hit, plain text."""
     parts = [size(hit.size)]
     if hit.seeders is not None:
-        parts.append(f"{hit.seeders} seeders")
+        parts.append(plural(hit.seeders, "seeder"))
     if hit.bitrate is not None:
         parts.append(f"{hit.bitrate} kbps")
     if hit.free_slot is not None:
         parts.append("free slot" if hit.free_slot else f"queue {hit.queue_length or 0}")
     if hit.source:
-        parts.append(hit.source)
+        parts.append(plain(hit.source))
     return " · ".join(parts)
 
 
@@ -171,8 +168,17 @@ def search_embed(record: SearchRecord, page: int, selected: set[int]) -> discord
     else:
         embed.description = "Searching…"
     state = "done" if record.done else "searching…"
-    embed.set_footer(
-        text=f"{record.backend} · {len(record.hits)} hits · {state} · page {page + 1} of {page_count(record)}"
+    hits = plural(len(record.hits), "hit")
+    embed.set_footer(text=f"{record.backend} · {hits} · {state} · page {page + 1} of {page_count(record)}")
+    return embed
+
+
+def search_waiting(record: SearchRecord, slots: int) -> discord.Embed:
+    """A search queued behind others on the same daemon."""
+    embed = discord.Embed(title=safe(f"Search: {record.query}", TITLE_MAX, room=TITLE_MAX), colour=AMBER)
+    embed.description = (
+        f"Waiting for a free search slot on {safe(record.backend, 40)}: it runs "
+        f"{plural(slots, 'search', 'searches')} at a time for this bot. Yours starts as soon as one ends."
     )
     return embed
 

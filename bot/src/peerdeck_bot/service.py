@@ -8,8 +8,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias, TypeVar
 
@@ -35,11 +34,13 @@ from peerdeck import (
     TransferState,
     create_backend,
 )
-from peerdeck.models import TransferEvent
 
 from .config import BotConfig, NotifyMode
-from .errors import BackendError, UserFacingError, describe
-from .state import Delivery, Request, SearchRecord, StateStore
+from .errors import BackendError, UserFacingError, describe, needs_log
+from .notices import plan_messages, queue_notices, settle
+from .pacing import Cooldown, HourlyQuota, SearchGate
+from .state import Delivery, Digests, Request, SearchRecord, StateStore, digest, pack_tracker, unpack_tracker
+from .text import label
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,12 +49,13 @@ HIT_PREFIX = "#hit:"
 TRANSFER_PREFIX = "#t:"
 """Autocomplete values for transfers: a short hash of backend and id, stable across refreshes and restarts
 (a ``backend:id`` value can pass Discord's 100-character limit, e.g. a Syncthing device id)."""
-MAX_ATTEMPTS = 5
 MAX_CHOICES = 25
-SUMMARY_LINES = 20
-"""Notices per channel summary message."""
+SLOT_PATIENCE = 600.0
+"""Longest wait for a free search slot: an interaction can be answered for 15 minutes."""
+SearchStep: TypeAlias = Literal["waiting", "hits"]
+CHOICE_MAX = 100
+"""Characters of an autocomplete choice's name."""
 ACTIVE_STATES = (TransferState.ACTIVE, TransferState.QUEUED)
-HOUR = 3600.0
 _FILE_TARGETS: frozenset[type] = frozenset({Magnet, TorrentUrl, TorrentFile, SearchHit})
 ACCEPTS: Mapping[BackendKind, tuple[frozenset[type], str]] = {
     BackendKind.QBITTORRENT: (_FILE_TARGETS, "magnet links, http(s) links to .torrent files, .torrent files"),
@@ -90,6 +92,12 @@ class Slot:
     error: str = "not reached yet"
     """Why ``status`` is None."""
     refreshed_at: float | None = None
+    outage: str | None = None
+    """Why the last refreshes failed, as logged (once per outage and reason)."""
+    digests: dict[str, bytes] = field(default_factory=dict)
+    """Of the finished transfers last seen, so a poll hashes only what is new."""
+    announced_before: Digests = frozenset()
+    """Digests of the transfers an earlier run announced as finished, until the first refresh has seen them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,60 +138,6 @@ class ActResult:
     error: str | None = None
 
 
-class Cooldown:
-    """Per-key rate limit: one use per ``seconds``."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        self._clock = clock
-        self._last: dict[int, float] = {}
-
-    def retry_after(self, key: int) -> float | None:
-        """Seconds to wait, or None after recording this use."""
-        now = self._clock()
-        last = self._last.get(key)
-        if last is not None and now - last < self.seconds:
-            return self.seconds - (now - last)
-        self._last[key] = now
-        return None
-
-    def refund(self, key: int) -> None:
-        """Forget the last use: it failed, so it should not hold the user back."""
-        self._last.pop(key, None)
-
-
-class HourlyQuota:
-    """Per-user number of uses in the last hour; 0 means no limit."""
-
-    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_hour = per_hour
-        self._clock = clock
-        self._uses: dict[int, deque[float]] = {}
-
-    def take(self, user_id: int, count: int) -> None:
-        """Record ``count`` uses, or raise :class:`UserFacingError` saying when the next one is possible."""
-        if not self.per_hour:
-            return
-        now = self._clock()
-        uses = self._uses.setdefault(user_id, deque())
-        while uses and now - uses[0] >= HOUR:
-            uses.popleft()
-        if len(uses) + count > self.per_hour:
-            free_at = uses[len(uses) + count - self.per_hour - 1] + HOUR if uses else now
-            minutes = max(1, round((free_at - now) / 60))
-            raise UserFacingError(
-                f"You can queue {self.per_hour} downloads per hour here and have used {len(uses)}; "
-                f"try again in about {minutes} min."
-            )
-        uses.extend([now] * count)
-
-    def give_back(self, user_id: int, count: int) -> None:
-        """Return uses that did not start a download."""
-        uses = self._uses.get(user_id, deque())
-        for _ in range(min(count, len(uses))):
-            uses.pop()
-
-
 class PeerdeckService:
     """Backends, caches, searches, requests and completion notices."""
 
@@ -202,6 +156,7 @@ class PeerdeckService:
         self.clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._slots: dict[str, Slot] = {}
+        self._gates: dict[str, SearchGate] = {}
         self._refresh_task: asyncio.Task[None] | None = None
         self._poll_lock = asyncio.Lock()
 
@@ -229,17 +184,26 @@ class PeerdeckService:
                 for b in self.config.backends
             }
         for name, backend in backends.items():
+            slot = self._slots[name] = Slot(name, backend)
+            self._gates[name] = SearchGate(self.config.limits.searches_per_backend)
             saved = self.store.state.trackers.get(name)
-            if saved is not None:
-                backend.restore_state(saved)
-            self._slots[name] = Slot(name, backend)
+            if saved is None:
+                continue
+            restorable, slot.announced_before = unpack_tracker(saved)
+            try:
+                backend.restore_state(restorable)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                _LOGGER.warning("the saved progress of %s is unusable; it will be followed afresh", name)
+                slot.announced_before = frozenset()
 
     async def close(self) -> None:
-        """Stop background work and close every backend and the shared HTTP session."""
+        """Stop background work, save what changed since the last poll, close every backend and the HTTP session."""
         if self._refresh_task is not None:
             self._refresh_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresh_task
+        if self._slots:
+            await self.store.save()
         for slot in self._slots.values():
             with contextlib.suppress(PeerdeckError, OSError):
                 await slot.backend.close()
@@ -314,6 +278,8 @@ class PeerdeckService:
         except TimeoutError:
             raise BackendError(name, PeerdeckTimeoutError(f"no answer within {timeout:g} s")) from None
         except PeerdeckError as err:
+            if needs_log(err):
+                _LOGGER.info("%s answered with an error: %s", name, err)
             raise BackendError(name, err) from err
 
     # ------------------------------------------------------------------ status
@@ -358,8 +324,26 @@ class PeerdeckService:
             raise UserFacingError("These results have expired. Run the search again.")
         return record
 
-    async def stream_search(self, record: SearchRecord) -> AsyncIterator[None]:
-        """Fill ``record.hits``; yield whenever new hits are worth showing, at most every ``edit_interval`` s."""
+    async def stream_search(self, record: SearchRecord) -> AsyncGenerator[SearchStep]:
+        """Fill ``record.hits`` once the daemon has a free search slot: yield ``"waiting"`` first when it has
+        none, then ``"hits"`` whenever new hits are worth showing, at most every ``edit_interval`` s.
+
+        Close the iterator when stopping early (``contextlib.aclosing``), so the slot is given back at once.
+        """
+        gate = self._gates[record.backend]
+        if gate.full:
+            yield "waiting"
+        try:
+            async with gate.turn(SLOT_PATIENCE), contextlib.aclosing(self._stream_hits(record)) as hits:
+                async for _ in hits:
+                    yield "hits"
+        except TimeoutError:  # only waiting for the slot can time out here
+            record.done = True
+            raise UserFacingError(
+                f"{record.backend} is still busy with other people's searches. Try again in a few minutes."
+            ) from None
+
+    async def _stream_hits(self, record: SearchRecord) -> AsyncGenerator[None]:
         limits = self.config.limits
         backend = self.slot(record.backend).backend
         changed = asyncio.Event()
@@ -399,7 +383,9 @@ class PeerdeckService:
                 continue
             for index, hit in enumerate(record.hits):
                 if text in hit.title.casefold():
-                    choices.append((f"{hit.title} ({record.backend})", f"{HIT_PREFIX}{record.id}:{index}"))
+                    where = f" ({record.backend})"
+                    shown = label(hit.title, CHOICE_MAX - len(where)) + where
+                    choices.append((shown, f"{HIT_PREFIX}{record.id}:{index}"))
                 if len(choices) >= MAX_CHOICES:
                     return choices
         return choices
@@ -473,15 +459,23 @@ class PeerdeckService:
 
     async def find_key(self, key: str, verb: Verb) -> tuple[str, Transfer]:
         """The transfer behind an autocomplete value, from the cache or, after a restart, the daemons."""
+        unreachable: list[BackendError] = []
         for fresh in (False, True):
             for slot in self._slots.values():
                 if fresh:
-                    with contextlib.suppress(BackendError):
+                    try:
                         self._remember(slot, await self.call(slot.name, slot.backend.transfers))
+                    except BackendError as err:
+                        unreachable.append(err)
+                        continue
                 found = next((t for t in slot.transfers if transfer_key(slot.name, t.id) == key), None)
                 if found is not None:
                     self.pick(slot.name, verb)
                     return slot.name, found
+        if unreachable:  # it may well be there: say why the bot cannot tell
+            raise UserFacingError(
+                describe(unreachable[0]) + " The bot cannot check that transfer until then; nothing was changed."
+            )
         raise UserFacingError("That transfer is gone (finished and cleared, or removed). Pick it again.")
 
     async def find(self, name: str | None, text: str, verb: Verb) -> tuple[str, Transfer]:
@@ -550,8 +544,9 @@ class PeerdeckService:
                 if text not in transfer.name.casefold():
                     continue
                 where = f" · {slot.name}" if many else ""
-                label = f"{transfer.name} · {transfer.state.value} {transfer.progress:.0%}{where}"
-                choices.append((label, transfer_key(slot.name, transfer.id)))
+                facts = f" · {transfer.state.value} {transfer.progress:.0%}{where}"
+                shown = label(transfer.name, CHOICE_MAX - len(facts)) + facts
+                choices.append((shown, transfer_key(slot.name, transfer.id)))
                 if len(choices) >= MAX_CHOICES:
                     return choices
         return choices
@@ -586,105 +581,45 @@ class PeerdeckService:
                 try:
                     update = await self.call(slot.name, slot.backend.update)
                 except BackendError as err:
-                    _LOGGER.debug("cannot refresh %s: %s", slot.name, describe(err))
+                    if describe(err) != slot.outage:  # once per outage and reason, not every poll
+                        _LOGGER.warning("cannot refresh %s: %s", slot.name, describe(err))
                     slot.status, slot.error = None, describe(err)
+                    slot.outage = slot.error
                     continue
+                if slot.outage is not None:
+                    _LOGGER.info("%s answers again", slot.name)
+                    slot.outage = None
                 slot.status = update.status
                 self._remember(slot, list(update.transfers.values()))
                 for event in update.events:
-                    self._on_event(slot.name, event, listed=event.transfer.id in update.transfers)
-                self.store.state.trackers[slot.name] = slot.backend.export_state()
-            await self.store.save()
-
-    def _on_event(self, backend: str, event: TransferEvent, *, listed: bool) -> None:
-        """Queue the notices for one event; items that are not listed transfers of their own (a
-        Syncthing file) are told only to whoever asked for them, never to the channel."""
-        requests = self.store.state.requests.setdefault(backend, {})
-        watching = self.store.state.watchers.setdefault(backend, {})
-        tid = event.transfer.id
-        if event.kind is TransferEventKind.REMOVED:
-            requests.pop(tid, None)
-            watching.pop(tid, None)
-            return
-        if event.kind is TransferEventKind.COMPLETED:
-            request = requests.pop(tid, None)
-            watchers = watching.pop(tid, [])
-            outcome = "completed"
-        elif event.kind is TransferEventKind.FAILED:
-            request = requests.get(tid)
-            watchers = watching.get(tid, [])
-            outcome = "failed"
-        else:
-            return
-        if request is None and not watchers and not (self.config.announce_all and listed):
-            return
-        name = event.transfer.name
-        has_channel = self.config.notify_channel_id is not None
-        prefs = self.store.state.prefs
-        others = [
-            (u, prefs.get(u, self.config.default_notify)) for u in watchers if request is None or u != request.user_id
-        ]
-        wanted = ([(request.user_id, request.mode)] if request is not None else []) + others
-        deliveries = [
-            Delivery(backend, tid, name, outcome, "dm", user_id, own=request is not None and user_id == request.user_id)
-            for user_id, mode in wanted
-            if mode == "dm" or (mode == "channel" and not has_channel)
-        ]
-        pings = tuple(u for u, mode in others if mode == "channel")
-        if has_channel and (request is not None or pings or (self.config.announce_all and listed)):
-            mention = request is not None and request.mode == "channel"
-            user_id = request.user_id if request is not None else None
-            deliveries.append(Delivery(backend, tid, name, outcome, "channel", user_id, mention, pings))
-        known = {d.key for d in self.store.state.outbox}
-        self.store.state.outbox.extend(d for d in deliveries if d.key not in known)
+                    if event.kind is TransferEventKind.COMPLETED and digest(event.transfer.id) in slot.announced_before:
+                        continue  # announced by an earlier run; this run's tracker only now meets it again
+                    queue_notices(
+                        self.store.state, self.config, slot.name, event, listed=event.transfer.id in update.transfers
+                    )
+                slot.announced_before = frozenset()
+                self.store.state.trackers[slot.name] = pack_tracker(slot.backend.export_state(), slot.digests)
+            self.store.state.outbox = plan_messages(self.store.state.outbox)
+            await self.store.save()  # the one write of a poll, also the write-ahead record of the notices
 
     async def flush(self, send: Callable[[str, Sequence[Delivery]], Awaitable[bool]]) -> None:
         """Hand each pending message (its id, its notices) to ``send``; what it reports done is not handed over again.
 
-        Write-ahead: which notices share a message, and that message's id (its nonce), are saved
-        before the first try, so a resend after a crash between sending and saving is the same
-        message with the same nonce, which Discord posts only once.
+        Write-ahead: which notices share a message, and that message's id (its nonce), were saved by
+        the poll that found them, so a resend after a crash before the next save is the same message
+        with the same nonce, which Discord posts only once. What was sent is saved by the next poll
+        (or on close): the file is written at most once per poll.
         """
         outbox = self.store.state.outbox
         if not outbox:
             return
-        self.store.state.outbox = outbox = _plan(outbox)
-        await self.store.save()
+        if any(d.message is None for d in outbox):  # queued outside a poll (or by an older release)
+            self.store.state.outbox = outbox = plan_messages(outbox)
+            await self.store.save()
         for message in [m for m in dict.fromkeys(d.message for d in outbox) if m is not None]:
             done = await send(message, [d for d in outbox if d.message == message])
-            remaining: list[Delivery] = []
-            for delivery in self.store.state.outbox:
-                if delivery.message != message:
-                    remaining.append(delivery)
-                elif done:
-                    continue
-                elif delivery.attempts + 1 >= MAX_ATTEMPTS:
-                    _LOGGER.warning(
-                        "giving up on a %s notice for %s after %d attempts", delivery.target, delivery.key, MAX_ATTEMPTS
-                    )
-                else:
-                    remaining.append(replace(delivery, attempts=delivery.attempts + 1))
+            remaining = settle(self.store.state.outbox, message, done=done)
             self.store.state.outbox = outbox = remaining
-            await self.store.save()
-
-
-def _plan(outbox: Sequence[Delivery]) -> list[Delivery]:
-    """Give every notice without a message one: a DM each, channel lines by :data:`SUMMARY_LINES`."""
-    planned: list[Delivery] = []
-    open_batch: str | None = None
-    open_size = 0
-    for delivery in outbox:
-        if delivery.message is not None:
-            planned.append(delivery)
-            continue
-        if delivery.target == "dm":
-            planned.append(replace(delivery, message=secrets.token_hex(8)))
-            continue
-        if open_batch is None or open_size >= SUMMARY_LINES:
-            open_batch, open_size = secrets.token_hex(8), 0
-        open_size += 1
-        planned.append(replace(delivery, message=open_batch))
-    return planned
 
 
 def _filtered(report: Report, only: TransferFilter | None) -> Report:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from peerdeck import SearchHit
 
@@ -19,6 +21,13 @@ from .config import NOTIFY_MODES, NotifyMode
 _LOGGER = logging.getLogger(__name__)
 MAX_SEARCHES = 50
 VERSION = 1
+PACKED = "~packed"
+"""Marks a transfer tracker's state as the bot stores it: the ids it must follow, and digests of the finished."""
+DIGEST_BYTES = 6
+"""Per finished transfer: 20,000 of them take 160 kB, and two ids share a digest about once in 10^10 transfers."""
+Digests: TypeAlias = frozenset[bytes]
+_DAMAGE = (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError)
+"""What reading a damaged or foreign state file can raise (UnicodeDecodeError and JSON errors are ValueErrors)."""
 
 
 @dataclass(slots=True)
@@ -133,19 +142,57 @@ class StateStore:
 
     def _read(self) -> tuple[BotState, str | None]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return BotState(), None
         except OSError as err:
             _LOGGER.error("cannot read the state file %s (%s); starting afresh", self.path, err.strerror)  # noqa: TRY400 - no traceback for a path problem
             return BotState(), None
         try:
+            text = data.decode("utf-8")
             return _parse(json.loads(text)), text
-        except (ValueError, KeyError, TypeError, AttributeError):
-            aside = self.path.with_suffix(self.path.suffix + ".damaged")
-            _LOGGER.warning("state file %s is damaged; keeping it as %s and starting afresh", self.path, aside)
+        except _DAMAGE as err:
+            why = _damage_words(err)
+        aside = self.path.with_suffix(self.path.suffix + ".damaged")
+        try:
             os.replace(self.path, aside)
-            return BotState(), None
+        except OSError as err:
+            _LOGGER.warning(
+                "state file %s is damaged (%s) and cannot be set aside (%s); ignoring it and starting afresh",
+                self.path,
+                why,
+                err.strerror or type(err).__name__,
+            )
+        else:
+            _LOGGER.warning("state file %s is damaged (%s); kept it as %s and starting afresh", self.path, why, aside)
+        return BotState(), None
+
+
+def damage_reason(path: Path) -> str | None:
+    """Why the state file at ``path`` cannot be used, or None when it is fine or absent (for ``--check-config``)."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):  # missing, or unwritable_reason says why
+        return None
+    except OSError as err:
+        return f"cannot be read: {err.strerror or type(err).__name__}"
+    try:
+        _parse(json.loads(data.decode("utf-8")))
+    except _DAMAGE as err:
+        return _damage_words(err)
+    return None
+
+
+def _damage_words(err: BaseException) -> str:
+    if isinstance(err, UnicodeDecodeError):
+        return "not text"
+    if isinstance(err, json.JSONDecodeError):
+        return f"not valid JSON at line {err.lineno}"
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    if str(err) == "unknown state version":
+        return "written by an unknown version of the bot"
+    return "not laid out as the bot writes it"
 
 
 def unwritable_reason(path: Path) -> str | None:
@@ -175,6 +222,74 @@ def _write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def digest(transfer_id: str) -> bytes:
+    """The short fingerprint a finished transfer is remembered by."""
+    return hashlib.sha256(transfer_id.encode("utf-8", "surrogatepass")).digest()[:DIGEST_BYTES]
+
+
+def pack_tracker(exported: dict[str, Any], memo: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """A backend's exported tracker state cut to what the bot needs: for each transfer tracker in it
+    (``{id: {"name", "state", "done"}}``, at the top or one level down), the states of the unfinished
+    transfers by id, and only a digest of each finished one (so it is not announced again).
+
+    ``memo`` keeps the digests between calls (it is refilled with only the current ids, so it stays
+    the size of the daemon's list): a poll then hashes only what finished since the last one.
+    """
+    fresh: dict[str, bytes] = {}
+    if _tracker_shaped(exported):
+        packed = _pack(exported, memo or {}, fresh)
+    else:
+        packed = {k: _pack(v, memo or {}, fresh) if _tracker_shaped(v) else v for k, v in exported.items()}
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
+    return packed
+
+
+def unpack_tracker(saved: dict[str, Any]) -> tuple[dict[str, Any], Digests]:
+    """What to hand the backend's ``restore_state``, and the digests of transfers announced before."""
+    if PACKED in saved:
+        return _unpack(saved)
+    restored: dict[str, Any] = {}
+    found: set[bytes] = set()
+    for key, value in saved.items():
+        if isinstance(value, dict) and PACKED in value:
+            restored[key], done = _unpack(value)
+            found |= done
+        else:
+            restored[key] = value
+    return restored, frozenset(found)
+
+
+def _tracker_shaped(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(item, dict) and "state" in item and "done" in item for item in value.values())
+    )
+
+
+def _pack(tracker: dict[str, dict[str, Any]], memo: dict[str, bytes], fresh: dict[str, bytes]) -> dict[str, Any]:
+    open_: dict[str, Any] = {}
+    done: list[bytes] = []
+    for tid, item in tracker.items():
+        if not item.get("done"):
+            open_[tid] = item["state"]
+            continue
+        known = memo.get(tid)
+        fresh[tid] = known = known if known is not None else digest(tid)
+        done.append(known)
+    return {PACKED: {"open": open_, "done": base64.b64encode(b"".join(done)).decode("ascii")}}
+
+
+def _unpack(saved: dict[str, Any]) -> tuple[dict[str, Any], Digests]:
+    packed = saved[PACKED]
+    open_ = {str(tid): {"state": str(state), "done": False} for tid, state in packed["open"].items()}
+    raw = base64.b64decode(packed["done"], validate=True)
+    done = frozenset(raw[i : i + DIGEST_BYTES] for i in range(0, len(raw), DIGEST_BYTES))
+    return open_, done
 
 
 def _dump(state: BotState) -> dict[str, Any]:
@@ -226,7 +341,7 @@ def _parse(data: dict[str, Any]) -> BotState:
     if data.get("version") != VERSION:
         raise ValueError("unknown state version")
     return BotState(
-        trackers={str(b): dict(t) for b, t in data["trackers"].items()},
+        trackers={str(b): _checked_tracker(t) for b, t in data["trackers"].items()},
         requests={
             str(b): {str(tid): Request(int(r["user_id"]), _mode(r["mode"])) for tid, r in reqs.items()}
             for b, reqs in data["requests"].items()
@@ -265,6 +380,14 @@ def _parse(data: dict[str, Any]) -> BotState:
         },
         boards={int(channel): int(message) for channel, message in data.get("boards", {}).items()},
     )
+
+
+def _checked_tracker(saved: Any) -> dict[str, Any]:
+    """A saved tracker state, unpacked once here so a damaged one counts as damage of the file."""
+    if not isinstance(saved, dict):
+        raise TypeError("a tracker state is not a table")
+    unpack_tracker(saved)
+    return saved
 
 
 def _mode(value: Any) -> NotifyMode:

@@ -12,7 +12,7 @@ import discord
 from discord import ui
 from discord.ext import commands
 
-from . import render
+from . import render, text
 from .service import TRANSFER_PREFIX
 from .state import SearchRecord
 
@@ -240,9 +240,9 @@ def search_view(record: SearchRecord, page: int, chosen: set[int]) -> ui.View | 
         return None
     options = [
         discord.SelectOption(
-            label=render.clip(" ".join(hit.title.split()) or "(no name)", 100),
+            label=text.label(hit.title, 100),
             value=str(index),
-            description=render.clip(render.hit_details(hit), 100),
+            description=text.clip(render.hit_details(hit), 100),
             default=index in chosen,
         )
         for index, hit in enumerate(hits, start)
@@ -297,7 +297,7 @@ class Pager(OwnedView):
         super().__init__(owner_id, timeout=timeout)
         self.pages = list(pages)
         self.index = 0
-        options = [discord.SelectOption(label=render.clip(n, 100), value=str(i)) for i, n in enumerate(names[:25])]
+        options = [discord.SelectOption(label=text.clip(n, 100), value=str(i)) for i, n in enumerate(names[:25])]
         self.jump: ui.Select[Pager] = ui.Select(placeholder="Jump to a daemon", options=options, row=0)
         self.jump.callback = self._jump  # type: ignore[method-assign]
         self.add_item(self.jump)
