@@ -41,7 +41,7 @@ def build_release(out: Path) -> Release:
     """Run ``scripts/release`` into ``out`` with this Python's uv (no set-up: the test environment is one)."""
     env = {**os.environ, "PEERDECK_RELEASE_PYTHON": sys.executable}
     env.pop("PYTHONPATH", None)  # the build reads the sources; nothing imports them
-    done = subprocess.run(  # noqa: S603 - fixed argv
+    done = subprocess.run(
         ["bash", str(ROOT / "scripts" / "release"), str(out)],
         cwd=ROOT,
         env=env,
@@ -101,12 +101,10 @@ class PackageIndex:
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 requested.append(self.path)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's signature
+            def log_message(self, format: str, *args: object) -> None:
                 """Quiet: the test reads :attr:`PackageIndex.requested` instead."""
 
-        server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(Handler, directory=str(self.root))
-        )
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(self.root)))
         thread = threading.Thread(target=server.serve_forever, name="package-index", daemon=True)
         thread.start()
         self.url = f"http://127.0.0.1:{server.server_address[1]}/simple"

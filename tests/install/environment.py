@@ -67,7 +67,7 @@ class Environment:
 
     def run(self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 300.0) -> str:
         """Run its Python with ``args``; returns the output, raises with it on failure."""
-        done = subprocess.run(  # noqa: S603 - fixed argv
+        done = subprocess.run(
             [str(self.python), *args],
             env=dict(env) if env is not None else clean_env(),
             capture_output=True,
@@ -76,7 +76,8 @@ class Environment:
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"{self.python} {' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+            command = f"{self.python} {' '.join(args)}"
+            raise RuntimeError(f"{command} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         return done.stdout
 
     def distribution(self, name: str) -> str | None:
@@ -90,20 +91,24 @@ class Environment:
 
     def imports(self, module: str) -> str | None:
         """Where the environment's Python finds ``module``, or ``None``."""
-        code = "import importlib.util, sys\nspec = importlib.util.find_spec(sys.argv[1])\nprint(spec.origin if spec else '')\n"
+        code = (
+            "import importlib.util, sys\n"
+            "spec = importlib.util.find_spec(sys.argv[1])\n"
+            "print(spec.origin if spec else '')\n"
+        )
         return self.run("-c", code, module).strip() or None
 
 
 def fresh_home_assistant(base: Path, target: Path) -> Environment:
     """A new environment at ``target`` with everything ``base`` has except Peerdeck (see the module's doc)."""
     base_python = (base / "bin" / "python").resolve()
-    subprocess.run([str(base_python), "-m", "venv", "--without-pip", str(target)], check=True)  # noqa: S603
+    subprocess.run([str(base_python), "-m", "venv", "--without-pip", str(target)], check=True)
     environment = Environment(target)
     version = environment.run("-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')").strip()
     source = base / "lib" / f"python{version}" / "site-packages"
     destination = target / "lib" / f"python{version}" / "site-packages"
     shutil.rmtree(destination)
-    subprocess.run(["cp", "-al", str(source), str(destination)], check=True)  # noqa: S603, S607
+    subprocess.run(["cp", "-al", str(source), str(destination)], check=True)
     for tool in ("uv", "uvx"):  # uv's binaries live in bin/; Home Assistant runs "python -m uv", which finds them
         if (base / "bin" / tool).exists():
             os.link(base / "bin" / tool, target / "bin" / tool)

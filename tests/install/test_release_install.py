@@ -166,8 +166,8 @@ async def test_a_wheel_that_misses_a_module_fails(
 async def test_a_dependency_the_constraints_refuse_fails(
     tmp_path: Path, release: Release, qbittorrent: QBittorrentDaemon
 ) -> None:
-    constraints = Path(_constraints_file(base_environment()))
-    pinned = re.search(r"^aiohttp==(\S+)$", constraints.read_text(), re.MULTILINE)
+    constraints = await asyncio.to_thread(Path(_constraints_file(base_environment())).read_text)
+    pinned = re.search(r"^aiohttp==(\S+)$", constraints, re.MULTILINE)
     assert pinned, "Home Assistant's constraints pin aiohttp"
     doctored = with_requirement(release.client_wheel, tmp_path / "doctored", f"aiohttp<{pinned[1]}")
     attempt = await install_and_configure(tmp_path, release.integration_zip, [doctored], qbittorrent)
@@ -190,7 +190,7 @@ async def test_a_zip_with_its_files_in_a_folder_fails(
 def _constraints_file(base: Path) -> str:
     """The path of the constraints file Home Assistant's installer passes to uv."""
     code = "import homeassistant.requirements as r, os; print(r.pip_kwargs(None)['constraints'])"
-    return subprocess.run(  # noqa: S603 - fixed argv
+    return subprocess.run(
         [str(base / "bin" / "python"), "-c", code], env=clean_env(), capture_output=True, text=True, check=True
     ).stdout.strip()
 
@@ -198,18 +198,23 @@ def _constraints_file(base: Path) -> str:
 def _bot(tmp: Path, wheels: list[Path]) -> tuple[PackageIndex, subprocess.CompletedProcess[str]]:
     """``pip install peerdeck-bot`` from the index into a new virtual environment, then ``peerdeck-bot --help``."""
     venv = tmp / "bot-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=clean_env())  # noqa: S603
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=clean_env())
     index = PackageIndex(tmp / "index")
     index.publish(*wheels)
     with index.serving() as url:
-        subprocess.run(  # noqa: S603 - fixed argv
+        subprocess.run(
             [str(venv / "bin" / "pip"), "install", "--quiet", "--extra-index-url", url, "peerdeck-bot"],
             check=True,
             env=clean_env(),
             timeout=600,
         )
-    helped = subprocess.run(  # noqa: S603 - fixed argv
-        [str(venv / "bin" / "peerdeck-bot"), "--help"], capture_output=True, text=True, env=clean_env(), timeout=60
+    helped = subprocess.run(
+        [str(venv / "bin" / "peerdeck-bot"), "--help"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=False,
     )
     return index, helped
 
