@@ -189,7 +189,9 @@ async def test_a_zip_with_its_files_in_a_folder_fails(
 
 def _constraints_file(base: Path) -> str:
     """The path of the constraints file Home Assistant's installer passes to uv."""
-    code = "import homeassistant.requirements as r, os; print(r.pip_kwargs(None)['constraints'])"
+    code = (
+        "import homeassistant.requirements as r, pathlib\nprint(pathlib.Path(r.__file__).with_name(r.CONSTRAINT_FILE))"
+    )
     return subprocess.run(
         [str(base / "bin" / "python"), "-c", code], env=clean_env(), capture_output=True, text=True, check=True
     ).stdout.strip()
