@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ def test_manifest_and_hacs() -> None:
     assert keys[:2] == ["domain", "name"]
     assert keys[2:] == sorted(keys[2:])
     assert manifest["domain"] == DOMAIN
-    assert manifest["requirements"] == ["peerdeck==0.1.0"]
+    client = tomllib.loads((ROOT / "shared" / "pyproject.toml").read_text())["project"]["version"]
+    assert manifest["requirements"] == [f"peerdeck=={client}"]
     assert manifest["integration_type"] == "service"
     assert manifest["config_flow"] is True
     for key in ("codeowners", "documentation", "issue_tracker", "iot_class", "version", "loggers"):
