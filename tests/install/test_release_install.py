@@ -10,7 +10,8 @@ Everything else comes from Home Assistant's environment or the normal package in
 The same steps with a doctored artifact must fail: a wheel that misses a module, a wheel that declares a
 dependency Home Assistant's constraints refuse, a zip whose files are not at its root. And the bot:
 ``pip install peerdeck-bot`` from the same index into a clean virtual environment, then ``peerdeck-bot --help``
-(and not with a bot wheel that misses a module).
+(and not with a bot wheel that misses a module). Before all that, the artifacts are compared file by file with the
+checkout, so a module no run imports cannot go missing unseen either.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ import pytest
 
 from scripts.demo_support.homeassistant import HomeAssistantApi, HomeAssistantProcess, Login, write_config
 from tests.install.artifacts import (
+    ROOT,
     PackageIndex,
     Release,
     build_release,
@@ -56,6 +59,28 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
 def qbittorrent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QBittorrentDaemon]:
     with run_qbittorrent(tmp_path_factory.mktemp("qbittorrent")) as daemon:
         yield daemon
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    """The files under ``folder`` (no bytecode caches), by their path relative to it."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_the_artifacts_hold_every_file(release: Release) -> None:
+    """The zip is the integration folder as HACS would copy it from the repository, and each wheel holds every
+    file of its package (modules the end-to-end run below never imports included)."""
+    with zipfile.ZipFile(release.integration_zip) as archive:
+        unpacked = {name: archive.read(name) for name in archive.namelist()}
+    assert unpacked == _tree(ROOT / "custom_components" / "peerdeck")
+    for wheel, package in ((release.client_wheel, "shared/src/peerdeck"), (release.bot_wheel, "bot/src/peerdeck_bot")):
+        prefix = Path(package).name
+        with zipfile.ZipFile(wheel) as archive:
+            packed = {name: archive.read(name) for name in archive.namelist() if name.startswith(f"{prefix}/")}
+        assert packed == {f"{prefix}/{name}": data for name, data in _tree(ROOT / package).items()}, wheel.name
 
 
 @dataclass
