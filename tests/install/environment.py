@@ -108,7 +108,9 @@ def fresh_home_assistant(base: Path, target: Path) -> Environment:
     source = base / "lib" / f"python{version}" / "site-packages"
     destination = target / "lib" / f"python{version}" / "site-packages"
     shutil.rmtree(destination)
-    subprocess.run(["cp", "-al", str(source), str(destination)], check=True)
+    if subprocess.run(["cp", "-al", str(source), str(destination)], check=False).returncode != 0:
+        shutil.rmtree(destination, ignore_errors=True)  # another file system: copies instead of links
+        subprocess.run(["cp", "-a", str(source), str(destination)], check=True)
     for tool in ("uv", "uvx"):  # uv's binaries live in bin/; Home Assistant runs "python -m uv", which finds them
         if (base / "bin" / tool).exists():
             os.link(base / "bin" / tool, target / "bin" / tool)
