@@ -113,7 +113,10 @@ def fresh_home_assistant(base: Path, target: Path) -> Environment:
         subprocess.run(["cp", "-a", str(source), str(destination)], check=True)
     for tool in ("uv", "uvx"):  # uv's binaries live in bin/; Home Assistant runs "python -m uv", which finds them
         if (base / "bin" / tool).exists():
-            os.link(base / "bin" / tool, target / "bin" / tool)
+            try:
+                os.link(base / "bin" / tool, target / "bin" / tool)
+            except OSError:
+                shutil.copy2(base / "bin" / tool, target / "bin" / tool)
     environment.hass.write_text(
         f"#!{environment.python}\nimport sys\nfrom homeassistant.__main__ import main\nsys.exit(main())\n"
     )
