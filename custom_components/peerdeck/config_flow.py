@@ -135,10 +135,9 @@ def _input_errors(kind: BackendKind, user_input: Mapping[str, Any]) -> dict[str,
 async def _async_test(hass: HomeAssistant, data: Mapping[str, Any]) -> tuple[BackendInfo | None, dict[str, str]]:
     """Connect with ``data``; returns the daemon's info, or the form errors."""
     session = async_get_clientsession(hass, data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL))
-    try:
-        backend = build_backend(data, session)
-    except PeerdeckInputError:
-        return None, {CONF_URL: "invalid_url"}
+    # Every step checks its form first (_input_errors: the URL and credential checks the library's constructors
+    # make), so building the backend cannot fail here.
+    backend = build_backend(data, session)
     try:
         return await backend.info(), {}
     except PeerdeckBannedError:

@@ -87,11 +87,15 @@ def write_config(config_dir: Path, port: int, downloads: Path) -> None:
 class HomeAssistantProcess:
     """``hass -c <config>`` in its own process group, with its log in the config folder."""
 
-    def __init__(self, config_dir: Path, port: int, hass: Path | None = None) -> None:
+    def __init__(
+        self, config_dir: Path, port: int, hass: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self.config_dir = config_dir
         self.port = port
         self.hass = hass or Path(sys.executable).with_name("hass")
         """The ``hass`` script of the environment to run (by default, the one running this)."""
+        self.env = env
+        """Its environment variables (by default, this process's)."""
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = config_dir / "hass.out"
         self.process: subprocess.Popen[bytes] | None = None
@@ -105,7 +109,7 @@ class HomeAssistantProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**(os.environ if self.env is None else self.env), "PYTHONUNBUFFERED": "1"},
             )
 
     @property

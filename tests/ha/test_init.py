@@ -125,3 +125,26 @@ async def test_empty_credentials_are_none(hass: HomeAssistant, create_backend: M
     credentials = create_backend.call_args.args[2]
     assert getattr(credentials, field) is None
     assert create_backend.call_args.kwargs["verify_ssl"] is True
+
+
+async def test_entry_of_a_newer_version_is_left_alone(hass: HomeAssistant, create_backend: MagicMock) -> None:
+    """After a downgrade: an entry a later major version wrote is not set up, and not changed."""
+    data = {"kind": "qbittorrent", "url": "http://user:pw@127.0.0.1:8080"}
+    entry = MockConfigEntry(domain=DOMAIN, data=data, version=2, minor_version=1)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert (entry.version, entry.minor_version, entry.data) == (2, 1, data)
+    create_backend.assert_not_called()
+
+
+async def test_entry_of_a_newer_minor_version_is_set_up_as_it_is(
+    hass: HomeAssistant, create_backend: MagicMock
+) -> None:
+    """A later minor version stays readable (Home Assistant's rule for minor versions): set up unchanged."""
+    data = {"kind": "qbittorrent", "url": "http://127.0.0.1:8080", "username": "admin", "password": "secret"}
+    entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id="kept", minor_version=3)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version, entry.data, entry.unique_id) == (1, 3, data, "kept")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -23,7 +27,8 @@ def test_manifest_and_hacs() -> None:
     assert keys[:2] == ["domain", "name"]
     assert keys[2:] == sorted(keys[2:])
     assert manifest["domain"] == DOMAIN
-    assert manifest["requirements"] == ["peerdeck==0.1.0"]
+    client = tomllib.loads((ROOT / "shared" / "pyproject.toml").read_text())["project"]["version"]
+    assert manifest["requirements"] == [f"peerdeck=={client}"]
     assert manifest["integration_type"] == "service"
     assert manifest["config_flow"] is True
     for key in ("codeowners", "documentation", "issue_tracker", "iot_class", "version", "loggers"):
@@ -70,3 +75,33 @@ def test_every_translation_key_exists() -> None:
     assert used
     assert used <= set(strings["exceptions"])
     assert set(strings["issues"]) == {"banned", "unsupported_version"}
+
+
+def frontend_icon_names() -> set[str]:
+    """The Material Design Icons names the installed frontend can draw (what its icon picker lists, and the
+    names its icon chunks hold); skips when this environment has no frontend package."""
+    spec = importlib.util.find_spec("hass_frontend")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("the home-assistant-frontend package is not installed here")
+    (package,) = spec.submodule_search_locations
+    icon_list = Path(package) / "static" / "mdi" / "iconList.json"
+    return {icon["name"] for icon in json.loads(icon_list.read_text())}
+
+
+def icons_in(value: Any) -> list[str]:
+    """Every icon string in icons.json, at any depth."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [icon for item in value.values() for icon in icons_in(item)]
+    return []
+
+
+def test_every_icon_is_one_the_frontend_has() -> None:
+    """An icon the frontend lacks shows blank: each one in icons.json must be in the installed frontend's set."""
+    names = frontend_icon_names()
+    assert len(names) > 5000  # the whole set, not an empty or partial list
+    icons = icons_in(json.loads((INTEGRATION / "icons.json").read_text()))
+    assert len(icons) > 50
+    assert [icon for icon in icons if not icon.startswith("mdi:")] == []
+    assert sorted({icon for icon in icons if icon.removeprefix("mdi:") not in names}) == []

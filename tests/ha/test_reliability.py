@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, patch
 
 import pytest
 from homeassistant.components.diagnostics import REDACTED
@@ -194,6 +194,17 @@ async def test_an_id_added_since_the_last_refresh_is_found(
 ) -> None:
     backend.add(HASH_A, "just-added.iso")
     await hass.services.async_call(DOMAIN, "pause", {"config_entry_id": "entry1", "ids": [HASH_A]}, blocking=True)
+    assert backend.calls == [("pause", [HASH_A])]
+
+
+async def test_an_unknown_id_goes_to_the_daemon_when_the_refresh_fails(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    """Without a fresh list to check against, the daemon's own answer decides (here: it accepts)."""
+    backend.add(HASH_A, "just-added.iso")
+    with patch.object(backend, "update", side_effect=PeerdeckConnectionError("timed out")):
+        await hass.services.async_call(DOMAIN, "pause", {"config_entry_id": "entry1", "ids": [HASH_A]}, blocking=True)
+    assert not loaded_entry.runtime_data.coordinator.last_update_success
     assert backend.calls == [("pause", [HASH_A])]
 
 

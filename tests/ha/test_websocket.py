@@ -125,6 +125,22 @@ async def test_nothing_is_sent_when_nothing_changed(
     assert await next_event(client, subscription) == {"changed": [{"id": HASH_B, "state": "active"}]}
 
 
+async def test_nothing_is_sent_for_a_change_the_card_does_not_show(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Free space changes the entry's data (its sensor updates) but no row or header of the card."""
+    client = await hass_ws_client(hass)
+    subscription = await subscribe(client, loaded_entry.entry_id)
+    await next_event(client, subscription)
+    assert backend.free_space is not None
+    backend.free_space -= 1024
+    await refresh(hass, loaded_entry)
+    assert loaded_entry.runtime_data.coordinator.data.status.free_space == backend.free_space
+    backend.set_state(HASH_B, TransferState.ACTIVE)
+    await refresh(hass, loaded_entry)
+    assert await next_event(client, subscription) == {"changed": [{"id": HASH_B, "state": "active"}]}
+
+
 async def test_actions_show_in_the_feed(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_ws_client: WebSocketGenerator
 ) -> None:
