@@ -37,6 +37,7 @@ from ..exceptions import (
     PeerdeckInputError,
     PeerdeckInvalidResponseError,
     PeerdeckNotFoundError,
+    PeerdeckNotSupportedError,
     PeerdeckRateLimitedError,
     PeerdeckResponseError,
 )
@@ -47,6 +48,17 @@ Params = Mapping[str, str | int | float]
 _API = "api/v0"
 _BATCHES_VERSION = (0, 26, 0)
 _ENQUEUE_RESULT_VERSION = (0, 24, 0)
+"""From here the per-user enqueue answers at once with ``{enqueued, failed}``; before, it answers
+only once the peer has queued every file, one after another, and 500 if any was refused."""
+_URL_ENCODED_NAMES = (0, 24, 2)
+"""slskd URL-decodes usernames in routes from here (``[UrlEncoded]``); before, ``%2F`` stays as is."""
+_OPTIONS_PATCH_VERSION = (0, 24, 4)
+"""``PATCH /options`` and ``PUT /options/yaml`` from here; ``POST /options/yaml`` before."""
+_TELEMETRY_VERSION = (0, 24, 0)
+_REPORTS_VERSION = (0, 24, 2)
+"""Telemetry reports, and ``metrics/kpis`` (``metrics/kpi`` before), from here."""
+_SLOW_ENQUEUE = 120.0
+"""Seconds one file may take on slskd 0.22 to 0.23, which answers after the peer has queued it."""
 _TOKEN_MARGIN = 60.0
 """Renew a JWT this many seconds before slskd says it expires."""
 
@@ -71,8 +83,18 @@ def encode_segment(value: str) -> str:
 
 
 def encode_path(path: str) -> str:
-    """slskd's files routes take a path as base64 of its UTF-8 bytes, like its web UI's ``btoa``."""
-    return quote(base64.b64encode(path.encode()).decode(), safe="")
+    """slskd's files routes take a path as base64 of its UTF-8 bytes, like its web UI's ``btoa``.
+
+    slskd does not URL-decode that segment, and ASP.NET leaves ``%2F`` encoded, so a base64 ``/``
+    cannot reach it either way (``+`` and ``=`` are sent as they are, which a path allows).
+    """
+    encoded = base64.b64encode(path.encode()).decode()
+    if "/" in encoded:
+        raise PeerdeckInputError(
+            f"slskd's files API cannot address {path!r}: its base64 form contains '/', which slskd's route "
+            "cannot carry; rename it or use the file system directly"
+        )
+    return encoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +277,26 @@ class SlskdClient(HttpClient):
             self._version_known = True
         return self._version
 
+    def forget_version(self) -> None:
+        """slskd restarted as another version: ask again, and choose routes again."""
+        self._version = None
+        self._version_known = False
+        self._batches = None
+
+    async def _since(self, wanted: tuple[int, int, int], what: str) -> None:
+        """Refuse a route this slskd does not have yet (an unknown version is given the benefit)."""
+        version = await self.version()
+        if version is not None and version < wanted:
+            have = ".".join(map(str, version))
+            need = ".".join(map(str, wanted))
+            raise PeerdeckNotSupportedError(f"slskd {have} has no {what}; it came in slskd {need}")
+
+    async def _user(self, username: str) -> str:
+        """A username as a route segment; before 0.24.2 slskd cannot read one with a ``/`` from a route."""
+        if "/" in username:
+            await self._since(_URL_ENCODED_NAMES, f"route for the user {username!r} (a name with '/')")
+        return encode_segment(username)
+
     # ------------------------------------------------------------------ session
 
     async def session_login(self, username: str, password: str) -> JsonObject:
@@ -389,7 +431,7 @@ class SlskdClient(HttpClient):
 
     async def transfers_user_downloads(self, username: str) -> JsonObject:
         """``GET /transfers/downloads/{username}``: ``{username, directories}``."""
-        return _object(await self._get(f"transfers/downloads/{encode_segment(username)}"), "downloads")
+        return _object(await self._get(f"transfers/downloads/{await self._user(username)}"), "downloads")
 
     async def transfers_download(self, username: str, transfer_id: str) -> JsonObject:
         """``GET /transfers/downloads/{username}/{id}``: one Transfer record."""
@@ -513,13 +555,19 @@ class SlskdClient(HttpClient):
         )
 
     async def transfers_enqueue_legacy(self, username: str, files: Sequence[tuple[str, int]]) -> EnqueueResult:
-        """``POST /transfers/downloads/{username}``: 201 empty (≤0.23) or ``{enqueued, failed}`` (0.24+)."""
+        """``POST /transfers/downloads/{username}``: ``{enqueued, failed}`` (0.24+) or, before, 201 empty.
+
+        slskd 0.22 to 0.23 answers only once the peer has queued every file, one after another, and
+        500 if any was refused while the rest stay enqueued; so there each file is its own request
+        with a long time limit, and a 500 is that file's refusal.
+        """
+        segment = await self._user(username)
+        body = _file_list(files)
+        version = await self.version()
+        if version is not None and version < _ENQUEUE_RESULT_VERSION:
+            return await self._enqueue_each(username, segment, body)
         reply = await self._serialised(
-            self._enqueue_lock,
-            "POST",
-            f"transfers/downloads/{encode_segment(username)}",
-            json_body=_file_list(files),
-            decode="auto",
+            self._enqueue_lock, "POST", f"transfers/downloads/{segment}", json_body=body, decode="auto"
         )
         data = reply.data if isinstance(reply.data, dict) else {}
         failed: list[EnqueueFailure] = []
@@ -533,35 +581,66 @@ class SlskdClient(HttpClient):
         enqueued = tuple(t for t in data.get("enqueued") or [] if isinstance(t, dict))
         return EnqueueResult(username=username, enqueued=enqueued, failed=tuple(failed), raw=reply.data)
 
+    async def _enqueue_each(self, username: str, segment: str, body: list[JsonObject]) -> EnqueueResult:
+        failed: list[EnqueueFailure] = []
+        for item in body:
+            try:
+                await self._serialised(
+                    self._enqueue_lock,
+                    "POST",
+                    f"transfers/downloads/{segment}",
+                    json_body=[item],
+                    decode="none",
+                    time_limit=max(self.request_timeout, _SLOW_ENQUEUE),
+                )
+            except PeerdeckResponseError as err:
+                if err.status != 500:
+                    raise
+                failed.append(EnqueueFailure(str(item["filename"]), str(err)))
+        return EnqueueResult(username=username, failed=tuple(failed))
+
     # ------------------------------------------------------------------ users
 
     async def user_endpoint(self, username: str) -> JsonObject:
         """``GET /users/{username}/endpoint``: ``{addressFamily, address, port}``."""
-        return _object(await self._get(f"users/{encode_segment(username)}/endpoint"), "endpoint")
+        return _object(await self._get(f"users/{await self._user(username)}/endpoint"), "endpoint")
 
     async def user_browse(self, username: str, *, time_limit: float | None = None) -> JsonObject:
         """``GET /users/{username}/browse``: every shared directory (``time_limit`` in s: large shares are slow)."""
-        reply = await self._api("GET", f"users/{encode_segment(username)}/browse", decode="json", time_limit=time_limit)
+        reply = await self._api(
+            "GET", f"users/{await self._user(username)}/browse", decode="json", time_limit=time_limit
+        )
         return _object(reply.data, "browse")
 
     async def user_browse_status(self, username: str) -> JsonObject:
         """``GET /users/{username}/browse/status``: progress of a running browse; 404 when none runs."""
-        return _object(await self._get(f"users/{encode_segment(username)}/browse/status"), "browse status")
+        return _object(await self._get(f"users/{await self._user(username)}/browse/status"), "browse status")
 
-    async def user_directory(self, username: str, directory: str) -> list[JsonObject]:
-        """``POST /users/{username}/directory``: the contents of one remote directory."""
+    async def user_directory(
+        self, username: str, directory: str, *, time_limit: float | None = None
+    ) -> list[JsonObject]:
+        """``POST /users/{username}/directory``: the contents of one remote directory.
+
+        slskd 0.22.0 to 0.22.2 answers one directory object, later versions a list; both come back as a list.
+        """
         reply = await self._api(
-            "POST", f"users/{encode_segment(username)}/directory", json_body={"directory": directory}, decode="json"
+            "POST",
+            f"users/{await self._user(username)}/directory",
+            json_body={"directory": directory},
+            decode="json",
+            time_limit=time_limit,
         )
+        if isinstance(reply.data, dict):
+            return [reply.data]
         return _objects(reply.data, "directory")
 
     async def user_info(self, username: str) -> JsonObject:
         """``GET /users/{username}/info``: description, free slot, queue length, upload slots."""
-        return _object(await self._get(f"users/{encode_segment(username)}/info"), "user info")
+        return _object(await self._get(f"users/{await self._user(username)}/info"), "user info")
 
     async def user_status(self, username: str) -> JsonObject:
         """``GET /users/{username}/status``: ``{isPrivileged, presence}``."""
-        return _object(await self._get(f"users/{encode_segment(username)}/status"), "user status")
+        return _object(await self._get(f"users/{await self._user(username)}/status"), "user status")
 
     # ------------------------------------------------------------------ conversations
 
@@ -704,7 +783,8 @@ class SlskdClient(HttpClient):
         return _object(await self._get("options/startup"), "options")
 
     async def options_patch(self, overlay: Mapping[str, Any]) -> JsonObject | None:
-        """``PATCH /options``: Administrator and ``remote_configuration`` only (403 otherwise)."""
+        """``PATCH /options`` (0.24.4+): Administrator and ``remote_configuration`` only (403 otherwise)."""
+        await self._since(_OPTIONS_PATCH_VERSION, "options overlay (PATCH /options)")
         reply = await self._api("PATCH", "options", json_body=dict(overlay), decode="auto")
         return dict(reply.data) if isinstance(reply.data, dict) else None
 
@@ -721,8 +801,10 @@ class SlskdClient(HttpClient):
         return _plain(await self._api("GET", "options/yaml", decode="text"))
 
     async def options_yaml_update(self, yaml: str) -> None:
-        """``PUT /options/yaml``: replace the YAML file; 400 with the error when it does not validate."""
-        await self._api("PUT", "options/yaml", json_body=yaml, decode="none")
+        """``PUT /options/yaml`` (``POST`` before 0.24.4): replace the YAML file; 400 when it does not validate."""
+        version = await self.version()
+        method = "POST" if version is not None and version < _OPTIONS_PATCH_VERSION else "PUT"
+        await self._api(method, "options/yaml", json_body=yaml, decode="none")
 
     async def options_yaml_validate(self, yaml: str) -> str | None:
         """``POST /options/yaml/validate``: None when valid, else slskd's error message."""
@@ -759,12 +841,20 @@ class SlskdClient(HttpClient):
     # ------------------------------------------------------------------ telemetry (0.24+)
 
     async def telemetry_metrics(self) -> Any:
-        """``GET /telemetry/metrics``: the Prometheus metrics, as JSON."""
+        """``GET /telemetry/metrics`` (0.24+): the Prometheus metrics, as JSON."""
+        await self._since(_TELEMETRY_VERSION, "telemetry")
         return await self._get("telemetry/metrics")
 
     async def telemetry_kpis(self) -> Any:
-        """``GET /telemetry/metrics/kpis``: headline figures."""
-        return await self._get("telemetry/metrics/kpis")
+        """``GET /telemetry/metrics/kpis`` (``…/kpi`` in 0.24.0 to 0.24.1): headline figures."""
+        await self._since(_TELEMETRY_VERSION, "telemetry")
+        version = await self.version()
+        old = version is not None and version < _REPORTS_VERSION
+        return await self._get("telemetry/metrics/kpi" if old else "telemetry/metrics/kpis")
+
+    async def _report(self, route: str, params: Params | None = None) -> Any:
+        await self._since(_REPORTS_VERSION, "transfer reports")
+        return await self._get(f"telemetry/reports/transfers/{route}", params)
 
     async def telemetry_transfer_summary(
         self,
@@ -776,7 +866,7 @@ class SlskdClient(HttpClient):
     ) -> Any:
         """``GET /telemetry/reports/transfers/summary``: counts and bytes per direction and final state."""
         params = _params(start=start, end=end, direction=direction, username=username)
-        return await self._get("telemetry/reports/transfers/summary", params)
+        return await self._report("summary", params)
 
     async def telemetry_transfer_histogram(
         self,
@@ -794,7 +884,7 @@ class SlskdClient(HttpClient):
         params = _params(
             start=start, end=end, interval=interval, buckets=buckets, direction=direction, username=username
         )
-        return await self._get("telemetry/reports/transfers/histogram", params)
+        return await self._report("histogram", params)
 
     async def telemetry_transfer_leaderboard(
         self,
@@ -811,12 +901,11 @@ class SlskdClient(HttpClient):
         params = _params(
             direction=direction, start=start, end=end, sortBy=sort_by, sortOrder=sort_order, limit=limit, offset=offset
         )
-        return await self._get("telemetry/reports/transfers/leaderboard", params)
+        return await self._report("leaderboard", params)
 
     async def telemetry_user_transfers(self, username: str, *, start: str | None = None, end: str | None = None) -> Any:
         """``GET /telemetry/reports/transfers/users/{username}``."""
-        route = f"telemetry/reports/transfers/users/{encode_segment(username)}"
-        return await self._get(route, _params(start=start, end=end))
+        return await self._report(f"users/{encode_segment(username)}", _params(start=start, end=end))
 
     async def telemetry_transfer_exceptions(
         self,
@@ -839,7 +928,7 @@ class SlskdClient(HttpClient):
             limit=limit,
             offset=offset,
         )
-        return await self._get("telemetry/reports/transfers/exceptions", params)
+        return await self._report("exceptions", params)
 
     async def telemetry_transfer_exceptions_pareto(
         self,
@@ -853,7 +942,7 @@ class SlskdClient(HttpClient):
     ) -> Any:
         """``GET /telemetry/reports/transfers/exceptions/pareto``: the most frequent failure messages."""
         params = _params(direction=direction, start=start, end=end, username=username, limit=limit, offset=offset)
-        return await self._get("telemetry/reports/transfers/exceptions/pareto", params)
+        return await self._report("exceptions/pareto", params)
 
     async def telemetry_transfer_directories(
         self,
@@ -866,7 +955,7 @@ class SlskdClient(HttpClient):
     ) -> Any:
         """``GET /telemetry/reports/transfers/directories``: the most downloaded directories."""
         params = _params(start=start, end=end, username=username, limit=limit, offset=offset)
-        return await self._get("telemetry/reports/transfers/directories", params)
+        return await self._report("directories", params)
 
     # ------------------------------------------------------------------ relay
 
