@@ -43,8 +43,7 @@ def filter_hits(
     """The hits in one of ``formats`` (any when empty) and at least ``min_bitrate`` kbit/s.
 
     A folder passes when it holds one of the formats, and when its lowest bit rate reaches the
-    minimum (a folder of lossless files always does). A file without a bit rate passes only if
-    it is lossless.
+    minimum; a file or folder without any bit rate passes only if it holds lossless audio.
     """
     wanted = normalise_formats(formats)
     if min_bitrate is not None and not 0 < min_bitrate <= MAX_BITRATE:
@@ -61,8 +60,7 @@ def filter_hits(
 
 
 def _fast_enough(hit: SearchHit, found: tuple[str, ...], minimum: int) -> bool:
-    lossless = bool(found) and all(name in LOSSLESS for name in found)
-    if lossless:
-        return True
     lowest = hit.folder.bitrate_min if hit.folder is not None else hit.bitrate
-    return lowest is not None and lowest >= minimum
+    if lowest is not None:
+        return lowest >= minimum
+    return bool(LOSSLESS.intersection(found))  # no bit rate: only lossless audio says nothing and passes

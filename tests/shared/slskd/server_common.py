@@ -134,7 +134,8 @@ class ServerBase:
     def username(self, request: web.Request) -> str:
         """The ``{username}`` route value: URL-decoded from 0.24.2 (``[UrlEncoded]``); before, ASP.NET
         leaves ``%2F`` undecoded, so ``a%2Fb`` names the user ``a%2Fb``."""
-        name = request.match_info["username"]
+        # A route with a literal in the username's place (``…/downloads/batches`` before 0.26) names that user.
+        name = request.match_info.get("username") or request.path.rstrip("/").rsplit("/", 1)[-1]
         return name if self.version >= (0, 24, 2) else name.replace("/", "%2F")
 
     @staticmethod

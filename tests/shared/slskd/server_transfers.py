@@ -172,6 +172,12 @@ class TransfersMixin(ServerBase):
         (here: one the peer does not share) makes the answer a 500, the others stay enqueued."""
         errors: list[str] = []
         for item in body:
+            if self._in_flight(peer.username, item["filename"]):
+                # Soulseek.NET's DuplicateTransferException (SoulseekClient.cs)
+                errors.append(
+                    f"An active or queued download of {item['filename']} from {peer.username} is already in progress"
+                )
+                continue
             record = self._enqueue_one(peer, item["filename"], int(item.get("size", 0)), None)
             await asyncio.sleep(peer.enqueue_delay)
             if item["filename"] not in peer.files:
