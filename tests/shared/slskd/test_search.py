@@ -3,8 +3,6 @@ the final state before the responses, queued searches (0.24+), and folder (album
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from peerdeck import Credentials, PeerdeckInputError, SearchHit
@@ -79,8 +77,8 @@ def album_peers() -> list[Peer]:
 
 
 @pytest.fixture
-async def albums(start_slskd: Starter) -> AsyncIterator[Running]:
-    yield await start_slskd(Config(), album_peers())
+async def albums(start_slskd: Starter) -> Running:
+    return await start_slskd(Config(), album_peers())
 
 
 async def test_folder_hits_come_first_ranked_with_their_details(albums: Running) -> None:

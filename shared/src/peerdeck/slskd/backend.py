@@ -185,7 +185,6 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         self.cancel_wait = _CANCEL_WAIT
         self._log = EventLog(self.client, parse_time)
         self._event_completed: set[str] = set()
-        self._daemon_version: str | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -223,14 +222,11 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         )
 
     def _note_version(self, state: Mapping[str, Any]) -> None:
-        """A different version than last time means slskd restarted as another build: choose routes again."""
+        """Another version than the routes were chosen for means slskd restarted as another build."""
         version = _sub(state, "version")
-        text = _opt_str(version.get("full") or version.get("current"))
-        if text is None:
-            return
-        if self._daemon_version is not None and text != self._daemon_version:
-            self.client.forget_version()
-        self._daemon_version = text
+        text = _opt_str(version.get("current") or version.get("full"))
+        if text is not None:
+            self.client.note_version(text)
 
     async def _completions_from_log(self, transfers: Mapping[str, Transfer], primed: bool) -> list[TransferEvent]:
         """COMPLETED events for real downloads slskd logged as complete but no longer lists."""

@@ -283,6 +283,14 @@ class SlskdClient(HttpClient):
         self._version_known = False
         self._batches = None
 
+    def note_version(self, text: str) -> bool:
+        """Compare a version slskd reports now with the one routes were chosen for; True (and the
+        choice forgotten) when it changed, i.e. slskd restarted as another build."""
+        if not self._version_known or parse_version(text) == self._version:
+            return False
+        self.forget_version()
+        return True
+
     async def _since(self, wanted: tuple[int, int, int], what: str) -> None:
         """Refuse a route this slskd does not have yet (an unknown version is given the benefit)."""
         version = await self.version()
