@@ -15,7 +15,7 @@ ALBUM = [(f"Music\\Album\\0{i} - Song.mp3", 1_000 + i) for i in range(1, 4)]
 
 async def test_per_user_enqueue_on_023_neither_times_out_nor_fails_falsely(start_slskd: Starter) -> None:
     """0.22 to 0.23 answer only once the peer queued every file, and 500 if one was refused."""
-    files = {name: size for name, size in ALBUM[:2]}  # the third is not shared: the peer refuses it
+    files = dict(ALBUM[:2])  # the third is not shared: the peer refuses it
     running = await start_slskd(Config(version="0.23.2"), [Peer("alice", files=files, enqueue_delay=0.4, hold=True)])
     backend = SlskdBackend(running.url, Credentials(api_key=running.api_key), request_timeout=1.0)
     async with backend:
