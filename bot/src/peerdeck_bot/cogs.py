@@ -27,7 +27,7 @@ from . import render
 from .boards import BoardPacer
 from .config import BotConfig, NotifyMode, PermissionConfig
 from .errors import BackendError, UserFacingError, describe
-from .service import PeerdeckService, TransferFilter, transfer_key
+from .service import HitFilter, PeerdeckService, TransferFilter, transfer_key
 from .state import Delivery
 from .views import DYNAMIC_ITEMS, HOST_COG, Pager, Tier, remove_view, search_view
 
@@ -436,21 +436,32 @@ class SearchCog(VerbCog, name="Peerdeck search"):
     summary = "search a daemon and pick results to download"
 
     @app_commands.command(name="search", description="Search a daemon and pick results to download")
-    @app_commands.describe(query="What to look for", backend="Which daemon (default: the first one that can search)")
+    @app_commands.describe(
+        query="What to look for",
+        backend="Which daemon (default: the first one that can search)",
+        formats="Only these file formats, e.g. flac or flac,mp3 (Soulseek albums count if they hold one)",
+        min_bitrate="Only hits of at least this many kbit/s (lossless files always pass)",
+    )
     @app_commands.guild_only()
     @guarded
     async def search(
-        self, interaction: discord.Interaction[Any], query: app_commands.Range[str, 1, 200], backend: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        query: app_commands.Range[str, 1, 200],
+        backend: str | None = None,
+        formats: app_commands.Range[str, 1, 60] | None = None,
+        min_bitrate: app_commands.Range[int, 1, 10_000] | None = None,
     ) -> None:
-        """Stream hits into the reply, then offer a menu to pick from."""
+        """Stream hits into the reply, then offer a menu to pick from (Soulseek folders first)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         wait = self.service.cooldown.retry_after(interaction.user.id)
         if wait is not None:
             raise UserFacingError(f"Easy there: you can search again in {wait:.0f} s.")
         try:
+            hit_filter = HitFilter.parse(formats, min_bitrate)
             name = self.service.pick(backend, "search")
             record = self.service.new_search(interaction.user.id, name, query)
-            async for _ in self.service.stream_search(record):
+            async for _ in self.service.stream_search(record, hit_filter):
                 await interaction.edit_original_response(
                     embed=render.search_embed(record, 0, set()), allowed_mentions=render.NO_MENTIONS
                 )

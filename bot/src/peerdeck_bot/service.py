@@ -22,6 +22,7 @@ from peerdeck import (
     EnqueueTarget,
     Magnet,
     PeerdeckError,
+    PeerdeckInputError,
     PeerdeckTimeoutError,
     SearchHit,
     SearchKind,
@@ -35,6 +36,7 @@ from peerdeck import (
     TransferState,
     create_backend,
 )
+from peerdeck.hits import filter_hits, normalise_formats
 from peerdeck.models import TransferEvent
 
 from .config import BotConfig, NotifyMode
@@ -358,17 +360,23 @@ class PeerdeckService:
             raise UserFacingError("These results have expired. Run the search again.")
         return record
 
-    async def stream_search(self, record: SearchRecord) -> AsyncIterator[None]:
+    async def stream_search(self, record: SearchRecord, hit_filter: HitFilter | None = None) -> AsyncIterator[None]:
         """Fill ``record.hits``; yield whenever new hits are worth showing, at most every ``edit_interval`` s."""
         limits = self.config.limits
         backend = self.slot(record.backend).backend
         changed = asyncio.Event()
+        wanted = hit_filter or HitFilter()
 
         async def pump() -> None:
             async with asyncio.timeout(limits.search_timeout + limits.backend_timeout):
-                async for hit in backend.search(record.query, timeout=limits.search_timeout, limit=limits.search_limit):
+                limit = None if wanted.active else limits.search_limit
+                async for hit in backend.search(record.query, timeout=limits.search_timeout, limit=limit):
+                    if not wanted.keeps(hit):
+                        continue
                     record.hits.append(_compact(hit, backend.kind))
                     changed.set()
+                    if len(record.hits) >= limits.search_limit:
+                        return
 
         task = asyncio.create_task(pump())
         try:
@@ -693,6 +701,30 @@ def _filtered(report: Report, only: TransferFilter | None) -> Report:
     return replace(report, transfers=tuple(t for t in report.transfers if only.keeps(t)), filtered=True)
 
 
+@dataclass(frozen=True, slots=True)
+class HitFilter:
+    """The formats and minimum bit rate a user asked /search for (nothing asked: every hit)."""
+
+    formats: frozenset[str] = frozenset()
+    min_bitrate: int | None = None
+
+    @classmethod
+    def parse(cls, formats: str | None, min_bitrate: int | None) -> HitFilter:
+        """``"flac, mp3"`` and a number; a word that is no file format is refused, in words."""
+        try:
+            names = normalise_formats(part for part in (formats or "").replace(",", " ").split())
+        except PeerdeckInputError as err:
+            raise UserFacingError(f"{err}.") from None
+        return cls(names, min_bitrate)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.formats) or self.min_bitrate is not None
+
+    def keeps(self, hit: SearchHit) -> bool:
+        return not self.active or bool(filter_hits([hit], formats=self.formats, min_bitrate=self.min_bitrate))
+
+
 def _compact(hit: SearchHit, kind: BackendKind) -> SearchHit:
     """The hit as remembered: what the result menu shows and what enqueue reads, nothing else.
 
@@ -707,7 +739,7 @@ def _compact(hit: SearchHit, kind: BackendKind) -> SearchHit:
     return replace(hit, leechers=None, raw=raw)
 
 
-_SLSKD_ENQUEUE_KEYS = ("username", "filename", "size", "searchId")
+_SLSKD_ENQUEUE_KEYS = ("username", "filename", "size", "searchId", "directory")
 
 
 def active_first(transfers: Sequence[Transfer]) -> list[Transfer]:
