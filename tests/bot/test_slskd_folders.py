@@ -4,10 +4,13 @@ bit rate, and enqueueing a folder downloads the whole folder (against the slskd 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from peerdeck import HitFolder, SearchHit
+from peerdeck_bot.state import SearchRecord, StateStore
 from tests.shared.slskd.server import Config, Peer, SlskdConformance
 
 from .conftest import StartBot
@@ -73,3 +76,14 @@ async def test_format_and_bit_rate_filters(albums: tuple[SlskdConformance, str],
     [final] = harness.adapter.messages.values()
     select = next(c for c in components(final) if c["type"] == 3)
     assert not any("casual" in o.get("description", "") for o in select["options"])
+
+
+async def test_a_stored_folder_result_comes_back_as_a_folder(tmp_path: Path) -> None:
+    folder = HitFolder("Music\\Album", (("Music\\Album\\01.flac", 5), ("Music\\Album\\02.flac", 6)), ("flac",))
+    hit = SearchHit(id="folder:u/Music\\Album", title="Album", size=11, source="u", folder=folder)
+    store = StateStore(tmp_path / "state.json")
+    store.add_search(SearchRecord("abc", 1, "music", "album", hits=[hit]))
+    assert await store.save()
+    again = StateStore(tmp_path / "state.json")
+    await again.load()
+    assert again.state.searches["abc"].hits == [hit]
