@@ -458,10 +458,9 @@ class SlskdConformance(SearchesMixin, TransfersMixin, EventsMixin, PeopleMixin, 
         return web.json_response(state)
 
     async def application_version(self, _request: web.Request) -> web.Response:
-        if self.version >= (0, 26, 0):
-            # A release build's assembly version has four parts, and 0.26 answers strings as JSON.
-            return web.json_response(f"{self.config.version}.0")
-        return self.text(self.config.version)
+        # [Produces("application/json")] on ApplicationController: the version is a JSON string. A 0.26
+        # release build reports four parts (a real-run finding, issue 23).
+        return web.json_response(f"{self.config.version}.0" if self.version >= (0, 26, 0) else self.config.version)
 
     async def application_latest(self, _request: web.Request) -> web.Response:
         return web.json_response(self._version_record())
