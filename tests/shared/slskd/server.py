@@ -1,8 +1,22 @@
-"""A conformance server for slskd's REST API (``/api/v0``), built from the reference notes.
+"""A conformance server for slskd's REST API (``/api/v0``), version by version (0.21 to 0.26).
 
-slskd cannot be installed here, so the slskd client is tested against this server. Each
-part reproduces behaviour recorded in ``shared/reference/backend-apis.md`` §1 (read from
-slskd's source at 0.26.0, ``src/slskd/**/Controllers``) and the ``slskd-api`` docs:
+slskd cannot be installed here, so the slskd client is tested against this server. It was
+checked against slskd's own source (``slskd/slskd`` at the release tags 0.22.0 … 0.26.0, and the
+Soulseek.NET each bundles); every behaviour that matters to the library, with the source file,
+line and tag it was read from and the test that covers it, is in ``docs/supported.md`` ("slskd").
+Behaviours that changed between releases are gated by ``Config.version``, checked per request,
+so :meth:`SlskdConformance.restart` can also change it. One file per area:
+
+* this file: set-up, routing and version gates, auth and session, application and server;
+* ``server_search.py``: searches (responses written when a search ends, inactivity timeout,
+  queued searches, 429 on concurrent creates);
+* ``server_transfers.py``: enqueue (per user and batches), the transfer state machine, cancel and
+  remove (asynchronous cancel; remove of finished records only);
+* ``server_events.py``: the event log (sorted by timestamp, late completion events, samples);
+* ``server_people.py``: users, conversations, rooms; ``server_admin.py``: files, logs, options,
+  shares, telemetry, relay.
+
+Also from ``shared/reference/backend-apis.md`` §1 (read from slskd's controllers at 0.26.0):
 
 * **Base URL** (§1.1): everything lives under ``url_base`` (``app.UsePathBase``); the API
   under ``{url_base}/api/v0``; ``GET /health`` needs no auth and answers ``Healthy``.
@@ -13,37 +27,23 @@ slskd's source at 0.26.0, ``src/slskd/**/Controllers``) and the ``slskd-api`` do
   Tokens expire after ``jwt_ttl`` and all die on :meth:`SlskdConformance.restart` (random
   signing key per start). JWT-only routes (``PUT``/``DELETE /application``, ``/options/yaml*``,
   ``/options/debug``, ``/relay/agent``) answer 401 to an API key.
-* **JSON** (§1.1): camelCase, enums as strings, ``[Flags]`` as ``"Completed, Succeeded"``,
-  null fields omitted; string results (version, YAML, error messages) as ``text/plain``.
-* **Names in paths** (§1.1): usernames and room names are percent-decoded from their raw
-  segment (``[UrlEncoded]``, 0.25+), so ``a%2Fb`` is the user ``a/b``.
-* **Searches** (§1.2, §1.3): ``POST /searches`` returns the Search; a second POST while one
-  is being created answers **429 "Only one concurrent operation is permitted…"**; a duplicate
-  id 409; no text 400. State machine ``Requested`` → ``InProgress`` → ``Completed, TimedOut``
-  (``searchTimeout`` ms after the last response) / ``Completed, ResponseLimitReached`` /
-  ``Completed, FileLimitReached`` / ``Completed, Cancelled`` (``PUT /searches/{id}``);
-  ``isComplete`` and ``endedAt`` follow. Responses arrive one peer at a time.
-* **Transfers** (§1.2, §1.3): per-user enqueue answers 201 without a body (≤0.23), 201
-  ``{enqueued, failed:[filename]}`` (0.24 to 0.25) or ``failed`` as serialised tuples ``{}``
-  (0.26); 500 with a message for an offline user; **429** while two enqueues are in flight
-  (0.24+). 0.26 adds ``POST /transfers/downloads/batches`` (201 all, 207 some, 200 none; 404
-  offline user; 409 duplicate batch id; 400 repeated files) and ``GET …/batches/{id}``; before
-  0.26 that POST reaches the per-user route with the user ``batches`` and fails binding (400).
-  State machine ``Queued, Remotely`` → ``Initializing`` → ``InProgress`` → ``Completed,
-  Succeeded`` / ``Errored`` / ``Rejected`` (file not shared) / ``Cancelled`` (``DELETE``);
-  ``?remove=true`` drops the record (``includeRemoved`` shows it); ``all/completed`` drops the
-  finished ones. Listings group ``[{username, directories:[{directory, fileCount, files}]}]``.
-* **Events** (0.22+, §1.2): newest first, ``X-Total-Count``, ``data`` a JSON **string**;
-  ``DownloadFileComplete`` is raised when a download succeeds; ``POST /events/{type}`` raises a
-  sample (400 on an unknown type). Before 0.22 the routes do not exist (404).
-* **Telemetry** (0.24+): ``/telemetry/metrics[/kpis]`` and the transfer reports, computed from
-  the transfers held here, with slskd's 400s on a missing or bad ``direction``.
-* The other areas (application, server, users, conversations, rooms, files with base64 paths,
-  logs, options with the ``remote_configuration`` and Administrator checks, shares with the
-  409 on a running scan, relay) return slskd's shapes from seeded in-memory data.
+* **JSON** (§1.1): camelCase, enums as strings, ``[Flags]`` as ``"Completed, Succeeded"``.
+* **Names in paths**: usernames are URL-decoded from 0.24.2 (``[UrlEncoded]``), so ``a%2Fb`` is
+  the user ``a/b``; before, ASP.NET leaves ``%2F`` as it is.
+* **Transfers** (§1.2, §1.3): per-user enqueue answers 201 without a body (≤0.23, after each
+  file was queued at the peer), 201 ``{enqueued, failed:[filename]}`` (0.24 to 0.25) or
+  ``failed`` as serialised tuples ``{}`` (0.26); 500 with a message for an offline user; **429**
+  while two enqueues are in flight (0.24+). 0.26 adds ``POST /transfers/downloads/batches``
+  (201 all, 207 some, 200 none; 404 offline user; 409 duplicate batch id; 400 repeated files)
+  and ``GET …/batches/{id}``. Listings group ``[{username, directories:[{directory, fileCount,
+  files}]}]``; ``all/completed`` drops the finished ones.
+* **Telemetry** computed from the transfers held here, with slskd's 400s on a missing or bad
+  ``direction``.
+* The other areas return slskd's shapes from seeded in-memory data.
 
-Simplification: the relay controller routes check ``X-Relay-Credential`` against
-:func:`relay_credential` instead of slskd's encrypted token.
+Simplifications: the relay controller routes check ``X-Relay-Credential`` against
+:func:`relay_credential` instead of slskd's encrypted token; a restart keeps running transfers
+running (with ``volatile``, it drops them with everything else).
 """
 
 from __future__ import annotations

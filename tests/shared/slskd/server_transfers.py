@@ -1,4 +1,15 @@
-"""The transfer routes."""
+"""The transfer routes (sources in docs/supported.md, "slskd").
+
+* Records start ``Queued, Locally`` from 0.24 (``Queued, Remotely`` before), then ``Queued,
+  Remotely`` → ``Initializing`` → ``InProgress`` → ``Completed, Succeeded`` / ``Errored`` /
+  ``Rejected`` (file not shared) / ``Cancelled``.
+* 0.22 to 0.23 answer a per-user enqueue after each file in turn was queued at the peer, and 500
+  if any was refused (``DownloadService.cs`` 0.22.5); a duplicate is refused (Soulseek.NET).
+* Cancel is asynchronous; ``?remove=true`` removes finished records only (500 before 0.24.2 for
+  an unfinished one, silently skipped after); the username segment is not looked at.
+* A finished download's ``DownloadFileComplete`` is stamped with ``endedAt`` and raised after the
+  file was moved (``move_delay``).
+"""
 
 from __future__ import annotations
 
@@ -20,8 +31,6 @@ from .server_common import (
 
 class TransfersMixin(ServerBase):
     """The transfer routes."""
-
-    # ------------------------------------------------------------------ transfers
 
     def _transfer_record(
         self, transfer_id: str, username: str, filename: str, size: int, state: str, direction: str = "Download"
