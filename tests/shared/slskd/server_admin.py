@@ -1,4 +1,11 @@
-"""Files, logs, options, shares, telemetry and relay."""
+"""Files, logs, options, shares, telemetry and relay (sources in docs/supported.md, "slskd").
+
+* Files routes take a base64 path segment that slskd does not URL-decode (``FilesController.cs``),
+  and ASP.NET leaves ``%2F`` encoded: a base64 ``/`` cannot reach it.
+* ``PATCH /options`` and ``PUT /options/yaml`` from 0.24.4, ``POST /options/yaml`` before (gated
+  in ``server.py``); telemetry ``metrics`` and ``metrics/kpi`` in 0.24.0 to 0.24.1, ``metrics/kpis``
+  and the reports from 0.24.2.
+"""
 
 from __future__ import annotations
 

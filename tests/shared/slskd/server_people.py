@@ -1,4 +1,8 @@
-"""Users, conversations and rooms."""
+"""Users, conversations and rooms (sources in docs/supported.md, "slskd").
+
+``POST /users/{username}/directory`` answers one directory object on 0.22.0 to 0.22.2 (Soulseek.NET
+6.5) and a list later; usernames in routes are URL-decoded from 0.24.2.
+"""
 
 from __future__ import annotations
 
