@@ -215,6 +215,11 @@ class TransfersMixin(ServerBase):
             search_id = str(uuid.UUID(body["searchId"])) if body.get("searchId") else None
         except ValueError:
             return self.text("One or more provided identifiers is not a valid GUID/UUID", 400)
+        options = body.get("options") if isinstance(body.get("options"), dict) else {}
+        destination = options.get("destination")
+        if destination is not None and not _relative_path(destination):
+            # [RelativePath(OperatingSystem.All)], [NonTraversingPath], [String(AllowEmpty = false)]
+            return self.text("The field Destination must be a relative path without traversal segments.", 400)
         if not await self._enqueue_slot():
             return self.text(ONLY_ONE, 429)
         try:
@@ -234,7 +239,8 @@ class TransfersMixin(ServerBase):
                 "username": peer.username,
                 "direction": "Download",
                 "createdAt": now_iso(),
-                "options": body.get("options") or {},
+                # Only the destination is kept: the controller drops externalId (TransfersController.cs).
+                "options": {"destination": destination} if destination is not None else {},
                 "transfers": [dict(t) for t in transfers],
             }
             if search_id is not None:
@@ -372,3 +378,12 @@ class TransfersMixin(ServerBase):
 
     async def clear_completed_uploads(self, _request: web.Request) -> web.Response:
         return self._clear(self.uploads)
+
+
+def _relative_path(path: object) -> bool:
+    """What slskd 0.26 accepts as a batch destination (EnqueueDownloadBatchRequest.cs)."""
+    if not isinstance(path, str) or not path.strip():
+        return False
+    text = path.replace("\\", "/")
+    absolute = text.startswith("/") or (len(text) > 1 and text[1] == ":")
+    return not absolute and ".." not in text.split("/")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 
-from peerdeck import Credentials, PeerdeckInputError, PeerdeckNotSupportedError, RemoteFiles
+from peerdeck import Credentials, EnqueueOptions, PeerdeckInputError, PeerdeckNotSupportedError, RemoteFiles
 from peerdeck.slskd import SlskdBackend, SlskdClient
 
-from .conftest import Starter
+from .conftest import Running, Starter
 from .server import Config, Peer
 
+SONG = ("@@music\\Artist\\Album\\01 - Blue Song.mp3", 8_000_000)
 ALBUM = [(f"Music\\Album\\0{i} - Song.mp3", 1_000 + i) for i in range(1, 4)]
 
 
@@ -76,3 +78,17 @@ async def test_files_routes_take_base64_as_is(start_slskd: Starter) -> None:
         assert [f["name"] for f in listed["files"]] == ["x.flac"]
         with pytest.raises(PeerdeckInputError, match="base64"):
             await client.files_downloads("Album?")  # its base64 holds a '/', which no route can carry
+
+
+async def test_a_batch_destination_is_relative_and_external_ids_are_not_kept(slskd: Running) -> None:
+    async with SlskdBackend(slskd.url, Credentials(api_key=slskd.api_key)) as backend:
+        for bad in ("/music/albums", "C:\\music", "../outside"):
+            with pytest.raises(PeerdeckInputError, match="relative folder"):
+                await backend.enqueue(RemoteFiles("alice", (SONG,)), EnqueueOptions(save_path=bad))
+        result = await backend.client.transfers_enqueue_batch("alice", [SONG], destination="Albums", external_id="x1")
+    assert slskd.server.batches[str(result.batch_id)]["options"] == {"destination": "Albums"}
+    headers = {"X-API-Key": slskd.api_key}
+    body = {"username": "alice", "files": [{"filename": SONG[0], "size": SONG[1]}], "options": {"destination": "/x"}}
+    url = f"{slskd.url}/api/v0/transfers/downloads/batches"
+    async with aiohttp.ClientSession() as session, session.post(url, json=body, headers=headers) as answer:
+        assert answer.status == 400

@@ -25,6 +25,7 @@ from .core import (
     EnqueueResult,
     EventsPage,
     JsonObject,
+    check_destination,
     encode_segment,
     event_data,
     file_list,
@@ -213,7 +214,11 @@ class SlskdClient(SlskdAdminRoutes):
         destination: str | None = None,
         external_id: str | None = None,
     ) -> EnqueueResult:
-        """``POST /transfers/downloads/batches`` (0.26+): 201 all enqueued, 207 some, 200 none."""
+        """``POST /transfers/downloads/batches`` (0.26+): 201 all enqueued, 207 some, 200 none.
+
+        ``destination`` is relative to slskd's downloads directory (an absolute one is refused here, as
+        slskd would with 400); slskd 0.26.0 accepts ``external_id`` but does not keep it.
+        """
         body: JsonObject = {
             "username": username,
             "files": file_list(files),
@@ -221,6 +226,8 @@ class SlskdClient(SlskdAdminRoutes):
         }
         if search_id is not None:
             body["searchId"] = search_id
+        if destination is not None:
+            check_destination(destination)
         options = {k: v for k, v in (("destination", destination), ("externalId", external_id)) if v is not None}
         if options:
             body["options"] = options

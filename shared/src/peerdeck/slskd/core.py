@@ -76,6 +76,16 @@ def encode_segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def check_destination(path: str) -> None:
+    """slskd 0.26 takes a batch destination relative to its downloads directory, without ``..``."""
+    text = path.replace("\\", "/")
+    if not text.strip() or text.startswith("/") or (len(text) > 1 and text[1] == ":") or ".." in text.split("/"):
+        raise PeerdeckInputError(
+            f"slskd saves downloads under its own downloads directory; give a relative folder such as 'Albums', "
+            f"not {path!r}"
+        )
+
+
 def encode_path(path: str) -> str:
     """slskd's files routes take a path as base64 of its UTF-8 bytes, like its web UI's ``btoa``.
 
