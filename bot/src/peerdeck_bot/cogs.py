@@ -27,7 +27,8 @@ from . import render
 from .boards import BoardPacer
 from .config import BotConfig, NotifyMode, PermissionConfig
 from .errors import BackendError, UserFacingError, describe
-from .service import HitFilter, PeerdeckService, TransferFilter, transfer_key
+from .filters import HitFilter
+from .service import PeerdeckService, TransferFilter, transfer_key
 from .state import Delivery
 from .views import DYNAMIC_ITEMS, HOST_COG, Pager, Tier, remove_view, search_view
 

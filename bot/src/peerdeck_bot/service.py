@@ -22,7 +22,6 @@ from peerdeck import (
     EnqueueTarget,
     Magnet,
     PeerdeckError,
-    PeerdeckInputError,
     PeerdeckTimeoutError,
     SearchHit,
     SearchKind,
@@ -36,11 +35,11 @@ from peerdeck import (
     TransferState,
     create_backend,
 )
-from peerdeck.hits import filter_hits, normalise_formats
 from peerdeck.models import TransferEvent
 
 from .config import BotConfig, NotifyMode
 from .errors import BackendError, UserFacingError, describe
+from .filters import HitFilter
 from .state import Delivery, Request, SearchRecord, StateStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -699,30 +698,6 @@ def _filtered(report: Report, only: TransferFilter | None) -> Report:
     if not only:
         return report
     return replace(report, transfers=tuple(t for t in report.transfers if only.keeps(t)), filtered=True)
-
-
-@dataclass(frozen=True, slots=True)
-class HitFilter:
-    """The formats and minimum bit rate a user asked /search for (nothing asked: every hit)."""
-
-    formats: frozenset[str] = frozenset()
-    min_bitrate: int | None = None
-
-    @classmethod
-    def parse(cls, formats: str | None, min_bitrate: int | None) -> HitFilter:
-        """``"flac, mp3"`` and a number; a word that is no file format is refused, in words."""
-        try:
-            names = normalise_formats(part for part in (formats or "").replace(",", " ").split())
-        except PeerdeckInputError as err:
-            raise UserFacingError(f"{err}.") from None
-        return cls(names, min_bitrate)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.formats) or self.min_bitrate is not None
-
-    def keeps(self, hit: SearchHit) -> bool:
-        return not self.active or bool(filter_hits([hit], formats=self.formats, min_bitrate=self.min_bitrate))
 
 
 def _compact(hit: SearchHit, kind: BackendKind) -> SearchHit:

@@ -32,7 +32,6 @@ from ..client import DEFAULT_TIMEOUT
 from ..exceptions import (
     PeerdeckError,
     PeerdeckInputError,
-    PeerdeckNotFoundError,
     PeerdeckNotSupportedError,
     PeerdeckPartialError,
     PeerdeckResponseError,
@@ -373,56 +372,72 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         """Drop download records; a running one is cancelled first and removed once slskd says it ended.
 
         slskd removes only finished records (before 0.24.2 it answers 500 for a running one, later
-        204 while still listing it), so each is checked afterwards. Every transfer is tried; those
-        that were not removed are named in one :class:`PeerdeckPartialError`.
+        204 while still listing it), so the listing is checked afterwards. Every transfer is tried;
+        those not removed are named in one :class:`PeerdeckPartialError`. The listing is read once
+        per step, not once per download, and ``ALL`` is removed with one request.
         """
         if delete_data:
             raise PeerdeckNotSupportedError(
                 "slskd does not say where a download was saved, so its data cannot be deleted with it; "
                 "delete the file through the files API (remote_file_management) instead"
             )
-        selected = await self._select(ids)
+        listed = await self._listed_states()
+        selected = [split_id(key) for key in listed] if ids is ALL else await self._select(ids)
         failed: dict[str, str] = {}
         for username, transfer_id in selected:
-            try:
-                await self.client.transfers_cancel_download(username, transfer_id, remove=False)
-            except PeerdeckError as err:
-                failed[make_id(username, transfer_id)] = str(err)
-        deadline = time.monotonic() + self.cancel_wait
-        done: list[str] = []
-        for username, transfer_id in selected:
             key = make_id(username, transfer_id)
-            if key in failed:
+            if key not in listed:
+                failed[key] = "slskd does not list this download"
+            elif "Completed" not in parse_flags(listed[key]):
+                try:
+                    await self.client.transfers_cancel_download(username, transfer_id, remove=False)
+                except PeerdeckError as err:
+                    failed[key] = str(err)
+        pending = [(u, i) for u, i in selected if make_id(u, i) not in failed]
+        ended = await self._until_ended({make_id(u, i) for u, i in pending})
+        if ids is ALL:
+            await self.client.transfers_clear_completed_downloads()
+        for username, transfer_id in pending:
+            key = make_id(username, transfer_id)
+            if key not in ended:
                 continue
             try:
-                await self._remove_ended(username, transfer_id, deadline)
+                if ids is not ALL:
+                    await self.client.transfers_cancel_download(username, transfer_id, remove=True)
             except PeerdeckError as err:
                 failed[key] = str(err)
+        still = await self._listed_states()
+        for username, transfer_id in pending:
+            key = make_id(username, transfer_id)
+            if key in failed or key not in still:
+                continue
+            if key in ended:
+                failed[key] = "slskd accepted the remove but still lists the download"
             else:
-                done.append(key)
+                failed[key] = (
+                    f"slskd had not finished cancelling it after {self.cancel_wait:.0f} s "
+                    f"(state {still[key]!r}); try again in a moment"
+                )
         if failed:
+            done = [make_id(u, i) for u, i in selected if make_id(u, i) not in failed]
             raise _partial(done, failed, len(selected))
 
-    async def _remove_ended(self, username: str, transfer_id: str, deadline: float) -> None:
-        """Wait (bounded) until the record says Completed, remove it, and check it is gone."""
+    async def _listed_states(self) -> dict[str, str]:
+        """``{"<username>/<id>": state}`` of every listed download (one request)."""
+        return {
+            make_id(str(r.get("username")), str(r.get("id"))): str(r.get("state"))
+            for r in flatten(await self.client.transfers_downloads())
+        }
+
+    async def _until_ended(self, keys: set[str]) -> set[str]:
+        """Which of ``keys`` slskd lists as ended (``Completed``), waiting up to :attr:`cancel_wait`."""
+        deadline = time.monotonic() + self.cancel_wait
         while True:
-            record = await self.client.transfers_download(username, transfer_id)
-            if "Completed" in parse_flags(record.get("state")):
-                break
-            if time.monotonic() >= deadline:
-                raise PeerdeckResponseError(
-                    f"slskd had not finished cancelling it after {self.cancel_wait:.0f} s "
-                    f"(state {record.get('state')!r}); try again in a moment",
-                    409,
-                )
+            states = await self._listed_states()
+            ended = {key for key in keys if "Completed" in parse_flags(states.get(key))}
+            if ended == keys or time.monotonic() >= deadline:
+                return ended
             await asyncio.sleep(_CANCEL_POLL)
-        await self.client.transfers_cancel_download(username, transfer_id, remove=True)
-        try:
-            after = await self.client.transfers_download(username, transfer_id)
-        except PeerdeckNotFoundError:
-            return
-        if not after.get("removed"):
-            raise PeerdeckResponseError("slskd accepted the remove but still lists the download", 204)
 
     async def _select(self, ids: TransferSelector) -> list[tuple[str, str]]:
         if ids is ALL:

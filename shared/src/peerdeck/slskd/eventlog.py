@@ -51,8 +51,6 @@ class EventLog:
         self._client = client
         self._parse_time = parse_time
         self.supported = True
-        self.restarts = 0
-        """How often a restart that emptied the log was seen (for diagnostics)."""
         self._seen: dict[str, datetime | None] = {}
         self._newest: datetime | None = None
         self._total: int | None = None
@@ -70,7 +68,6 @@ class EventLog:
             return None
         if self._total is not None and total is not None and total < self._total:
             # The log shrank: slskd restarted with an in-memory log. Every event in it is new.
-            self.restarts += 1
             self._seen.clear()
             self._newest = None
             events, total = await self._window()
