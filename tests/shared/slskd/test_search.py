@@ -40,6 +40,13 @@ async def test_five_peers_within_a_second_are_all_found(start_slskd: Starter, ve
     assert running.server.searches == {}
 
 
+@pytest.mark.parametrize(("count", "found"), [(1, 1), (150, 100)])
+async def test_one_peer_and_more_peers_than_the_response_limit(start_slskd: Starter, count: int, found: int) -> None:
+    running = await start_slskd(Config(response_interval=0.002), answering_peers(count, 0.5))
+    hits = await search(running, "blue tune", timeout=3.0)
+    assert len({h.source for h in hits}) == found  # the library asks for at most 100 responses
+
+
 async def test_a_steady_trickle_of_peers_is_stopped_in_time_and_read(start_slskd: Starter) -> None:
     # 30 peers over 4 s keep restarting slskd's inactivity timer: only a stop ends the search.
     running = await start_slskd(Config(), answering_peers(30, 4.0))
