@@ -42,7 +42,7 @@ async def test_five_peers_within_a_second_are_all_found(start_slskd: Starter, ve
 
 @pytest.mark.parametrize(("count", "found"), [(1, 1), (150, 100)])
 async def test_one_peer_and_more_peers_than_the_response_limit(start_slskd: Starter, count: int, found: int) -> None:
-    running = await start_slskd(Config(response_interval=0.002), answering_peers(count, 0.5))
+    running = await start_slskd(Config(response_interval=0.002, search_finalize_delay=0.3), answering_peers(count, 0.5))
     hits = await search(running, "blue tune", timeout=3.0)
     assert len({h.source for h in hits}) == found  # the library asks for at most 100 responses
 
