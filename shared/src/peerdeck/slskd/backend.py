@@ -333,6 +333,8 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
             if name.replace("/", "\\").rstrip("\\") != path.replace("/", "\\").rstrip("\\"):
                 continue
             for item in directory.get("files") or []:
+                if not isinstance(item, Mapping):
+                    continue
                 filename, size = str(item.get("filename") or ""), item.get("size")
                 if not filename or not isinstance(size, int) or item.get("isLocked"):
                     continue
