@@ -126,3 +126,9 @@ async def test_a_restart_that_empties_the_event_log_loses_no_completion(start_sl
         events = [e for _ in range(3) for e in (await backend.update()).events]
     completed = [e.transfer.id for e in events if e.kind is TransferEventKind.COMPLETED]
     assert completed == [transfer_id]
+
+
+async def test_remove_all_with_nothing_listed_is_quiet(slskd: Running) -> None:
+    async with backend_for(slskd) as backend:
+        await backend.remove(ALL)
+    assert ("DELETE", "/api/v0/transfers/downloads/all/completed") not in slskd.server.requests

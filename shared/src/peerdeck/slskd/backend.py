@@ -396,18 +396,21 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
                 except PeerdeckError as err:
                     failed[key] = str(err)
         pending = [(u, i) for u, i in selected if make_id(u, i) not in failed]
+        if not pending:
+            if failed:
+                raise _partial([], failed, len(selected))
+            return  # nothing listed: nothing to remove
         ended = await self._until_ended({make_id(u, i) for u, i in pending})
         if ids is ALL:
-            await self.client.transfers_clear_completed_downloads()
-        for username, transfer_id in pending:
-            key = make_id(username, transfer_id)
-            if key not in ended:
-                continue
-            try:
-                if ids is not ALL:
+            await self.client.transfers_clear_completed_downloads()  # every finished record, in one request
+        else:
+            for username, transfer_id in pending:
+                if make_id(username, transfer_id) not in ended:
+                    continue
+                try:
                     await self.client.transfers_cancel_download(username, transfer_id, remove=True)
-            except PeerdeckError as err:
-                failed[key] = str(err)
+                except PeerdeckError as err:
+                    failed[make_id(username, transfer_id)] = str(err)
         still = await self._listed_states()
         for username, transfer_id in pending:
             key = make_id(username, transfer_id)
