@@ -132,3 +132,16 @@ async def test_remove_all_with_nothing_listed_is_quiet(slskd: Running) -> None:
     async with backend_for(slskd) as backend:
         await backend.remove(ALL)
     assert ("DELETE", "/api/v0/transfers/downloads/all/completed") not in slskd.server.requests
+
+
+@pytest.mark.parametrize("version", ["0.22.5", "0.26.0"])
+@pytest.mark.parametrize("stage", ["InProgress", "Completed, Succeeded"])
+async def test_removing_a_running_or_finished_download(start_slskd: Starter, version: str, stage: str) -> None:
+    running = await start_slskd(Config(version=version, tick=0.3 if stage == "InProgress" else 0.02))
+    async with backend_for(running) as backend:
+        [transfer_id] = await backend.enqueue(RemoteFiles("alice", (SONG,)))
+        record = running.server.downloads[split_id(transfer_id)[1]]
+        await until(lambda: record["state"] == stage, f"never {stage}")
+        await backend.remove([transfer_id])
+        assert await backend.transfers() == []
+    assert record["removed"] is True
