@@ -56,7 +56,7 @@ from ..models import (
 )
 from .client import EnqueueResult, JsonObject, SlskdClient, event_data
 from .eventlog import EventLog, is_real_transfer
-from .search import build_hits, folder_of, run_search
+from .search import basename, build_hits, folder_of, run_search
 from .states import parse_flags, server_is_online, transfer_state
 
 _SEARCH_POLL = 0.5
@@ -118,11 +118,6 @@ def flatten(groups: Iterable[Mapping[str, Any]]) -> list[JsonObject]:
         for item in directory.get("files") or []
         if isinstance(item, Mapping)
     ]
-
-
-def basename(path: str) -> str:
-    """Soulseek paths use ``\\`` (Windows peers) or ``/``; the name is what follows the last one."""
-    return re.split(r"[\\/]", path)[-1] or path
 
 
 def parse_timespan(value: Any) -> float | None:
