@@ -37,6 +37,7 @@ from peerdeck import (
     TransferSelector,
     TransferState,
 )
+from peerdeck.hits import MAX_BITRATE, filter_hits, hit_formats, normalise_formats
 from peerdeck.validation import (
     MAX_PATH_LENGTH,
     MAX_TORRENT_FILE_SIZE,
@@ -48,7 +49,7 @@ from peerdeck.validation import (
 )
 
 from .const import DOMAIN
-from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, bounded, transfer_payload
+from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, PeerdeckData, bounded, transfer_payload
 from .schema import vol
 
 SERVICE_SEARCH = "search"
@@ -62,6 +63,8 @@ ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_QUERY = "query"
 ATTR_TIMEOUT = "timeout"
 ATTR_LIMIT = "limit"
+ATTR_FORMATS = "formats"
+ATTR_MIN_BITRATE = "min_bitrate"
 ATTR_MAGNET = "magnet"
 ATTR_URL = "url"
 ATTR_TORRENT_FILE = "torrent_file"
@@ -91,6 +94,8 @@ SEARCH_SCHEMA = vol.Schema(
         vol.Required(ATTR_QUERY): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
         vol.Optional(ATTR_TIMEOUT, default=30): vol.All(vol.Coerce(float), vol.Range(min=1, max=300)),
         vol.Optional(ATTR_LIMIT, default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+        vol.Optional(ATTR_FORMATS, default=list): vol.All(cv.ensure_list, [cv.string], vol.Length(max=20)),
+        vol.Optional(ATTR_MIN_BITRATE): vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_BITRATE)),
     }
 )
 ENQUEUE_SCHEMA = vol.Schema(
@@ -230,7 +235,37 @@ def _hit_data(hit: SearchHit) -> dict[str, Any]:
         "queue_length": hit.queue_length,
         "free_slot": hit.free_slot,
         "link": hit.link,
+        **_folder_data(hit),
     }
+
+
+def _folder_data(hit: SearchHit) -> dict[str, Any]:
+    """What a folder (album) hit adds: enqueueing it downloads the whole folder."""
+    if hit.folder is None:
+        return {"kind": "file", "formats": list(hit_formats(hit))}
+    return {
+        "kind": "folder",
+        "folder": hit.folder.path,
+        "file_count": len(hit.folder.files),
+        "formats": list(hit.folder.formats),
+        "bitrate_min": hit.folder.bitrate_min,
+        "bitrate_max": hit.folder.bitrate_max,
+    }
+
+
+async def _filtered_hits(data: PeerdeckData, query: str, call: ServiceCall) -> list[SearchHit]:
+    """The search's hits that pass the call's format and bit rate filters, up to its limit."""
+    formats = checked(lambda: normalise_formats(call.data[ATTR_FORMATS]))
+    min_bitrate: int | None = call.data.get(ATTR_MIN_BITRATE)
+    limit: int = call.data[ATTR_LIMIT]
+    filtering = bool(formats) or min_bitrate is not None
+    kept: list[SearchHit] = []
+    async for hit in data.backend.search(query, timeout=call.data[ATTR_TIMEOUT], limit=None if filtering else limit):
+        if not filtering or filter_hits([hit], formats=formats, min_bitrate=min_bitrate):
+            kept.append(hit)
+            if len(kept) >= limit:
+                break
+    return kept
 
 
 async def _async_search(call: ServiceCall) -> ServiceResponse:
@@ -241,11 +276,7 @@ async def _async_search(call: ServiceCall) -> ServiceResponse:
     _require(coordinator, data.backend.capabilities.search is not SearchKind.NONE, SERVICE_SEARCH)
     query = checked(lambda: validate_query(call.data[ATTR_QUERY]))
 
-    async def collect() -> list[SearchHit]:
-        search = data.backend.search(query, timeout=call.data[ATTR_TIMEOUT], limit=call.data[ATTR_LIMIT])
-        return [hit async for hit in search]
-
-    hits = await run_action(coordinator, collect())
+    hits = await run_action(coordinator, _filtered_hits(data, query, call))
     data.search_hits = {hit.id: hit for hit in hits}
     return {"hits": [_hit_data(hit) for hit in hits]}
 

@@ -59,6 +59,8 @@ async def test_search_returns_hits_and_keeps_them(hass: HomeAssistant, backend: 
                 "queue_length": None,
                 "free_slot": None,
                 "link": MAGNET,
+                "kind": "file",
+                "formats": [],
             }
             for i in range(2)
         ]

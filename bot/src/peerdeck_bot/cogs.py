@@ -21,6 +21,7 @@ from peerdeck import (
 from . import render
 from .core import PeerdeckCore, choices, notice_hint, reply, unfollowed
 from .errors import BackendError, UserFacingError
+from .filters import HitFilter
 from .service import TransferFilter, transfer_key
 from .views import Pager, Tier, remove_view, search_view
 
@@ -121,22 +122,33 @@ class SearchCog(VerbCog, name="Peerdeck search"):
     summary = "search a daemon and pick results to download"
 
     @app_commands.command(name="search", description="Search a daemon and pick results to download")
-    @app_commands.describe(query="What to look for", backend="Which daemon (default: the first one that can search)")
+    @app_commands.describe(
+        query="What to look for",
+        backend="Which daemon (default: the first one that can search)",
+        formats="Only these file formats, e.g. flac or flac,mp3 (Soulseek albums count if they hold one)",
+        min_bitrate="Only hits of at least this many kbit/s (lossless files always pass)",
+    )
     @app_commands.guild_only()
     @guarded
     async def search(
-        self, interaction: discord.Interaction[Any], query: app_commands.Range[str, 1, 200], backend: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        query: app_commands.Range[str, 1, 200],
+        backend: str | None = None,
+        formats: app_commands.Range[str, 1, 60] | None = None,
+        min_bitrate: app_commands.Range[int, 1, 10_000] | None = None,
     ) -> None:
-        """Stream hits into the reply, then offer a menu to pick from."""
+        """Stream hits into the reply, then offer a menu to pick from (Soulseek folders first)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         wait = self.service.cooldown.retry_after(interaction.user.id)
         if wait is not None:
             raise UserFacingError(f"Easy there: you can search again in {wait:.0f} s.")
         try:
+            hit_filter = HitFilter.parse(formats, min_bitrate)
             name = self.service.pick(backend, "search")
             record = self.service.new_search(interaction.user.id, name, query)
             slots = self.service.config.limits.searches_per_backend
-            async with contextlib.aclosing(self.service.stream_search(record)) as steps:
+            async with contextlib.aclosing(self.service.stream_search(record, hit_filter)) as steps:
                 async for step in steps:
                     shown = (
                         render.search_waiting(record, slots)

@@ -137,12 +137,25 @@ def page_count(record: SearchRecord) -> int:
     return max(1, -(-len(record.hits) // PAGE_SIZE))
 
 
+def folder_facts(hit: SearchHit) -> list[str]:
+    """A folder (album) hit's file count, formats and bit rates; nothing for a single file."""
+    if hit.folder is None:
+        return []
+    facts = [f"📁 {len(hit.folder.files)} files"]
+    if hit.folder.formats:
+        facts.append("/".join(name.upper() for name in hit.folder.formats[:3]))
+    low, high = hit.folder.bitrate_min, hit.folder.bitrate_max
+    if low is not None and high is not None:
+        facts.append(f"{low} kbps" if low == high else f"{low}-{high} kbps")
+    return facts
+
+
 def hit_details(hit: SearchHit) -> str:
-    """One line of facts about a hit, plain text."""
-    parts = [size(hit.size)]
+    """One line of facts about a hit, plain text (a folder hit leads with its files and formats)."""
+    parts = [*folder_facts(hit), size(hit.size)]
     if hit.seeders is not None:
         parts.append(plural(hit.seeders, "seeder"))
-    if hit.bitrate is not None:
+    if hit.bitrate is not None and hit.folder is None:
         parts.append(f"{hit.bitrate} kbps")
     if hit.free_slot is not None:
         parts.append("free slot" if hit.free_slot else f"queue {hit.queue_length or 0}")

@@ -37,6 +37,7 @@ from peerdeck import (
 
 from .config import BotConfig, NotifyMode
 from .errors import BackendError, UserFacingError, describe, needs_log
+from .filters import HitFilter
 from .notices import plan_messages, queue_notices, settle
 from .pacing import Cooldown, HourlyQuota, SearchGate
 from .state import Delivery, Digests, Request, SearchRecord, StateStore, digest, pack_tracker, unpack_tracker
@@ -324,7 +325,9 @@ class PeerdeckService:
             raise UserFacingError("These results have expired. Run the search again.")
         return record
 
-    async def stream_search(self, record: SearchRecord) -> AsyncGenerator[SearchStep]:
+    async def stream_search(
+        self, record: SearchRecord, hit_filter: HitFilter | None = None
+    ) -> AsyncGenerator[SearchStep]:
         """Fill ``record.hits`` once the daemon has a free search slot: yield ``"waiting"`` first when it has
         none, then ``"hits"`` whenever new hits are worth showing, at most every ``edit_interval`` s.
 
@@ -334,7 +337,7 @@ class PeerdeckService:
         if gate.full:
             yield "waiting"
         try:
-            async with gate.turn(SLOT_PATIENCE), contextlib.aclosing(self._stream_hits(record)) as hits:
+            async with gate.turn(SLOT_PATIENCE), contextlib.aclosing(self._stream_hits(record, hit_filter)) as hits:
                 async for _ in hits:
                     yield "hits"
         except TimeoutError:  # only waiting for the slot can time out here
@@ -343,16 +346,22 @@ class PeerdeckService:
                 f"{record.backend} is still busy with other people's searches. Try again in a few minutes."
             ) from None
 
-    async def _stream_hits(self, record: SearchRecord) -> AsyncGenerator[None]:
+    async def _stream_hits(self, record: SearchRecord, hit_filter: HitFilter | None) -> AsyncGenerator[None]:
         limits = self.config.limits
         backend = self.slot(record.backend).backend
         changed = asyncio.Event()
+        wanted = hit_filter or HitFilter()
 
         async def pump() -> None:
             async with asyncio.timeout(limits.search_timeout + limits.backend_timeout):
-                async for hit in backend.search(record.query, timeout=limits.search_timeout, limit=limits.search_limit):
+                limit = None if wanted.active else limits.search_limit
+                async for hit in backend.search(record.query, timeout=limits.search_timeout, limit=limit):
+                    if not wanted.keeps(hit):
+                        continue
                     record.hits.append(_compact(hit, backend.kind))
                     changed.set()
+                    if len(record.hits) >= limits.search_limit:
+                        return
 
         task = asyncio.create_task(pump())
         try:
@@ -642,7 +651,7 @@ def _compact(hit: SearchHit, kind: BackendKind) -> SearchHit:
     return replace(hit, leechers=None, raw=raw)
 
 
-_SLSKD_ENQUEUE_KEYS = ("username", "filename", "size", "searchId")
+_SLSKD_ENQUEUE_KEYS = ("username", "filename", "size", "searchId", "directory")
 
 
 def active_first(transfers: Sequence[Transfer]) -> list[Transfer]:

@@ -10,11 +10,11 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from peerdeck import SearchHit
+from peerdeck import HitFolder, SearchHit
 
 from .config import NOTIFY_MODES, NotifyMode
 
@@ -334,7 +334,25 @@ def _dump(state: BotState) -> dict[str, Any]:
 
 def _dump_hit(hit: SearchHit) -> dict[str, Any]:
     """The hit without empty fields (a stored hit was already cut to what the menu and enqueue need)."""
-    return {name: value for name in SearchHit.__slots__ if (value := getattr(hit, name)) not in (None, {})}
+    data = {name: value for name in SearchHit.__slots__ if (value := getattr(hit, name)) not in (None, {})}
+    if hit.folder is not None:
+        data["folder"] = asdict(hit.folder)
+    return data
+
+
+def _load_hit(data: dict[str, Any]) -> SearchHit:
+    """A stored hit; a folder hit gets its folder back as a :class:`HitFolder`."""
+    folder = data.get("folder")
+    if not isinstance(folder, dict):
+        return SearchHit(**data)
+    restored = HitFolder(
+        path=str(folder["path"]),
+        files=tuple((str(name), int(size)) for name, size in folder["files"]),
+        formats=tuple(str(f) for f in folder.get("formats", ())),
+        bitrate_min=folder.get("bitrate_min"),
+        bitrate_max=folder.get("bitrate_max"),
+    )
+    return SearchHit(**{**data, "folder": restored})
 
 
 def _parse(data: dict[str, Any]) -> BotState:
@@ -368,7 +386,7 @@ def _parse(data: dict[str, Any]) -> BotState:
                 user_id=int(s["user_id"]),
                 backend=str(s["backend"]),
                 query=str(s["query"]),
-                hits=[SearchHit(**h) for h in s["hits"]],
+                hits=[_load_hit(h) for h in s["hits"]],
                 done=bool(s["done"]),
             )
             for sid, s in data["searches"].items()

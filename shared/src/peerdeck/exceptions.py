@@ -7,6 +7,8 @@ operation and the daemon's answer but never a credential, cookie or API key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class PeerdeckError(Exception):
     """Base class of every error raised by the library."""
@@ -103,3 +105,12 @@ class InvalidTextError(PeerdeckInputError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class PeerdeckPartialError(PeerdeckError):
+    """An action on several transfers that did some and not others; ``failed`` maps id → reason."""
+
+    def __init__(self, message: str, *, done: tuple[str, ...], failed: Mapping[str, str]) -> None:
+        super().__init__(message)
+        self.done = done
+        self.failed = dict(failed)

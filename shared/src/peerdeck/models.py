@@ -133,6 +133,19 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class HitFolder:
+    """The remote folder behind a folder hit: an album, as Soulseek users share and fetch them."""
+
+    path: str
+    files: tuple[tuple[str, int], ...]
+    """The files the search found there (full remote path, size); enqueue fetches the whole folder."""
+    formats: tuple[str, ...] = ()
+    """File extensions found, most common first (``("flac",)``)."""
+    bitrate_min: int | None = None
+    bitrate_max: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SearchHit:
     """One search result; pass it back to ``enqueue`` to download it."""
 
@@ -149,6 +162,8 @@ class SearchHit:
     link: str | None = None
     """A magnet or URL that ``enqueue`` can use, where the daemon gives one."""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    folder: HitFolder | None = None
+    """Set on a folder hit (slskd): ``enqueue`` then downloads the whole folder."""
 
 
 @dataclass(frozen=True, slots=True)

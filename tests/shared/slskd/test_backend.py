@@ -67,41 +67,25 @@ async def test_search_streams_hits_with_peer_details(backend: SlskdBackend, slsk
     assert slskd.server.searches == {}  # stopped and deleted
 
 
-async def test_search_stops_when_the_caller_breaks(backend: SlskdBackend, slskd: Running) -> None:
-    async for _hit in backend.search("blue", timeout=30):
+async def test_search_is_deleted_once_read_even_when_the_caller_breaks(backend: SlskdBackend, slskd: Running) -> None:
+    async for _hit in backend.search("blue", timeout=1):
+        assert slskd.server.searches == {}  # read once, deleted before the first hit is handed out
         break  # no aclose(): the event loop finalises the dropped generator
-    for _ in range(100):
-        if not slskd.server.searches:
-            break
-        await asyncio.sleep(0.02)
-    assert slskd.server.searches == {}
     methods = [m for m, p in slskd.server.requests if p.startswith("/api/v0/searches/")]
-    assert "PUT" in methods
     assert "DELETE" in methods
 
 
-async def test_search_stops_on_aclose(backend: SlskdBackend, slskd: Running) -> None:
-    search = backend.search("blue", timeout=30)
-    await anext(search)
-    assert len(slskd.server.searches) == 1
-    await search.aclose()
-    assert slskd.server.searches == {}
-
-
-async def test_search_limit_and_timeout(backend: SlskdBackend, slskd: Running) -> None:
-    limited = [h async for h in backend.search("blue", timeout=5, limit=1)]
+async def test_search_limit_and_a_peer_too_slow_for_the_timeout(backend: SlskdBackend, slskd: Running) -> None:
+    limited = [h async for h in backend.search("blue", timeout=1, limit=1)]
     assert len(limited) == 1
     slskd.server.peers["dj/slash man"].response_delay = 10
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    timed = [h async for h in backend.search("remix", timeout=0.3)]
+    timed = [h async for h in backend.search("remix", timeout=0.6)]
     assert timed == []
-    assert loop.time() - started < 2
     assert slskd.server.searches == {}
 
 
 async def test_enqueue_hit_and_follow_it_to_completion(backend: SlskdBackend, slskd: Running) -> None:
-    [hit] = [h async for h in backend.search("02 red", timeout=0.2)]
+    [hit] = [h async for h in backend.search("02 red", timeout=1)]
     await backend.update()  # primes the tracker
     [transfer_id] = await backend.enqueue(hit, EnqueueOptions(save_path="Albums"))
     assert split_id(transfer_id)[0] == "alice"
@@ -152,7 +136,11 @@ async def test_enqueue_remote_files_for_user_with_slash(backend: SlskdBackend, s
     assert transfer.state is TransferState.QUEUED
     assert transfer.category == "dj/slash man"
     await backend.cancel(ids)
-    [cancelled] = await backend.transfers()
+    for _ in range(100):  # cancelling is asynchronous in slskd
+        [cancelled] = await backend.transfers()
+        if cancelled.state is TransferState.CANCELLED:
+            break
+        await asyncio.sleep(0.02)
     assert cancelled.state is TransferState.CANCELLED
     await backend.remove(ids)
     assert await backend.transfers() == []
@@ -188,7 +176,7 @@ async def test_remove_all_and_unsupported_inputs(backend: SlskdBackend, slskd: R
     assert len(await backend.transfers()) == 2
     with pytest.raises(PeerdeckNotSupportedError, match="files API"):
         await backend.remove(ALL, delete_data=True)
-    await backend.remove(ALL)
+    await backend.remove(ALL)  # both still queued: cancelled, then removed once slskd says they ended
     assert await backend.transfers() == []
     with pytest.raises(PeerdeckNotSupportedError):
         await backend.enqueue(Magnet("magnet:?xt=urn:btih:" + "a" * 40))

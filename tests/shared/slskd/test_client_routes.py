@@ -40,7 +40,7 @@ async def test_application_and_server(client: SlskdClient, slskd: Running) -> No
     state = await client.application_state()
     assert state["version"]["current"] == "0.26.0"
     assert state["server"]["state"] == "Connected, LoggedIn"
-    assert await client.application_version() == "0.26.0"
+    assert await client.application_version() == "0.26.0.0"  # a release build's four-part version
     assert await client.version() == (0, 26, 0)
     latest = await client.application_check_updates(force_check=True)
     assert latest["isUpdateAvailable"] is False
@@ -123,8 +123,9 @@ async def test_search_states_limit_and_cancel(client: SlskdClient) -> None:
 
 
 async def _completed(client: SlskdClient, search_id: str) -> dict[str, Any] | None:
+    """The search once slskd has written its responses (``endedAt`` comes with them)."""
     record = await client.search(search_id)
-    return record if record["isComplete"] else None
+    return record if record["isComplete"] and "endedAt" in record else None
 
 
 async def _state_is(client: SlskdClient, search_id: str, state: str) -> bool:
@@ -137,7 +138,7 @@ async def test_transfer_routes(client: SlskdClient, slskd: Running) -> None:
     result = await client.transfers_enqueue("alice", [(song, 8_000_000)])
     assert result.via_batches
     [record] = result.enqueued
-    assert record["state"] == "Queued, Remotely"
+    assert record["state"] == "Queued, Locally"
     assert result.batch_id is not None
     batch = await client.transfers_batch(result.batch_id)
     assert batch["username"] == "alice"
@@ -150,7 +151,7 @@ async def test_transfer_routes(client: SlskdClient, slskd: Running) -> None:
     assert [t["id"] for t in flatten(await client.transfers_downloads())] == [record["id"]]
 
     await client.transfers_cancel_download("alice", record["id"])
-    cancelled = await client.transfers_download("alice", record["id"])
+    cancelled = await wait_for(lambda: _final(client, "alice", record["id"]))  # cancelling is asynchronous
     assert cancelled["state"] == "Completed, Cancelled"
     await client.transfers_clear_completed_downloads()
     assert flatten(await client.transfers_downloads()) == []
@@ -182,7 +183,7 @@ async def test_transfer_state_machine_and_completion_event(client: SlskdClient) 
     final = await wait_for(finished)
     assert final["state"] == "Completed, Succeeded"
     assert final["percentComplete"] == 100.0
-    assert seen[0] == "Queued, Remotely"
+    assert seen[0] == "Queued, Locally"
     assert "InProgress" in seen
     [event] = [e for e in (await client.events()).events if e["type"] == "DownloadFileComplete"]
     assert event_data(event)["transfer"]["id"] == transfer_id

@@ -4,7 +4,12 @@ What slskd cannot do is said, not faked: it has no pause or resume, so those rai
 :class:`PeerdeckNotSupportedError` naming the alternatives (cancel, then enqueue the same
 file again). Transfers are polled (slskd has no push channel for them); the ``/events``
 log (0.22+) fills in downloads that completed and were cleared between two polls, so a
-completion is still announced, once.
+completion is still announced, once (webhook test samples, which carry an empty transfer,
+are not completions). A restart as another version, or one that emptied the event log, is
+noticed in the tick that sees it: routes are chosen again and the log is read afresh.
+
+Removing is for finished records in slskd: a running download is cancelled first, and removed
+once its record says ``Completed``; a remove slskd accepts but does not do is reported.
 
 Transfer ids are ``"<username>/<transfer uuid>"``. Usernames may contain ``/``, so ids
 are split on the *last* ``/``.
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,8 +32,8 @@ from ..client import DEFAULT_TIMEOUT
 from ..exceptions import (
     PeerdeckError,
     PeerdeckInputError,
-    PeerdeckNotFoundError,
     PeerdeckNotSupportedError,
+    PeerdeckPartialError,
     PeerdeckResponseError,
 )
 from ..models import (
@@ -50,11 +55,17 @@ from ..models import (
     TransferState,
 )
 from .client import EnqueueResult, JsonObject, SlskdClient, event_data
-from .states import search_is_complete, server_is_online, transfer_state
+from .eventlog import EventLog, is_real_transfer
+from .search import basename, build_hits, folder_of, run_search
+from .states import parse_flags, server_is_online, transfer_state
 
 _SEARCH_POLL = 0.5
-_EVENT_PAGE = 50
-_EVENT_PAGES = 10
+_CANCEL_WAIT = 10.0
+"""Seconds a remove waits for slskd to finish cancelling a download (its record then says Completed)."""
+_CANCEL_POLL = 0.2
+_FOLDER_READ = 20.0
+"""Seconds to ask a peer for a whole folder before enqueueing only the files the search found."""
+_SHOWN_FAILURES = 5
 _NO_PAUSE = (
     "slskd cannot pause or resume downloads; cancel them (remove) and enqueue the same files again "
     "(the search hit, or RemoteFiles with the user, path and size) to start over"
@@ -107,11 +118,6 @@ def flatten(groups: Iterable[Mapping[str, Any]]) -> list[JsonObject]:
         for item in directory.get("files") or []
         if isinstance(item, Mapping)
     ]
-
-
-def basename(path: str) -> str:
-    """Soulseek paths use ``\\`` (Windows peers) or ``/``; the name is what follows the last one."""
-    return re.split(r"[\\/]", path)[-1] or path
 
 
 def parse_timespan(value: Any) -> float | None:
@@ -170,9 +176,8 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
             )
         )
         self.search_poll_interval = search_poll_interval
-        self._events_supported = True
-        self._last_event_id: str | None = None
-        self._log_read = False
+        self.cancel_wait = _CANCEL_WAIT
+        self._log = EventLog(self.client, parse_time)
         self._event_completed: set[str] = set()
 
     # ------------------------------------------------------------------ reading
@@ -192,29 +197,43 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
 
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
         state = await self.client.application_state()
+        self._note_version(state)
         downloads = flatten(await self.client.transfers_downloads())
         uploads = flatten(await self.client.transfers_uploads())
         transfers = {t.id: t for t in map(to_transfer, downloads)}
         primed = self._tracker.primed
-        self._announce(self._tracker.observe(transfers))
+        seen = self._tracker.observe(transfers)
+        self._event_completed.update(e.transfer.id for e in seen if e.kind is TransferEventKind.COMPLETED)
+        self._announce(seen)
         self._announce(await self._completions_from_log(transfers, primed))
         return self._build_status(state, transfers, uploads), transfers
 
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Resume the tracker; completions it announced are not announced again from a late log event."""
+        super().restore_state(data)
+        self._event_completed.update(
+            str(key) for key, item in data.items() if isinstance(item, Mapping) and item.get("done")
+        )
+
+    def _note_version(self, state: Mapping[str, Any]) -> None:
+        """Another version than the routes were chosen for means slskd restarted as another build."""
+        version = _sub(state, "version")
+        text = _opt_str(version.get("current") or version.get("full"))
+        if text is not None:
+            self.client.note_version(text)
+
     async def _completions_from_log(self, transfers: Mapping[str, Transfer], primed: bool) -> list[TransferEvent]:
-        """COMPLETED events for downloads slskd logged as complete but no longer lists."""
-        if not self._events_supported:
-            return []
-        records = await self._new_log_events()
+        """COMPLETED events for real downloads slskd logged as complete but no longer lists."""
+        records = await self._log.read()
         if not primed or records is None:
             return []
         events: list[TransferEvent] = []
         for record in reversed(records):
             if record.get("type") != "DownloadFileComplete":
                 continue
-            data = event_data(record)
-            raw = data.get("transfer")
-            if not isinstance(raw, dict):
-                continue
+            raw = event_data(record).get("transfer")
+            if not is_real_transfer(raw):
+                continue  # a webhook test sample ("POST /events/DownloadFileComplete") has an empty transfer
             transfer = to_transfer(raw)
             if transfer.id in transfers or transfer.id in self._event_completed:
                 continue
@@ -225,28 +244,6 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
                 TransferEvent(TransferEventKind.COMPLETED, transfer, None, parse_time(record.get("timestamp")))
             )
         return events
-
-    async def _new_log_events(self) -> list[JsonObject] | None:
-        """Events newer than the last seen one (newest first); None on the first read, which only sets the mark."""
-        fresh: list[JsonObject] = []
-        try:
-            for page in range(_EVENT_PAGES):
-                batch = (await self.client.events(offset=page * _EVENT_PAGE, limit=_EVENT_PAGE)).events
-                known = [str(r.get("id")) for r in batch]
-                if self._last_event_id in known:
-                    fresh.extend(batch[: known.index(self._last_event_id)])
-                    break
-                fresh.extend(batch)
-                if not self._log_read or len(batch) < _EVENT_PAGE:
-                    break
-        except PeerdeckNotFoundError:
-            # slskd before 0.22 has no event log.
-            self._events_supported = False
-            return None
-        if fresh:
-            self._last_event_id = str(fresh[0].get("id"))
-        first_read, self._log_read = not self._log_read, True
-        return None if first_read else fresh
 
     def _build_status(
         self, state: Mapping[str, Any], transfers: Mapping[str, Transfer], uploads: list[JsonObject]
@@ -287,13 +284,20 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         """Download a search hit or a user's files; returns ``"<username>/<id>"`` of the new transfers."""
         opts = options or EnqueueOptions()
         search_id: str | None = None
-        if isinstance(target, SearchHit):
+        files: tuple[tuple[str, int], ...]
+        if isinstance(target, SearchHit) and target.folder is not None:
+            username = str(target.raw.get("username") or target.source or "")
+            if not username or not target.folder.files:
+                raise PeerdeckInputError("this folder hit does not name a Soulseek user and its files")
+            files = await self._whole_folder(username, target.folder.path, target.folder.files)
+            search_id = _opt_str(target.raw.get("searchId"))
+        elif isinstance(target, SearchHit):
             username = str(target.raw.get("username") or target.source or "")
             filename = str(target.raw.get("filename") or "")
             size = target.raw.get("size", target.size)
             if not username or not filename or not isinstance(size, int):
                 raise PeerdeckInputError("this search hit does not name a Soulseek user, file and size")
-            files: tuple[tuple[str, int], ...] = ((filename, size),)
+            files = ((filename, size),)
             search_id = _opt_str(target.raw.get("searchId"))
         elif isinstance(target, RemoteFiles):
             username, files = target.source, tuple(target.files)
@@ -302,10 +306,36 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
                 f"slskd cannot enqueue a {type(target).__name__}; give a search hit or RemoteFiles (user + files)"
             )
         result = await self.client.transfers_enqueue(username, files, destination=opts.save_path, search_id=search_id)
-        if result.failed and not result.enqueued and result.raw is not None:
+        refused_all = result.raw is not None or len({f.filename for f in result.failed}) >= len(files)
+        if result.failed and not result.enqueued and refused_all:
             reasons = "; ".join(f"{f.filename}: {f.message or 'refused'}" for f in result.failed)
             raise PeerdeckResponseError(f"slskd enqueued none of the files ({reasons})", 200)
         return await self._new_ids(result, files)
+
+    async def _whole_folder(
+        self, username: str, path: str, found: tuple[tuple[str, int], ...]
+    ) -> tuple[tuple[str, int], ...]:
+        """Every file of a remote folder, as the peer lists it now; the files the search found if the
+        peer cannot be asked (offline, slow, or the folder is gone)."""
+        try:
+            directories = await self.client.user_directory(username, path, time_limit=_FOLDER_READ)
+        except PeerdeckError:
+            return found
+        separator = "\\" if "\\" in path or "/" not in path else "/"
+        files: list[tuple[str, int]] = []
+        for directory in directories:
+            name = str(directory.get("name") or path)
+            if name.replace("/", "\\").rstrip("\\") != path.replace("/", "\\").rstrip("\\"):
+                continue
+            for item in directory.get("files") or []:
+                if not isinstance(item, Mapping):
+                    continue
+                filename, size = str(item.get("filename") or ""), item.get("size")
+                if not filename or not isinstance(size, int) or item.get("isLocked"):
+                    continue
+                full = filename if folder_of(filename) else f"{path}{separator}{filename}"
+                files.append((full, size))
+        return tuple(files) or found
 
     async def _new_ids(self, result: EnqueueResult, files: Iterable[tuple[str, int]]) -> list[str]:
         """Ids of the new transfers; slskd ≤0.23 does not return them, so they are looked up by filename."""
@@ -336,14 +366,78 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
             await self.client.transfers_cancel_download(username, transfer_id, remove=False)
 
     async def remove(self, ids: TransferSelector, *, delete_data: bool = False) -> None:
-        """Cancel downloads and drop their records; slskd cannot delete a download's data by transfer."""
+        """Drop download records; a running one is cancelled first and removed once slskd says it ended.
+
+        slskd removes only finished records (before 0.24.2 it answers 500 for a running one, later
+        204 while still listing it), so the listing is checked afterwards. Every transfer is tried;
+        those not removed are named in one :class:`PeerdeckPartialError`. The listing is read once
+        per step, not once per download, and ``ALL`` is removed with one request.
+        """
         if delete_data:
             raise PeerdeckNotSupportedError(
                 "slskd does not say where a download was saved, so its data cannot be deleted with it; "
                 "delete the file through the files API (remote_file_management) instead"
             )
-        for username, transfer_id in await self._select(ids):
-            await self.client.transfers_cancel_download(username, transfer_id, remove=True)
+        listed = await self._listed_states()
+        selected = [split_id(key) for key in listed] if ids is ALL else await self._select(ids)
+        failed: dict[str, str] = {}
+        for username, transfer_id in selected:
+            key = make_id(username, transfer_id)
+            if key not in listed:
+                failed[key] = "slskd does not list this download"
+            elif "Completed" not in parse_flags(listed[key]):
+                try:
+                    await self.client.transfers_cancel_download(username, transfer_id, remove=False)
+                except PeerdeckError as err:
+                    failed[key] = str(err)
+        pending = [(u, i) for u, i in selected if make_id(u, i) not in failed]
+        if not pending:
+            if failed:
+                raise _partial([], failed, len(selected))
+            return  # nothing listed: nothing to remove
+        ended = await self._until_ended({make_id(u, i) for u, i in pending})
+        if ids is ALL:
+            await self.client.transfers_clear_completed_downloads()  # every finished record, in one request
+        else:
+            for username, transfer_id in pending:
+                if make_id(username, transfer_id) not in ended:
+                    continue
+                try:
+                    await self.client.transfers_cancel_download(username, transfer_id, remove=True)
+                except PeerdeckError as err:
+                    failed[make_id(username, transfer_id)] = str(err)
+        still = await self._listed_states()
+        for username, transfer_id in pending:
+            key = make_id(username, transfer_id)
+            if key in failed or key not in still:
+                continue
+            if key in ended:
+                failed[key] = "slskd accepted the remove but still lists the download"
+            else:
+                failed[key] = (
+                    f"slskd had not finished cancelling it after {self.cancel_wait:.0f} s "
+                    f"(state {still[key]!r}); try again in a moment"
+                )
+        if failed:
+            done = [make_id(u, i) for u, i in selected if make_id(u, i) not in failed]
+            raise _partial(done, failed, len(selected))
+
+    async def _listed_states(self) -> dict[str, str]:
+        """``{"<username>/<id>": state}`` of every listed download (one request)."""
+        return {
+            make_id(str(r.get("username")), str(r.get("id"))): str(r.get("state"))
+            for r in flatten(await self.client.transfers_downloads())
+        }
+
+    async def _until_ended(self, keys: set[str]) -> set[str]:
+        """Which of ``keys`` slskd lists as ended (``Completed``), waiting up to :attr:`cancel_wait`."""
+        deadline = time.monotonic() + self.cancel_wait
+        while True:
+            states = await self._listed_states()
+            ended = {key for key in keys if "Completed" in parse_flags(states.get(key))}
+            if ended == keys or time.monotonic() >= deadline:
+                return ended
+            await asyncio.sleep(_CANCEL_POLL)
 
     async def _select(self, ids: TransferSelector) -> list[tuple[str, str]]:
         if ids is ALL:
@@ -363,71 +457,25 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         timeout: float = 30.0,
         limit: int | None = None,
     ) -> AsyncGenerator[SearchHit]:
-        """Stream files from Soulseek peers as their responses arrive; the search is stopped and deleted after."""
-        search = await self.client.searches_create(query, search_timeout=max(1000, int(timeout * 1000)))
-        search_id = str(search.get("id"))
-        seen: set[tuple[str, Any]] = set()
-        sent = 0
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                state = await self.client.search(search_id)
-                finished = search_is_complete(state.get("state")) or bool(state.get("isComplete"))
-                if int(state.get("responseCount") or 0) > len(seen) or finished:
-                    for response in await self.client.search_responses(search_id):
-                        key = (str(response.get("username")), response.get("token"))
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                        for hit in _hits(search_id, response):
-                            yield hit
-                            sent += 1
-                            if limit is not None and sent >= limit:
-                                return
-                if finished or time.monotonic() >= deadline:
-                    return
-                await asyncio.sleep(self.search_poll_interval)
-        finally:
-            await asyncio.shield(self._end_search(search_id))
+        """Hits from Soulseek peers, folder hits first, once slskd has them (when the search ends).
 
-    async def _end_search(self, search_id: str) -> None:
-        try:
-            await self.client.search_stop(search_id)
-            await self.client.search_delete(search_id)
-        except PeerdeckError:
-            # Best effort: a failed clean-up must not mask the search's outcome (slskd prunes old searches).
-            return
+        The search is stopped in time to be read before ``timeout`` and deleted once read.
+        """
+        search_id, responses = await run_search(self.client, query, timeout, self.search_poll_interval)
+        for sent, hit in enumerate(build_hits(search_id, responses), start=1):
+            yield hit
+            if limit is not None and sent >= limit:
+                return
 
 
-def _hits(search_id: str, response: Mapping[str, Any]) -> list[SearchHit]:
-    """One hit per unlocked file of a peer's response (locked files cannot be downloaded)."""
-    username = str(response.get("username", ""))
-    hits: list[SearchHit] = []
-    for file in response.get("files") or []:
-        if not isinstance(file, Mapping) or file.get("isLocked"):
-            continue
-        filename = str(file.get("filename", ""))
-        size = _opt_int(file.get("size"))
-        hits.append(
-            SearchHit(
-                id=f"{username}/{filename}",
-                title=basename(filename),
-                size=size,
-                source=username,
-                bitrate=_opt_int(file.get("bitRate")),
-                queue_length=_opt_int(response.get("queueLength")),
-                free_slot=bool(response.get("hasFreeUploadSlot")),
-                raw={
-                    **dict(file),
-                    "username": username,
-                    "filename": filename,
-                    "size": size,
-                    "searchId": search_id,
-                    "uploadSpeed": response.get("uploadSpeed"),
-                },
-            )
-        )
-    return hits
+def _partial(done: Sequence[str], failed: Mapping[str, str], total: int) -> PeerdeckPartialError:
+    shown = "; ".join(f"{key}: {reason}" for key, reason in list(failed.items())[:_SHOWN_FAILURES])
+    more = f" (and {len(failed) - _SHOWN_FAILURES} more)" if len(failed) > _SHOWN_FAILURES else ""
+    return PeerdeckPartialError(
+        f"slskd removed {len(done)} of {total} downloads; not removed: {shown}{more}",
+        done=tuple(done),
+        failed=failed,
+    )
 
 
 def _sub(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
