@@ -7,7 +7,7 @@ export const SPARK_SAMPLES = 60;
 
 export const STYLE = `
   :host { display: block; }
-  ha-card { overflow: hidden; color: var(--primary-text-color, #212121); container-type: inline-size;
+  ha-card { display: block; overflow: hidden; color: var(--primary-text-color, #212121); container-type: inline-size;
     background: var(--ha-card-background, var(--card-background-color, #fff)); }
   .header { display: flex; align-items: center; gap: 8px; padding: 12px 16px 4px; }
   .title { flex: 1 1 auto; min-width: 6em; font-size: var(--ha-card-header-font-size, 20px); font-weight: 500;
