@@ -151,6 +151,15 @@ window.harness = {
   nextFrame,
   settle,
 
+  /** Wait (a frame at a time, at most ~200) until ``predicate()`` holds; returns whether it did. */
+  async until(predicate) {
+    for (let frames = 0; frames < 200; frames += 1) {
+      if (predicate()) return true;
+      await nextFrame();
+    }
+    return predicate();
+  },
+
   /** The rows the card has in the DOM and shows, top to bottom. */
   shownRows() {
     const rows = [...this.card.shadowRoot.querySelectorAll(".row")].filter((row) => !row.hidden);

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import Any, Final
 
 from homeassistant.components.websocket_api import async_register_command
@@ -37,7 +38,7 @@ WS_ADD: Final = "peerdeck/transfers/add"
 WS_SEARCH: Final = "peerdeck/search/subscribe"
 
 CONFIRM_DELAYS: Final = (0.1, 0.15, 0.25, 0.25, 0.5, 0.75)
-"""Seconds between read-backs after an action: qBittorrent applies one in 0.1–0.8 s (issue 26); at
+"""Seconds between read-backs after an action: qBittorrent applies one in 0.1 to 0.8 s (issue 26); at
 most six reads, one at a time per daemon, so a burst of clicks never hammers it."""
 SEARCH_TIMEOUT: Final = 30.0
 SEARCH_LIMIT: Final = 100
@@ -52,7 +53,7 @@ def _lock(hass: HomeAssistant, key: HassKey[dict[str, asyncio.Lock]], entry_id: 
     return hass.data.setdefault(key, {}).setdefault(entry_id, asyncio.Lock())
 
 
-def applied(action: str, ids: list[str], transfers: dict[str, Transfer]) -> bool:
+def applied(action: str, ids: list[str], transfers: Mapping[str, Transfer]) -> bool:
     """Whether the daemon's list shows ``action`` done on every one of ``ids``."""
     for transfer_id in ids:
         transfer = transfers.get(transfer_id) or transfers.get(transfer_id.lower())
@@ -130,7 +131,9 @@ async def ws_act(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
     connection.send_result(msg_id, {"confirmed": await read_back(hass, coordinator, action, ids)})
 
 
-@websocket_command({vol.Required("type"): WS_DETAILS, vol.Required(ATTR_ENTRY_ID): str, vol.Required("id"): str})
+@websocket_command(
+    {vol.Required("type"): WS_DETAILS, vol.Required(ATTR_ENTRY_ID): str, vol.Required("transfer_id"): str}
+)
 @callback
 def ws_details(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """Everything the last refresh knows of one row, for the card's details panel (no daemon call)."""
@@ -138,10 +141,11 @@ def ws_details(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str,
     entry = readable_entry(hass, connection, msg_id, msg[ATTR_ENTRY_ID])
     if entry is None:
         return
-    transfer = entry.runtime_data.coordinator.data.transfers.get(msg["id"])
+    transfer = entry.runtime_data.coordinator.data.transfers.get(msg["transfer_id"])
     if transfer is None:
-        connection.send_error(msg_id, ERR_NOT_FOUND, "The transfer is gone", translation_domain=DOMAIN,
-                              translation_key="transfer_gone")
+        connection.send_error(
+            msg_id, ERR_NOT_FOUND, "The transfer is gone", translation_domain=DOMAIN, translation_key="transfer_gone"
+        )
         return
     connection.send_result(msg_id, transfer_details(transfer, entry))
 
@@ -161,9 +165,11 @@ def transfer_details(transfer: Transfer, entry: PeerdeckConfigEntry) -> dict[str
     whether they are a folder or a peer (device) and what removing one does there.
     """
     raw = transfer.raw
-    kind = {"folder": "folder", "device": "peer"}.get(str(raw.get("kind"))) if transfer.category in (
-        "folder", "device"
-    ) else None
+    kind = (
+        {"folder": "folder", "device": "peer"}.get(str(raw.get("kind")))
+        if transfer.category in ("folder", "device")
+        else None
+    )
     return {
         "id": transfer.id,
         "name": bounded(transfer.name),
@@ -220,8 +226,13 @@ async def ws_add(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
         return
     given = [target for target in _ADD_TARGETS if target in msg]
     if not given:
-        connection.send_error(msg_id, ERR_INVALID_FORMAT, "Give a magnet, URL, search hit or .torrent file",
-                              translation_domain=DOMAIN, translation_key="no_target")
+        connection.send_error(
+            msg_id,
+            ERR_INVALID_FORMAT,
+            "Give a magnet, URL, search hit or .torrent file",
+            translation_domain=DOMAIN,
+            translation_key="no_target",
+        )
         return
     options = {key: msg[key] for key in ("category", "save_path", "start_paused") if msg.get(key) not in (None, "")}
     coordinator = entry.runtime_data.coordinator
@@ -233,7 +244,8 @@ async def ws_add(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
             response = await hass.services.async_call(
                 DOMAIN, "enqueue", data, blocking=True, context=connection.context(msg), return_response=True
             )
-            ids = [str(found) for found in (response or {}).get("ids", []) or []]
+            found = (response or {}).get("ids")
+            ids = [str(one) for one in found] if isinstance(found, list) else []
     except HomeAssistantError as err:
         _send_ha_error(connection, msg_id, err)
         return
@@ -290,7 +302,7 @@ def _hit_row(hit: SearchHit) -> dict[str, Any]:
     {
         vol.Required("type"): WS_SEARCH,
         vol.Required(ATTR_ENTRY_ID): str,
-        vol.Required("query"): str,
+        vol.Required("query"): vol.All(str, vol.Strip, vol.Length(min=1)),
         vol.Optional("limit", default=SEARCH_LIMIT): vol.All(int, vol.Range(min=1, max=500)),
     }
 )
@@ -349,13 +361,13 @@ def ws_search(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, 
             except HomeAssistantError as translated:
                 send({"done": True, "error": str(translated)})
 
+    connection.send_result(msg_id)  # first: the search may send its hits before the task yields
     task = entry.async_create_background_task(hass, stream(), f"peerdeck card search {msg_id}")
 
     @callback
     def stop() -> None:
         task.cancel()
 
-    connection.send_result(msg_id)
     connection.subscriptions[msg_id] = stop
 
 
@@ -369,4 +381,3 @@ def async_setup_card_commands(hass: HomeAssistant) -> None:
     """Register the card's commands (once, from ``async_setup``)."""
     for command in (ws_act, ws_details, ws_add, ws_search):
         async_register_command(hass, command)
-

@@ -120,19 +120,19 @@ async def test_buttons_act_through_the_integrations_commands(page: Page) -> None
         const paused = shown.findIndex((r) => r.state === "paused");
         elements[active].querySelector(".toggle").click();
         elements[paused].querySelector(".toggle").click();
-        await h.settle();
+        await h.until(() => !h.card._pending.size);
         elements[active].querySelector(".delete").click();
         const dialogOpen = root.querySelector("dialog").open;
         const dialogTitle = root.querySelector("dialog h2").textContent;
         const explain = root.querySelector("dialog .explain").textContent;
         root.querySelector("dialog .delete-data").click();
         root.querySelector("dialog .confirm").click();
-        await h.settle();
+        await h.until(() => h.hass.commands.length === 3 && !h.card._pending.size);
         elements[paused].querySelector(".delete").click();
         root.querySelector("dialog .cancel").click();
         await h.settle();
         root.querySelector(".pause-all").click();
-        await h.settle();
+        await h.until(() => h.hass.commands.length === 4);
         return { commands: h.hass.commands, calls: h.hass.calls, active: idOf(active), paused: idOf(paused),
                  dialogOpen, dialogTitle, explain, activeName: shown[active].name,
                  labels: [shown[active].toggleLabel, shown[paused].toggleLabel] };

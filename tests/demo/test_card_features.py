@@ -92,16 +92,22 @@ async def test_states_users_tell_apart_filters_ratio_and_sorts(page: Page) -> No
         """
         await h.mount({ config: { entry: "e1", sort: "name" } });
         const statuses = ["downloading", "stalled", "seeding", "completed", "queued", "paused", "checking", "error"];
+        const unified = { downloading: "active", seeding: "completed", stalled: "active", checking: "active",
+                          error: "failed" };
         const rows = statuses.map((status, n) => ({ ...h.transfers(8)[n], id: "s" + n, name: status + "-row",
-          status, state: { seeding: "completed", stalled: "active", checking: "active", error: "failed" }[status] ?? (status === "downloading" ? "active" : status),
-          category: n % 2 ? "linux" : "music", ratio: n / 4, size: (n + 1) * 1000, eta: n === 0 ? 30 : n === 1 ? 10 : null }));
+          status, state: unified[status] ?? status, category: n % 2 ? "linux" : "music", ratio: n / 4,
+          size: (n + 1) * 1000, eta: n === 0 ? 30 : n === 1 ? 10 : null }));
         h.deliver("e1", h.full("e1", rows));
         const root = h.card.shadowRoot;
         const shown = Object.fromEntries(h.shownRows().map((r) => [r.name, r]));
         const icons = Object.fromEntries([...root.querySelectorAll(".row:not([hidden])")].map((el) =>
           [el.querySelector(".name").textContent, el.querySelector("ha-icon.state").getAttribute("icon")]));
         const options = [...root.querySelector(".state-filter").options].map((o) => o.value);
-        const pick = (selector, value) => { const el = root.querySelector(selector); el.value = value; el.dispatchEvent(new Event("change")); };
+        const pick = (selector, value) => {
+          const el = root.querySelector(selector);
+          el.value = value;
+          el.dispatchEvent(new Event("change"));
+        };
         pick(".state-filter", "stalled");
         const stalled = h.shownRows().map((r) => r.name);
         pick(".state-filter", "");
@@ -127,7 +133,15 @@ async def test_states_users_tell_apart_filters_ratio_and_sorts(page: Page) -> No
     assert shown["stalled-row"]["label"].startswith("stalled-row, Stalled, ")  # the state as text for a screen reader
     assert len(set(result["icons"].values())) == 8  # one icon per state
     assert result["options"][1:] == [
-        "downloading", "stalled", "seeding", "completed", "queued", "paused", "checking", "error", "cancelled"
+        "downloading",
+        "stalled",
+        "seeding",
+        "completed",
+        "queued",
+        "paused",
+        "checking",
+        "error",
+        "cancelled",
     ]
     assert result["stalled"] == ["stalled-row"]
     assert result["categories"] == ["", "linux", "music"]
@@ -142,7 +156,8 @@ async def test_details_and_syncthing_rows_say_what_they_are(page: Page) -> None:
     result = await run(
         page,
         """
-        await h.mount({ config: { entry: "s" }, entries: [{ entry_id: "s", title: "Syncthing", daemon: "syncthing" }] });
+        const entries = [{ entry_id: "s", title: "Syncthing", daemon: "syncthing" }];
+        await h.mount({ config: { entry: "s" }, entries });
         const base = h.transfers(1)[0];
         h.deliver("s", { ...h.full("s", [
           { ...base, id: "folder:photos", name: "Photos", category: "folder", kind: "folder", status: "completed",
@@ -151,22 +166,25 @@ async def test_details_and_syncthing_rows_say_what_they_are(page: Page) -> None:
             state: "active", tags: ["folder:photos"], path: null },
         ], { title: "Syncthing", capabilities: { delete_data: false } }), daemon: "syncthing" });
         h.hass.answers["peerdeck/transfers/details"] = (message) => ({
-          id: message.id, kind: message.id.startsWith("folder") ? "folder" : "peer", path: "/srv/photos",
+          id: message.transfer_id, kind: message.transfer_id.startsWith("folder") ? "folder" : "peer",
+          path: "/srv/photos",
           folder_type: "sendreceive", connected: null, tags: ["device:ABC"], ratio: null });
         const root = h.card.shadowRoot;
-        const rowEl = (name) => [...root.querySelectorAll(".row")].find((el) => el.querySelector(".name").textContent === name);
+        const rowEl = (name) => [...root.querySelectorAll(".row")]
+          .find((el) => el.querySelector(".name").textContent === name);
+        const dialogText = (selector) => root.querySelector(`dialog.confirm-delete ${selector}`).textContent;
         rowEl("Photos").querySelector(".main").click();
         await h.settle(); await h.settle();
         const details = root.querySelector("dialog.details");
         const text = details.querySelector("dl").textContent;
         details.close();
         rowEl("Laptop").querySelector(".delete").click();
-        const peer = { title: root.querySelector("dialog h2").textContent, explain: root.querySelector("dialog .explain").textContent,
+        const peer = { title: dialogText("h2"), explain: dialogText(".explain"),
                        confirm: root.querySelector("dialog .confirm").textContent,
                        withData: root.querySelector("dialog .with-data").hidden };
         root.querySelector("dialog .cancel").click();
         rowEl("Photos").querySelector(".delete").click();
-        const folder = { title: root.querySelector("dialog h2").textContent, explain: root.querySelector("dialog .explain").textContent };
+        const folder = { title: dialogText("h2"), explain: dialogText(".explain") };
         root.querySelector("dialog .cancel").click();
         return { text, peer, folder, asked: h.hass.commands.map((c) => c.type),
                  deleteLabel: rowEl("Laptop").querySelector(".delete").getAttribute("aria-label") };
@@ -242,7 +260,8 @@ async def test_search_hits_stream_in_and_one_click_adds_one(page: Page) -> None:
         await h.mount({ config: { entry: "e1", sort: "name" } });
         h.deliver("e1", h.full("e1", h.transfers(3), { capabilities: { enqueue: true, search: true } }));
         h.hass.answers["peerdeck/transfers/add"] = (message) => {
-          setTimeout(() => h.deliver("e1", { added: [{ ...h.transfers(1)[0], id: "hit-hash", name: "Found album" }] }), 0);
+          const row = { ...h.transfers(1)[0], id: "hit-hash", name: "Found album" };
+          setTimeout(() => h.deliver("e1", { added: [row] }), 0);
           return { ids: ["hit-hash"], confirmed: true };
         };
         const root = h.card.shadowRoot;
@@ -287,7 +306,8 @@ async def test_turtle_toggles_the_alternative_speed_switch(page: Page) -> None:
         h.deliver("e1", { ...full, alternative_speed_entity: "switch.qbittorrent_alternative_speed",
                           status: { ...full.status, alternative_speed: false } });
         const turtle = h.card.shadowRoot.querySelector(".turtle");
-        const before = { hidden: turtle.hidden, pressed: turtle.getAttribute("aria-pressed"), label: turtle.getAttribute("aria-label") };
+        const before = { hidden: turtle.hidden, pressed: turtle.getAttribute("aria-pressed"),
+                         label: turtle.getAttribute("aria-label") };
         turtle.click();
         await h.settle();
         h.deliver("e1", { status: { ...full.status, alternative_speed: true } });

@@ -65,8 +65,21 @@ async def test_full_list_first_then_only_the_diff(
     assert full["full"] is True
     assert full["daemon"] == "qbittorrent"
     assert full["title"] == loaded_entry.title
-    assert full["capabilities"] == {"pause": True, "resume": True, "remove": True, "delete_data": True}
-    assert full["status"] == {"available": True, "download_rate": 1_500_000, "upload_rate": 250_000}
+    assert full["capabilities"] == {
+        "pause": True,
+        "resume": True,
+        "remove": True,
+        "delete_data": True,
+        "enqueue": True,
+        "search": True,
+    }
+    assert full["alternative_speed_entity"] is None  # the switch exists for a real qBittorrent only
+    assert full["status"] == {
+        "available": True,
+        "download_rate": 1_500_000,
+        "upload_rate": 250_000,
+        "alternative_speed": None,
+    }
     rows = {row["id"]: row for row in full["transfers"]}
     assert set(rows) == {HASH_A, HASH_B}
     assert rows[HASH_A] | {"added_at": None} == {
@@ -84,6 +97,9 @@ async def test_full_list_first_then_only_the_diff(
         "eta": 6.0,
         "added_at": None,
         "completed_at": None,
+        "status": "downloading",
+        "ratio": None,
+        "kind": None,
         "detail": None,
     }
     assert rows[HASH_B]["category"] == "linux"
@@ -107,7 +123,7 @@ async def test_full_list_first_then_only_the_diff(
     backend.download_rate = 42
     await refresh(hass, loaded_entry)
     assert await next_event(client, subscription) == {
-        "status": {"available": True, "download_rate": 42, "upload_rate": 250_000}
+        "status": {"available": True, "download_rate": 42, "upload_rate": 250_000, "alternative_speed": None}
     }
 
 
@@ -122,7 +138,9 @@ async def test_nothing_is_sent_when_nothing_changed(
     backend.set_state(HASH_B, TransferState.ACTIVE)
     await refresh(hass, loaded_entry)
     # The first message after two unchanged refreshes is the change.
-    assert await next_event(client, subscription) == {"changed": [{"id": HASH_B, "state": "active"}]}
+    assert await next_event(client, subscription) == {
+        "changed": [{"id": HASH_B, "state": "active", "status": "downloading"}]
+    }
 
 
 async def test_actions_show_in_the_feed(
@@ -136,7 +154,9 @@ async def test_actions_show_in_the_feed(
         DOMAIN, "pause", {"config_entry_id": loaded_entry.entry_id, "ids": [HASH_A]}, blocking=True
     )
     await hass.async_block_till_done()
-    assert await next_event(client, subscription) == {"changed": [{"id": HASH_A, "state": "paused"}]}
+    assert await next_event(client, subscription) == {
+        "changed": [{"id": HASH_A, "state": "paused", "status": "paused"}]
+    }
 
 
 async def test_unsubscribe_stops_the_feed(
@@ -187,7 +207,7 @@ async def test_many_subscribers_cost_one_refresh(
         assert updates.call_count == 1
         for client, subscription in zip(clients, subscriptions, strict=True):
             assert await next_event(client, subscription) == {
-                "changed": [{"id": HASH_A, "state": "completed", "progress": 1.0}]
+                "changed": [{"id": HASH_A, "state": "completed", "progress": 1.0, "status": "completed"}]
             }
     assert len(hass.data[FEEDS]) == 1
 

@@ -72,7 +72,7 @@ export async function showDetails(card, row) {
   if (!el.details.open) el.details.showModal();
   el.details.querySelector(".close").focus();
   try {
-    const details = await card._hass.callWS({ type: "peerdeck/transfers/details", entry_id: row.entry, id: row.id });
+    const details = await card._hass.callWS({ type: "peerdeck/transfers/details", entry_id: row.entry, transfer_id: row.id });
     if (el.details.open && el.detailsTitle.textContent === row.name) fill(details);
   } catch (err) {
     // Gone meanwhile, or a card older than its integration: the feed's own fields stay shown.
