@@ -76,6 +76,8 @@ STATE_STATUS: Final = {
 """The card's state of a transfer whose daemon says no more than the unified state."""
 SYNCTHING_CHECKING: Final = frozenset({"scanning", "scan-waiting"})
 KINDS: Final = {"folder": "folder", "device": "peer"}
+LINK_DAEMONS: Final = frozenset({BackendKind.QBITTORRENT, BackendKind.TRIBLER})
+"""The daemons that take a magnet, a torrent URL or a .torrent file (the card's *Add* panel)."""
 
 
 def transfer_status(transfer: Transfer, daemon: BackendKind) -> str:
@@ -181,6 +183,7 @@ class TransferFeed:
                 "remove": capabilities.remove,
                 "delete_data": capabilities.delete_data,
                 "enqueue": capabilities.enqueue,
+                "add_links": capabilities.enqueue and coordinator.backend.kind in LINK_DAEMONS,
                 "search": capabilities.search is not SearchKind.NONE,
             },
             "alternative_speed_entity": er.async_get(coordinator.hass).async_get_entity_id(

@@ -210,7 +210,7 @@ async def test_add_a_magnet_with_category_and_path_then_the_row_is_selected(page
         """
         await h.mount({ config: { entry: "e1", sort: "name" } });
         const rows = h.transfers(30);
-        h.deliver("e1", h.full("e1", rows, { capabilities: { enqueue: true, search: false } }));
+        h.deliver("e1", h.full("e1", rows, { capabilities: { enqueue: true, add_links: true, search: false } }));
         h.hass.answers["peerdeck/transfers/add"] = () => {
           setTimeout(() => h.deliver("e1", { added: [{ ...rows[0], id: "newhash", name: "zz-added.iso" }] }), 0);
           return { ids: ["newhash"], confirmed: true };

@@ -71,6 +71,7 @@ async def test_full_list_first_then_only_the_diff(
         "remove": True,
         "delete_data": True,
         "enqueue": True,
+        "add_links": True,
         "search": True,
     }
     assert full["alternative_speed_entity"] is None  # the switch exists for a real qBittorrent only
@@ -310,6 +311,8 @@ async def test_every_daemon_feeds_the_card(
     full = await next_event(client, await subscribe(client, entry.entry_id))
     assert full["daemon"] == kind.value
     assert full["capabilities"]["delete_data"] is (kind is not BackendKind.SOULSYNC)
+    # Only the torrent daemons take a magnet or a .torrent (the card's Add panel); Syncthing's enqueue takes files.
+    assert full["capabilities"]["add_links"] is (kind in (BackendKind.QBITTORRENT, BackendKind.TRIBLER))
     assert [(row["name"], row["progress"], row["upload_rate"]) for row in full["transfers"]] == [
         (f"{kind.value} job", 0.75, 7)
     ]

@@ -156,7 +156,7 @@ export class Panels {
   /** Show the add and search buttons only where an entry of the card can add or search. */
   entries() {
     const el = this.el;
-    el.openAdd.hidden = !entryOptions(this.card, el.addEntry, "enqueue");
+    el.openAdd.hidden = !entryOptions(this.card, el.addEntry, "add_links");
     el.openSearch.hidden = !entryOptions(this.card, el.searchEntry, "search");
     if (el.openAdd.hidden) this._close(el.addPanel, el.openAdd);
     if (el.openSearch.hidden) this._close(el.searchPanel, el.openSearch);
