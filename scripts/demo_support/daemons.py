@@ -25,7 +25,7 @@ _LOGGER = logging.getLogger("peerdeck.demo")
 SYNC_FOLDER = "demo-photos"
 SYNCTHING_DEFAULT_RESCAN_S = 3600
 SYNCTHING_DEFAULT_WATCHER_DELAY_S = 10
-"""A new folder's defaults in Syncthing (``rescanIntervalS``, ``fsWatcherDelayS`` in lib/config/folderconfiguration.go)."""
+"""A new folder's defaults in Syncthing (lib/config/folderconfiguration.go: rescanIntervalS, fsWatcherDelayS)."""
 KIB = 1024
 MIB = 1024 * KIB
 
