@@ -26,11 +26,11 @@ from homeassistant.util.hass_dict import HassKey
 from peerdeck import EnqueueOptions, PeerdeckError, SearchHit, SearchKind, TorrentFile, Transfer, TransferState
 from peerdeck.validation import MAX_TORRENT_FILE_SIZE, validate_enqueue_options, validate_enqueue_target, validate_query
 
-from .const import DOMAIN
+from .const import DOMAIN, EVENT_TAGS_LIMIT
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, bounded
 from .schema import vol
 from .services import checked, run_action
-from .websocket import ATTR_ENTRY_ID, readable_entry, transfer_ratio, transfer_status
+from .websocket import ATTR_ENTRY_ID, readable_entry, transfer_kind, transfer_ratio, transfer_status
 
 WS_ACT: Final = "peerdeck/transfers/act"
 WS_DETAILS: Final = "peerdeck/transfers/details"
@@ -162,22 +162,18 @@ def _text_or_none(value: Any) -> str | None:
 def transfer_details(transfer: Transfer, entry: PeerdeckConfigEntry) -> dict[str, Any]:
     """One row's details: where it is, what it is, who it trades with, where it comes from.
 
-    qBittorrent counts seeds and peers as connected (total in the swarm); Syncthing rows say
-    whether they are a folder or a peer (device) and what removing one does there.
+    qBittorrent counts seeds and peers connected (and in the whole swarm); Syncthing's rows say
+    whether they are a folder or a peer (device), with a folder's type and a peer's address.
     """
     raw = transfer.raw
-    kind = (
-        {"folder": "folder", "device": "peer"}.get(str(raw.get("kind")))
-        if transfer.category in ("folder", "device")
-        else None
-    )
+    kind = transfer_kind(transfer)
     return {
         "id": transfer.id,
         "name": bounded(transfer.name),
         "status": transfer_status(transfer, entry.runtime_data.backend.kind),
         "path": _text_or_none(transfer.save_path),
         "category": None if kind else _text_or_none(transfer.category),
-        "tags": [bounded(tag) for tag in transfer.tags[:20]],
+        "tags": [bounded(tag) for tag in transfer.tags[:EVENT_TAGS_LIMIT]],
         "ratio": transfer_ratio(transfer),
         "seeds": _int_or_none(raw.get("num_seeds")),
         "seeds_total": _int_or_none(raw.get("num_complete")),

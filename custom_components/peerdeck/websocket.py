@@ -102,6 +102,11 @@ def transfer_ratio(transfer: Transfer) -> float | None:
     return None
 
 
+def transfer_kind(transfer: Transfer) -> str | None:
+    """``folder`` or ``peer`` for Syncthing's rows (which are not downloads), None for every other row."""
+    return KINDS.get(str(transfer.raw.get("kind"))) if transfer.category in KINDS else None
+
+
 def transfer_row(transfer: Transfer, snapshot: PeerdeckSnapshot, daemon: BackendKind) -> Row:
     """A transfer as the card shows it: the action payload plus bytes done, what it is doing, its ratio,
     what kind of row it is (a Syncthing folder or peer) and the daemon's own detail."""
@@ -110,7 +115,7 @@ def transfer_row(transfer: Transfer, snapshot: PeerdeckSnapshot, daemon: Backend
         "done": transfer.done_bytes,
         "status": transfer_status(transfer, daemon),
         "ratio": transfer_ratio(transfer),
-        "kind": KINDS.get(str(transfer.raw.get("kind"))) if transfer.category in KINDS else None,
+        "kind": transfer_kind(transfer),
         "detail": snapshot.folder_states.get(transfer.id.removeprefix("folder:")),
     }
 
