@@ -332,8 +332,14 @@ LAYOUT = """
   const cut = [];
   for (const el of root.querySelectorAll(".row:not([hidden]) .meta span, .title, .count")) {
     const style = getComputedStyle(el);
-    if (style.display !== "none" && el.scrollWidth > el.clientWidth + 1 && style.textOverflow !== "ellipsis") {
-      cut.push(el.className + ": " + el.textContent);
+    if (style.display === "none" || !el.textContent) continue;
+    const ellipsis = style.textOverflow === "ellipsis";
+    if (el.scrollWidth > el.clientWidth + 1 && !ellipsis) cut.push(el.className + ": " + el.textContent);
+    // A figure on the meta line's first line must end inside it (one that does not fit wraps, hidden, whole).
+    const line = el.parentElement.getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    if (el.parentElement.classList.contains("meta") && box.top < line.bottom && box.right > line.right + 1 && !ellipsis) {
+      cut.push(el.className + " (clipped): " + el.textContent);
     }
   }
   const title = root.querySelector(".title");

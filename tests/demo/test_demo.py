@@ -256,8 +256,10 @@ async def test_demo_end_to_end(demo: dict[str, Any], tmp_path: Path) -> None:
                     # The row shows "Pausing…" at once, then the paused state the daemon reports, read back by the
                     # action itself (not by the next 10-s refresh); a watcher in the page notes when each showed.
                     await in_card(page, TRACE_ROW.replace("NAME", json.dumps("rare-bootleg.ogg")))
+                    clicked = time.monotonic()
                     await click_row_button(page, "rare-bootleg.ogg", "pause")
-                    await _wait(daemon_paused, 45, "clicking pause did not pause the torrent in qBittorrent")
+                    await _wait(daemon_paused, 45, "clicking pause did not pause the torrent in qBittorrent", step=0.05)
+                    daemon_ms = (time.monotonic() - clicked) * 1000
                     await _wait(lambda: shows("resume"), 45, "the card did not show the torrent paused")
                     trace = await in_card(page, "return { click: window.__clickAt, trace: window.__trace };")
                     seen = [state for _, state in trace["trace"]]
@@ -267,7 +269,8 @@ async def test_demo_end_to_end(demo: dict[str, Any], tmp_path: Path) -> None:
                     assert trace["click"] <= pending_at < confirmed_at, trace  # … the confirmed state
                     print(
                         f"card: pending {pending_at - trace['click']:.0f} ms, "
-                        f"confirmed {confirmed_at - trace['click']:.0f} ms after the click"
+                        f"confirmed {confirmed_at - trace['click']:.0f} ms after the click; "
+                        f"qBittorrent's API showed it paused {daemon_ms:.0f} ms after the click"
                     )
                     await click_row_button(page, "rare-bootleg.ogg", "resume")
 

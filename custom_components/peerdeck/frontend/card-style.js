@@ -72,14 +72,17 @@ export const STYLE = `
   .row[data-state="stalled"] .fill { background: var(--warning-color, #ffa600); }
   .row[data-state="error"] .fill { background: var(--error-color, #db4437); }
   .row[data-state="paused"] .fill { background: var(--disabled-text-color, #9e9e9e); }
-  .meta { display: flex; gap: 10px; font-size: 12px; color: var(--secondary-text-color, #727272);
-    white-space: nowrap; overflow: hidden; font-variant-numeric: tabular-nums; }
-  .meta span { min-width: 0; overflow: hidden; text-overflow: ellipsis; flex: 0 1 auto; }
+  /* One line; a figure that does not fit wraps onto a hidden second line, whole, rather than being cut
+     mid-word: the order is the priority (state, time left, rates, size, ratio). Tags take what is left. */
+  .meta { display: flex; flex-wrap: wrap; column-gap: 10px; height: 16px; line-height: 16px; overflow: hidden;
+    font-size: 12px; color: var(--secondary-text-color, #727272); white-space: nowrap;
+    font-variant-numeric: tabular-nums; }
+  .meta span { flex: none; }
   .meta span:empty { display: none; }
-  .meta .status { flex: none; font-weight: 500; }
-  .meta .status[data-error] { color: var(--error-color, #db4437); flex: 0 1 auto; }
-  .meta .eta { flex: 0 0 auto; }
-  .meta .tags { flex: 0 100 auto; }
+  .meta .status { font-weight: 500; }
+  .meta .status[data-error] { color: var(--error-color, #db4437); flex: 0 1 auto; min-width: 0; overflow: hidden;
+    text-overflow: ellipsis; }
+  .meta .tags { flex: 1 1 0; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
   .actions { flex: none; display: flex; gap: 4px; }
   .actions[hidden] { display: none; }
   .actions button { width: 36px; justify-content: center; padding: 0; background: none; border-color: transparent; }
