@@ -338,7 +338,8 @@ LAYOUT = """
     // A figure on the meta line's first line must end inside it (one that does not fit wraps, hidden, whole).
     const line = el.parentElement.getBoundingClientRect();
     const box = el.getBoundingClientRect();
-    if (el.parentElement.classList.contains("meta") && box.top < line.bottom && box.right > line.right + 1 && !ellipsis) {
+    const onFirstLine = el.parentElement.classList.contains("meta") && box.top < line.bottom;
+    if (onFirstLine && box.right > line.right + 1 && !ellipsis) {
       cut.push(el.className + " (clipped): " + el.textContent);
     }
   }
