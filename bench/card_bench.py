@@ -115,7 +115,10 @@ async def _memory(page: Page, rows: int) -> tuple[int, int]:
         dom = await page.send("Memory.getDOMCounters")
         return int(heap["usedSize"]), int(dom["nodes"])
 
-    await page.evaluate("(async () => { document.body.replaceChildren(); return true; })()")
+    await page.evaluate(
+        "(async () => { document.body.replaceChildren(); window.harness.card = window.harness.hass = null; "
+        "await window.harness.nextFrame(); return true; })()"
+    )
     heap_before, nodes_before = await counters()
     await page.evaluate(
         f"""(async () => {{ const h = window.harness;
