@@ -186,11 +186,19 @@ async def test_details_and_syncthing_rows_say_what_they_are(page: Page) -> None:
         rowEl("Photos").querySelector(".delete").click();
         const folder = { title: dialogText("h2"), explain: dialogText(".explain") };
         root.querySelector("dialog .cancel").click();
-        return { text, peer, folder, asked: h.hass.commands.map((c) => c.type),
+        const rows = Object.fromEntries(h.shownRows().map((r) => [r.name, r]));
+        return { text, peer, folder, asked: h.hass.commands.map((c) => c.type), rows,
                  deleteLabel: rowEl("Laptop").querySelector(".delete").getAttribute("aria-label") };
         """,
     )
+    # The rows say what they are, in Syncthing's words.
+    assert result["rows"]["Photos"]["status"] == "Up to date"
+    assert result["rows"]["Photos"]["meta"].startswith("Up to date ")
+    assert "Folder · Laptop" in result["rows"]["Photos"]["meta"]
+    assert result["rows"]["Laptop"]["status"] == "Syncing"
+    assert "Device · Photos" in result["rows"]["Laptop"]["meta"]
     assert "KindSyncthing folder" in result["text"]
+    assert "StateUp to date" in result["text"]
     assert "Saved in/srv/photos" in result["text"]
     assert "Folder typesendreceive" in result["text"]
     assert "TagsLaptop" in result["text"]  # the peer by its name, not its device id

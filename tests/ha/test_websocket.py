@@ -363,3 +363,23 @@ async def test_syncthing_folders_and_peers_are_rows_with_completion(
     ]
     unsubscribe()
     assert len(coordinator._listeners) == listeners
+
+
+async def test_the_first_subscriber_gets_a_fresh_list(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Issue 26: a card opened just after start showed downloading rows at 0 % until the next refresh.
+
+    The first subscriber's list is read fresh (for qBittorrent, its moving torrents' figures
+    included); later subscribers share what the feed has, at no cost to the daemon.
+    """
+    coordinator = loaded_entry.runtime_data.coordinator
+    backend.items[HASH_A] = replace(backend.items[HASH_A], progress=0.9, done_bytes=3_600)  # moved since the refresh
+    with patch.object(coordinator, "async_refresh_details", side_effect=coordinator.async_refresh) as fresh:
+        first = await hass_ws_client(hass)
+        full = await next_event(first, await subscribe(first, loaded_entry.entry_id))
+        second = await hass_ws_client(hass)
+        await next_event(second, await subscribe(second, loaded_entry.entry_id))
+    rows = {row["id"]: row for row in full["transfers"]}
+    assert (rows[HASH_A]["progress"], rows[HASH_A]["done"]) == (0.9, 3_600)
+    assert fresh.await_count == 1

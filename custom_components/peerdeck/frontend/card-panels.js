@@ -4,7 +4,7 @@
 // Home Assistant's own rules for who may do what.
 
 import { formatBytes, formatRatio, formatTime } from "./format.js";
-import { rowStatus } from "./transfer-rows.js";
+import { rowStatus, statusLabel } from "./transfer-rows.js";
 
 const MAX_TORRENT_BYTES = 10 * 1024 * 1024;
 
@@ -39,7 +39,7 @@ export async function showDetails(card, row) {
     const count = (now, total) => (total === null || total === undefined ? String(now) : `${now} (${total})`);
     const entries = [
       ["details.kind", details.kind ? t(`kind.${details.kind}`) : ""],
-      ["details.state", t(`state.${status}`)],
+      ["details.state", statusLabel(t, row, status)],
       ["details.progress", row.size ? `${formatBytes(row.done ?? 0, locale)} / ${formatBytes(row.size, locale)}` : ""],
       ["details.path", details.path ?? row.path],
       ["details.category", details.category ?? (row.kind ? "" : row.category)],

@@ -522,6 +522,7 @@ class PeerdeckTransfersCard extends HTMLElement {
   /** A row's category and tags; Syncthing's links to folders and peers are shown by their names. */
   _describe(row) {
     const parts = [];
+    if (row.kind) parts.push(this._t(`kind_short.${row.kind}`));
     if (this._feeds.size > 1) parts.push(this._feeds.get(row.entry)?.title ?? "");
     if (row.category && !row.kind && row.category !== "folder" && row.category !== "device") parts.push(row.category);
     parts.push(this._describeTags(row));

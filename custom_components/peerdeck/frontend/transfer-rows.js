@@ -76,6 +76,13 @@ export function rowStatus(row) {
   return { active: "downloading", failed: "error" }[row.state] ?? row.state;
 }
 
+/** A row's state in words; Syncthing's folders and peers say it their way ("Up to date", "Disconnected"). */
+export function statusLabel(t, row, status) {
+  const key = `state.${row.kind}.${status}`;
+  const kindText = row.kind ? t(key) : key;
+  return kindText === key ? t(`state.${status}`) : kindText;
+}
+
 /** What the state icon shows: Syncthing folders and peers at work by their kind, the rest by status. */
 function stateIcon(row, status) {
   if (status === "downloading" && row.kind === "folder") return FOLDER_ICON;
@@ -265,7 +272,7 @@ export class TransferRows {
     // null: the daemon cannot tell (SoulSync lists 0 % until a download completes) — shown as unknown, not 0 %.
     const known = row.progress !== null && row.progress !== undefined;
     const progress = known ? Math.min(1, Math.max(0, Number(row.progress) || 0)) : 0;
-    const statusText = pending ? t(`pending.${pending}`) : t(`state.${status}`);
+    const statusText = pending ? t(`pending.${pending}`) : statusLabel(t, row, status);
     const percent = known ? formatPercent(progress, locale) : "–";
     setAttribute(element, cache, "stateClass", "data-state", status);
     setAttribute(element, cache, "pending", "data-pending", pending ?? null);
