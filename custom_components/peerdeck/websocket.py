@@ -65,6 +65,15 @@ QBITTORRENT_STATUS: Final = {
     "missingFiles": "error",
 }
 """qBittorrent's own states, as the card tells them apart (its ``torrents/info`` state list)."""
+TRIBLER_STATUS: Final = {
+    "DOWNLOADING": "downloading",
+    "METADATA": "downloading",
+    "SEEDING": "seeding",
+    "HASHCHECKING": "checking",
+    "WAITING_FOR_HASHCHECK": "queued",
+    "STOPPED_ON_ERROR": "error",
+}
+"""Tribler's ``DownloadStatus`` names the card tells apart; STOPPED is paused or completed, as the state says."""
 STATE_STATUS: Final = {
     TransferState.ACTIVE: "downloading",
     TransferState.QUEUED: "queued",
@@ -83,11 +92,13 @@ LINK_DAEMONS: Final = frozenset({BackendKind.QBITTORRENT, BackendKind.TRIBLER})
 def transfer_status(transfer: Transfer, daemon: BackendKind) -> str:
     """What the transfer is doing, finer than its unified state where the daemon says more.
 
-    qBittorrent tells stalled from downloading and seeding from completed; Syncthing tells a
-    folder being scanned. The unified state stays as it is for actions, events and entities.
+    qBittorrent tells stalled from downloading and seeding from completed, Tribler seeding and
+    checking; Syncthing tells a folder being scanned. The unified state stays as it is for actions, events and entities.
     """
     raw_state = transfer.raw.get("state")
     if daemon is BackendKind.QBITTORRENT and (status := QBITTORRENT_STATUS.get(str(raw_state))) is not None:
+        return status
+    if daemon is BackendKind.TRIBLER and (status := TRIBLER_STATUS.get(str(transfer.raw.get("status")))) is not None:
         return status
     if daemon is BackendKind.SYNCTHING and transfer.category == "folder" and raw_state in SYNCTHING_CHECKING:
         return "checking"
@@ -125,6 +136,7 @@ def same_row(previous: Transfer, transfer: Transfer) -> bool:
     return (
         previous == transfer
         and previous.raw.get("state") == transfer.raw.get("state")
+        and previous.raw.get("status") == transfer.raw.get("status")
         and transfer_ratio(previous) == transfer_ratio(transfer)
     )
 

@@ -78,6 +78,22 @@ def test_qbittorrent_states_users_tell_apart(raw_state: str, state: TransferStat
     assert transfer_status(transfer, BackendKind.QBITTORRENT) == status
 
 
+@pytest.mark.parametrize(
+    ("raw_status", "state", "status"),
+    [
+        ("SEEDING", TransferState.COMPLETED, "seeding"),
+        ("HASHCHECKING", TransferState.ACTIVE, "checking"),
+        ("DOWNLOADING", TransferState.ACTIVE, "downloading"),
+        ("STOPPED", TransferState.COMPLETED, "completed"),
+        ("STOPPED", TransferState.PAUSED, "paused"),
+    ],
+)
+def test_tribler_states_users_tell_apart(raw_status: str, state: TransferState, status: str) -> None:
+    """Tribler's ``DownloadStatus`` names (as its conformance server sends them) become the card's status."""
+    transfer = Transfer(id=HASH_A, name="x", state=state, raw={"status": raw_status})
+    assert transfer_status(transfer, BackendKind.TRIBLER) == status
+
+
 def test_other_daemons_keep_their_unified_state_and_syncthing_tells_scanning() -> None:
     folder = Transfer(id="folder:a", name="A", state=TransferState.ACTIVE, category="folder", raw={"state": "scanning"})
     assert transfer_status(folder, BackendKind.SYNCTHING) == "checking"
