@@ -551,7 +551,11 @@ class PeerdeckTransfersCard extends HTMLElement {
       this._open(key);
       return;
     }
-    this._press(key, button.dataset.action === "delete" ? "delete" : "toggle");
+    const action = button.dataset.action === "delete" ? "delete" : "toggle";
+    this._focus.activate(key, action === "delete" ? 2 : 1);
+    // The grid keeps the focus, not the button: the button's element is recycled when the list scrolls.
+    if (action === "toggle") this._el.viewport.focus({ preventScroll: true });
+    this._press(key, action);
   }
 
   _canPress(key, action) {
