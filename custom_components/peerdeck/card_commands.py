@@ -51,6 +51,7 @@ _SEARCH_LOCKS: HassKey[dict[str, asyncio.Lock]] = HassKey(f"{DOMAIN}_search_lock
 
 
 def _lock(hass: HomeAssistant, key: HassKey[dict[str, asyncio.Lock]], entry_id: str) -> asyncio.Lock:
+    """One lock per entry and purpose, so reads and searches reach a daemon one at a time."""
     return hass.data.setdefault(key, {}).setdefault(entry_id, asyncio.Lock())
 
 
@@ -125,11 +126,8 @@ async def ws_act(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
         _send_ha_error(connection, msg_id, err)
         return
     coordinator = entry.runtime_data.coordinator
-    if ids is None:
-        await coordinator.async_refresh()
-        connection.send_result(msg_id, {"confirmed": coordinator.last_update_success})
-        return
-    connection.send_result(msg_id, {"confirmed": await read_back(hass, coordinator, action, ids)})
+    targets = list(coordinator.data.transfers) if ids is None else ids  # pause or resume all: every row
+    connection.send_result(msg_id, {"confirmed": await read_back(hass, coordinator, action, targets)})
 
 
 @websocket_command(
