@@ -279,6 +279,12 @@ async def test_demo_end_to_end(demo: dict[str, Any], tmp_path: Path) -> None:
 
                     await _wait(daemon_resumed, 45, "clicking resume did not resume the torrent in qBittorrent")
 
+                    # A row's details, from what Peerdeck read from qBittorrent: where it is saved, ratio, peers.
+                    details = await in_card(page, DETAILS.replace("NAME", json.dumps("linux-distro.iso")))
+                    assert details["title"] == "linux-distro.iso", details
+                    for label in ("StateSeeding", "Saved in", "Share ratio", "Seeds (in swarm)", "Added"):
+                        assert label in details["text"], details
+
                     # Add by magnet from the card's own field, see it in the list and in qBittorrent, delete it.
                     new_hash, new_name = secrets.token_hex(20), "peerdeck-added-by-the-card"
                     await in_card(
@@ -367,6 +373,19 @@ TRACE_ROW = """
     if (performance.now() - started < 15000) requestAnimationFrame(tick);
   };
   tick();
+"""
+
+DETAILS = """
+  const row = [...root.querySelectorAll(".row")]
+    .find((el) => !el.hidden && el.querySelector(".name").textContent === NAME);
+  row.querySelector(".main").click();
+  const dialog = root.querySelector("dialog.details");
+  for (let n = 0; n < 100 && !/Seeds/.test(dialog.textContent); n += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const found = { title: dialog.querySelector("h2").textContent, text: dialog.querySelector("dl").textContent };
+  dialog.close();
+  return found;
 """
 
 SEARCH = """
