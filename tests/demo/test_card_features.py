@@ -34,14 +34,14 @@ async def test_a_click_shows_pending_at_once_then_the_confirmed_state(page: Page
         h.deliver("e1", { changed: [{ id, state: "paused", status: "paused" }] });
         answer({ confirmed: true });
         await h.settle(); await h.settle();
-        const confirmed = { ...h.shownRows()[1], disabled: button().disabled };
+        const confirmed = { ...h.shownRows()[1], disabled: button().disabled, heard: h.text(".live") };
         // A refused action: the error shows on the row, and the row can be used again.
         h.hass.answers["peerdeck/transfers/act"] = () => Promise.reject({ code: "home_assistant_error",
           message: "qBittorrent rejected the credentials" });
         button().click();
         await h.settle(); await h.settle();
         const failed = { ...h.shownRows()[1], disabled: button().disabled };
-        return { pending, confirmed, failed };
+        return { pending, confirmed, failed, heard: h.text(".live") };
         """,
     )
     assert result["pending"]["pending"] == "pause"
@@ -51,8 +51,10 @@ async def test_a_click_shows_pending_at_once_then_the_confirmed_state(page: Page
     assert result["confirmed"]["status"] == "Paused"
     assert result["confirmed"]["toggle"] == "resume"
     assert result["confirmed"]["disabled"] is False
+    assert result["confirmed"]["heard"] == f"{result['confirmed']['name']}: Paused"  # told to a screen reader
     assert result["failed"]["status"] == "Failed: qBittorrent rejected the credentials"
     assert result["failed"]["disabled"] is False
+    assert result["heard"].endswith(": Failed: qBittorrent rejected the credentials")
 
 
 async def test_a_deleted_row_cannot_be_clicked_again(page: Page) -> None:

@@ -26,6 +26,7 @@ export const STYLE = `
   .turtle[data-pending] { opacity: 0.6; }
   .notice { margin: 4px 16px; color: var(--error-color, #db4437); font-size: 13px; }
   .notice:empty { display: none; }
+  .live { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
   .toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; padding: 8px 16px; }
   .toolbar input { flex: 1 1 140px; min-width: 100px; }
   .toolbar select { max-width: 100%; }
@@ -154,6 +155,7 @@ export const SHELL = `
       <button class="turtle" aria-pressed="false" hidden><ha-icon icon="mdi:turtle" aria-hidden="true"></ha-icon></button>
     </div>
     <div class="notice" role="status"></div>
+    <div class="live" role="status"></div>
     <div class="toolbar">
       <input class="filter" type="search" />
       <select class="state-filter"></select>

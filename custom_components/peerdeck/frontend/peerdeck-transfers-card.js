@@ -4,6 +4,7 @@
 // daemon back, so a click shows as pending at once and as done as soon as the daemon did it.
 // Plain web component, no build step.
 
+import { CardActions } from "./card-actions.js";
 import { Panels, errorText, fillDeleteDialog, showDetails } from "./card-panels.js";
 import { CARD_TYPE, DEFAULT_ROWS, SORTS, STATUSES, matchesStates, normaliseConfig } from "./card-config.js";
 import { SHELL, SPARK_SAMPLES, STYLE } from "./card-style.js";
@@ -15,7 +16,6 @@ import { ROW_HEIGHT, TransferRows, rowStatus } from "./transfer-rows.js";
 const SPARK_EVERY_MS = 5000;
 const RECONNECT_MS = 10000;
 const LONG_PRESS_MS = 500;
-const ROW_ERROR_MS = 15000;
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
 /** Which row fields each sort reads, so an update that touches none of them keeps the order. */
@@ -149,6 +149,7 @@ class PeerdeckTransfersCard extends HTMLElement {
       up: $(".totals .up"),
       turtle: $(".turtle"),
       notice: $(".notice"),
+      live: $(".live"),
       filter: $(".filter"),
       stateFilter: $(".state-filter"),
       categoryFilter: $(".category-filter"),
@@ -595,57 +596,6 @@ class PeerdeckTransfersCard extends HTMLElement {
     this._el.viewport.focus();
   }
 
-  /** Act on one row: pending at once, then the daemon's answer (the feed's diff) or the error, on the row. */
-  async _act(action, key, extra = {}) {
-    const row = this._rows.get(key);
-    if (!row) return;
-    this._pending.set(key, action);
-    this._errors.delete(key);
-    this._list.update(new Set([key]));
-    try {
-      await this._hass.callWS({ type: "peerdeck/transfers/act", entry_id: row.entry, action, ids: [row.id], ...extra });
-    } catch (err) {
-      this._errors.set(key, this._t("action_failed", { error: errorText(err) }));
-      setTimeout(() => {
-        if (this._errors.delete(key)) this._list.update(new Set([key]));
-      }, ROW_ERROR_MS);
-    }
-    this._pending.delete(key);
-    this._list.update(new Set([key]));
-  }
-
-  async _all(action) {
-    for (const [entryId, feed] of this._feeds) {
-      if (!feed.capabilities?.[action]) continue;
-      try {
-        await this._hass.callWS({ type: "peerdeck/transfers/act", entry_id: entryId, action });
-      } catch (err) {
-        this._notice(this._t("action_failed", { error: errorText(err) }));
-      }
-    }
-  }
-
-  /** The entry whose alternative speed limits the turtle toggles (the first that has them). */
-  _turtleFeed() {
-    for (const feed of this._feeds.values()) {
-      if (feed.alternative_speed_entity && feed.status?.alternative_speed !== null && feed.status?.alternative_speed !== undefined) return feed;
-    }
-    return null;
-  }
-
-  async _toggleTurtle() {
-    const feed = this._turtleFeed();
-    if (!feed || this._el.turtle.hasAttribute("data-pending")) return;
-    this._el.turtle.setAttribute("data-pending", "");
-    try {
-      const service = feed.status.alternative_speed ? "turn_off" : "turn_on";
-      await this._hass.callService("switch", service, { entity_id: feed.alternative_speed_entity });
-    } catch (err) {
-      this._notice(this._t("action_failed", { error: errorText(err) }));
-    }
-    this._el.turtle.removeAttribute("data-pending");
-  }
-
   /** A transfer just added: make it the active row once the feed shows it. */
   _showAdded(entryId, id) {
     const key = entryId === undefined ? this._showWhenAdded : `${entryId}|${id}`;
@@ -674,6 +624,8 @@ class PeerdeckTransfersCard extends HTMLElement {
     }, LONG_PRESS_MS);
   }
 }
+
+Object.assign(PeerdeckTransfersCard.prototype, CardActions);
 
 if (!customElements.get(CARD_TYPE)) {
   customElements.define(CARD_TYPE, PeerdeckTransfersCard);
