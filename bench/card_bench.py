@@ -1,13 +1,18 @@
-"""The Peerdeck card at 2,000 transfers in a real headless Chromium: first render and updates.
+"""The Peerdeck card at 2,000 (or 20,000) transfers in a real headless Chromium: first render, updates,
+scrolling and memory.
 
     .venv/bin/python -m bench.card_bench            # --rows 2000 --updates 200 --changed 10
+    .venv/bin/python -m bench.card_bench --rows 20000 --renders 6
 
 Chromium is Debian's (/usr/bin/chromium) with a fresh profile. Each figure is the time from handing
 the card a feed message to the end of the style and layout it causes (forced by reading a size),
 and separately to the next frame the page paints (which waits for the display's next 60 Hz tick).
 Side by side, the same first render with virtualisation off (every row in the DOM). Updates change
 10 random rows' progress and rates; "in view" updates change 10 of the 12 rows on screen, which the
-card must re-bind.
+card must re-bind. Memory is the JavaScript heap and the DOM's node count that one card with the whole
+list adds to an empty page, each after a forced garbage collection (Chromium's own counters, read over
+its DevTools protocol). The every-row-in-the-DOM comparison runs up to 5,000 rows only (it takes minutes
+beyond).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ MEASURE = """
   }
   // Side by side: the same card with every row in the DOM (what the virtualised list avoids).
   const unvirtualised = [];
-  for (let run = 0; run < Math.max(3, Math.floor(%(renders)d / 4)); run += 1) {
+  for (let run = 0; rowsCount <= 5000 && run < Math.max(3, Math.floor(%(renders)d / 4)); run += 1) {
     await h.mount({ config: { entry: "e1", sort: "name", rows: 12 } });
     h.card._view.maxRows = rowsCount;
     unvirtualised.push(h.deliver("e1", h.full("e1", h.transfers(rowsCount, run + 1))));
@@ -101,6 +106,30 @@ async def _measure(page: Page, args: argparse.Namespace, *, in_view: bool) -> di
     return result
 
 
+async def _memory(page: Page, rows: int) -> tuple[int, int]:
+    """The JavaScript heap (bytes) and DOM nodes one card showing ``rows`` transfers adds to an empty page."""
+
+    async def counters() -> tuple[int, int]:
+        await page.send("HeapProfiler.collectGarbage")
+        heap = await page.send("Runtime.getHeapUsage")
+        dom = await page.send("Memory.getDOMCounters")
+        return int(heap["usedSize"]), int(dom["nodes"])
+
+    await page.evaluate(
+        "(async () => { document.body.replaceChildren(); window.harness.card = window.harness.hass = null; "
+        "await window.harness.nextFrame(); return true; })()"
+    )
+    heap_before, nodes_before = await counters()
+    await page.evaluate(
+        f"""(async () => {{ const h = window.harness;
+          await h.mount({{ config: {{ entry: "e1", sort: "name", rows: 12 }} }});
+          h.deliver("e1", h.full("e1", h.transfers({rows}, 3)));
+          await h.nextFrame(); return true; }})()"""
+    )
+    heap_after, nodes_after = await counters()
+    return heap_after - heap_before, nodes_after - nodes_before
+
+
 async def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -121,16 +150,19 @@ async def main() -> None:
         print(f"{version}, {args.rows} transfers, {args.changed} changed per update\n")
         anywhere = await _measure(page, args, in_view=False)
         in_view = await _measure(page, args, in_view=True)
+        heap, nodes = await _memory(page, args.rows)
     print(f"row elements in the DOM at {args.rows} transfers: {anywhere['domRows'][0]} ({anywhere['visible']} shown)")
     print(f"card created and subscribed          {_summary(anywhere['mount'])}")
     print(f"first render (script+style+layout)   {_summary(anywhere['first'] + in_view['first'])}")
     print(f"first render to next painted frame   {_summary(anywhere['firstFrame'] + in_view['firstFrame'])}")
-    print(f"first render, every row in the DOM   {_summary(anywhere['unvirtualised'] + in_view['unvirtualised'])}")
+    if anywhere["unvirtualised"]:
+        print(f"first render, every row in the DOM   {_summary(anywhere['unvirtualised'] + in_view['unvirtualised'])}")
     print(f"update, 10 rows anywhere (layout)    {_summary(anywhere['update'])}")
     print(f"update, 10 rows anywhere (to frame)  {_summary(anywhere['updateFrame'])}")
     print(f"update, 10 rows in view (layout)     {_summary(in_view['update'])}")
     print(f"update, 10 rows in view (to frame)   {_summary(in_view['updateFrame'])}")
     print(f"scroll by 3 rows (render+layout)     {_summary(anywhere['scroll'])}")
+    print(f"memory of one card with every row    {heap / 1e6:6.1f} MB JS heap, {nodes:,} DOM nodes")
 
 
 if __name__ == "__main__":

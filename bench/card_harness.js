@@ -6,6 +6,7 @@ import "/peerdeck_frontend/peerdeck-transfers-card.js";
 
 const WORDS = ["ubuntu", "debian", "album", "lecture", "podcast", "backup", "photos", "dataset", "concert", "archive"];
 const STATES = ["active", "active", "queued", "paused", "completed"];
+const STATUSES = { active: ["downloading", "stalled"], queued: ["queued"], paused: ["paused"], completed: ["seeding", "completed"] };
 
 /** ``count`` transfers like a daemon reports them, the same for the same ``seed``. */
 function transfers(count, seed = 1) {
@@ -24,6 +25,7 @@ function transfers(count, seed = 1) {
       id: `t${String(index).padStart(5, "0")}`,
       name: `${WORDS[index % WORDS.length]}-${index} ${"long name ".repeat(index % 4)}[${Math.floor(random() * 1e6)}].iso`,
       state: transferState,
+      status: STATUSES[transferState][Math.floor(index / 5) % STATUSES[transferState].length],
       progress,
       size,
       done: Math.floor(size * progress),
@@ -35,6 +37,8 @@ function transfers(count, seed = 1) {
       eta: active ? Math.floor(random() * 90000) : null,
       added_at: new Date(Date.UTC(2026, 0, 1) + index * 60000).toISOString(),
       completed_at: null,
+      ratio: transferState === "completed" ? Math.round(random() * 300) / 100 : null,
+      kind: null,
       detail: null,
     });
   }
@@ -45,9 +49,17 @@ class FakeConnection {
   constructor() {
     this.subscribers = new Map();
     this.unsubscribed = [];
+    this.searches = [];
   }
 
   subscribeMessage(callback, message) {
+    if (message.type === "peerdeck/search/subscribe") {
+      this.searches.push({ message, callback, stopped: false });
+      const search = this.searches[this.searches.length - 1];
+      return Promise.resolve(() => {
+        search.stopped = true;
+      });
+    }
     this.subscribers.set(message.entry_id, callback);
     return Promise.resolve(() => {
       this.subscribers.delete(message.entry_id);
@@ -63,6 +75,10 @@ class FakeHass {
     this.entries = entries;
     this.connection = new FakeConnection();
     this.calls = [];
+    this.commands = [];
+    this.answers = {
+      "peerdeck/transfers/act": () => ({ confirmed: true }),
+    };
   }
 
   callService(domain, service, data) {
@@ -70,8 +86,12 @@ class FakeHass {
     return Promise.resolve();
   }
 
+  /** The card's websocket commands: recorded, and answered by ``answers[type]`` (a function) when set. */
   callWS(message) {
     if (message.type === "peerdeck/entries") return Promise.resolve(this.entries);
+    this.commands.push(message);
+    const answer = this.answers[message.type];
+    if (answer) return Promise.resolve().then(() => answer(message));
     return Promise.reject({ code: "unknown_command", message: message.type });
   }
 }
@@ -131,6 +151,15 @@ window.harness = {
   nextFrame,
   settle,
 
+  /** Wait (a frame at a time, at most ~200) until ``predicate()`` holds; returns whether it did. */
+  async until(predicate) {
+    for (let frames = 0; frames < 200; frames += 1) {
+      if (predicate()) return true;
+      await nextFrame();
+    }
+    return predicate();
+  },
+
   /** The rows the card has in the DOM and shows, top to bottom. */
   shownRows() {
     const rows = [...this.card.shadowRoot.querySelectorAll(".row")].filter((row) => !row.hidden);
@@ -141,6 +170,10 @@ window.harness = {
       title: row.querySelector(".name").title,
       percent: row.querySelector(".percent").textContent,
       state: row.dataset.state,
+      status: row.querySelector(".status").textContent,
+      label: row.getAttribute("aria-label"),
+      active: row.classList.contains("active"),
+      pending: row.dataset.pending ?? null,
       meta: row.querySelector(".meta").textContent.replace(/\s+/g, " ").trim(),
       toggle: row.querySelector(".toggle").dataset.action,
       toggleLabel: row.querySelector(".toggle").getAttribute("aria-label"),

@@ -75,7 +75,9 @@ def main() -> None:
         diff_cpu.append(time.process_time() - started)
         diff_bytes.append(len(json.dumps(sent[-1])))
         started = time.process_time()
-        whole = json.dumps({"transfers": [transfer_row(t, snapshot) for t in snapshot.transfers.values()]})
+        whole = json.dumps(
+            {"transfers": [transfer_row(t, snapshot, coordinator.backend.kind) for t in snapshot.transfers.values()]}
+        )
         full_cpu.append(time.process_time() - started)
         resend_bytes.append(len(whole))
     diff_ms, full_ms = statistics.median(diff_cpu) * 1000, statistics.median(full_cpu) * 1000

@@ -16,6 +16,7 @@ from yarl import URL
 from peerdeck import BackendKind, PeerdeckInputError
 
 from .card import async_setup_card
+from .card_commands import async_setup_card_commands
 from .const import CONF_KIND, CREDENTIAL_FIELDS, DEFAULT_VERIFY_SSL, DOMAIN, LOGGER
 from .coordinator import (
     ISSUE_BANNED,
@@ -39,6 +40,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions, the card's live feed and the card itself."""
     async_setup_services(hass)
     async_setup_websocket(hass)
+    async_setup_card_commands(hass)
     await async_setup_card(hass)
     return True
 

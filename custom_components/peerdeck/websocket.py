@@ -16,7 +16,7 @@ from homeassistant.auth.permissions.const import POLICY_READ
 from homeassistant.components.websocket_api import async_register_command
 from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.const import ERR_NOT_FOUND
-from homeassistant.components.websocket_api.decorators import websocket_command
+from homeassistant.components.websocket_api.decorators import async_response, websocket_command
 from homeassistant.components.websocket_api.messages import event_message
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -24,7 +24,7 @@ from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util.hass_dict import HassKey
 
-from peerdeck import Transfer
+from peerdeck import BackendKind, SearchKind, Transfer, TransferState
 
 from .const import DOMAIN
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, PeerdeckSnapshot, transfer_payload
@@ -41,13 +41,104 @@ type Subscriber = Callable[[Message], None]
 FEEDS: HassKey[dict[str, TransferFeed]] = HassKey(f"{DOMAIN}_transfer_feeds")
 
 
-def transfer_row(transfer: Transfer, snapshot: PeerdeckSnapshot) -> Row:
-    """A transfer as the card shows it: the action payload plus bytes done and the daemon's own detail."""
+QBITTORRENT_STATUS: Final = {
+    "downloading": "downloading",
+    "forcedDL": "downloading",
+    "metaDL": "downloading",
+    "forcedMetaDL": "downloading",
+    "allocating": "downloading",
+    "stalledDL": "stalled",
+    "uploading": "seeding",
+    "forcedUP": "seeding",
+    "stalledUP": "seeding",
+    "pausedUP": "completed",
+    "stoppedUP": "completed",
+    "pausedDL": "paused",
+    "stoppedDL": "paused",
+    "queuedDL": "queued",
+    "queuedUP": "queued",
+    "checkingDL": "checking",
+    "checkingUP": "checking",
+    "checkingResumeData": "checking",
+    "moving": "checking",
+    "error": "error",
+    "missingFiles": "error",
+}
+"""qBittorrent's own states, as the card tells them apart (its ``torrents/info`` state list)."""
+TRIBLER_STATUS: Final = {
+    "DOWNLOADING": "downloading",
+    "METADATA": "downloading",
+    "SEEDING": "seeding",
+    "HASHCHECKING": "checking",
+    "WAITING_FOR_HASHCHECK": "queued",
+    "STOPPED_ON_ERROR": "error",
+}
+"""Tribler's ``DownloadStatus`` names the card tells apart; STOPPED is paused or completed, as the state says."""
+STATE_STATUS: Final = {
+    TransferState.ACTIVE: "downloading",
+    TransferState.QUEUED: "queued",
+    TransferState.PAUSED: "paused",
+    TransferState.COMPLETED: "completed",
+    TransferState.FAILED: "error",
+    TransferState.CANCELLED: "cancelled",
+}
+"""The card's state of a transfer whose daemon says no more than the unified state."""
+SYNCTHING_CHECKING: Final = frozenset({"scanning", "scan-waiting"})
+KINDS: Final = {"folder": "folder", "device": "peer"}
+LINK_DAEMONS: Final = frozenset({BackendKind.QBITTORRENT, BackendKind.TRIBLER})
+"""The daemons that take a magnet, a torrent URL or a .torrent file (the card's *Add* panel)."""
+
+
+def transfer_status(transfer: Transfer, daemon: BackendKind) -> str:
+    """What the transfer is doing, finer than its unified state where the daemon says more.
+
+    qBittorrent tells stalled from downloading and seeding from completed, Tribler seeding and
+    checking; Syncthing tells a folder being scanned. The unified state stays as it is for actions, events and entities.
+    """
+    raw_state = transfer.raw.get("state")
+    if daemon is BackendKind.QBITTORRENT and (status := QBITTORRENT_STATUS.get(str(raw_state))) is not None:
+        return status
+    if daemon is BackendKind.TRIBLER and (status := TRIBLER_STATUS.get(str(transfer.raw.get("status")))) is not None:
+        return status
+    if daemon is BackendKind.SYNCTHING and transfer.category == "folder" and raw_state in SYNCTHING_CHECKING:
+        return "checking"
+    return STATE_STATUS[transfer.state]
+
+
+def transfer_ratio(transfer: Transfer) -> float | None:
+    """Uploaded over downloaded, two decimals, where the daemon counts it (qBittorrent)."""
+    ratio = transfer.raw.get("ratio")
+    if isinstance(ratio, int | float) and not isinstance(ratio, bool) and ratio >= 0:
+        return round(float(ratio), 2)
+    return None
+
+
+def transfer_kind(transfer: Transfer) -> str | None:
+    """``folder`` or ``peer`` for Syncthing's rows (which are not downloads), None for every other row."""
+    return KINDS.get(str(transfer.raw.get("kind"))) if transfer.category in KINDS else None
+
+
+def transfer_row(transfer: Transfer, snapshot: PeerdeckSnapshot, daemon: BackendKind) -> Row:
+    """A transfer as the card shows it: the action payload plus bytes done, what it is doing, its ratio,
+    what kind of row it is (a Syncthing folder or peer) and the daemon's own detail."""
     return {
         **transfer_payload(transfer),
         "done": transfer.done_bytes,
+        "status": transfer_status(transfer, daemon),
+        "ratio": transfer_ratio(transfer),
+        "kind": transfer_kind(transfer),
         "detail": snapshot.folder_states.get(transfer.id.removeprefix("folder:")),
     }
+
+
+def same_row(previous: Transfer, transfer: Transfer) -> bool:
+    """Whether a transfer's row would be the same; equality skips ``raw``, where status and ratio come from."""
+    return (
+        previous == transfer
+        and previous.raw.get("state") == transfer.raw.get("state")
+        and previous.raw.get("status") == transfer.raw.get("status")
+        and transfer_ratio(previous) == transfer_ratio(transfer)
+    )
 
 
 def row_changes(old: Row, new: Row) -> Row:
@@ -80,15 +171,16 @@ class TransferFeed:
             "available": coordinator.last_update_success,
             "download_rate": snapshot.status.download_rate,
             "upload_rate": snapshot.status.upload_rate,
+            "alternative_speed": snapshot.alternative_speed,
         }
         folders_same = snapshot.folder_states == self._folder_states
         rows: dict[str, Row] = {}
         for transfer_id, transfer in snapshot.transfers.items():
             previous = self._transfers.get(transfer_id)
-            if folders_same and previous is not None and previous == transfer and transfer_id in self.rows:
+            if folders_same and previous is not None and same_row(previous, transfer) and transfer_id in self.rows:
                 rows[transfer_id] = self.rows[transfer_id]
             else:
-                rows[transfer_id] = transfer_row(transfer, snapshot)
+                rows[transfer_id] = transfer_row(transfer, snapshot, coordinator.backend.kind)
         self._transfers = snapshot.transfers
         self._folder_states = snapshot.folder_states
         return rows, status
@@ -107,10 +199,21 @@ class TransferFeed:
                 "resume": capabilities.resume,
                 "remove": capabilities.remove,
                 "delete_data": capabilities.delete_data,
+                "enqueue": capabilities.enqueue,
+                "add_links": capabilities.enqueue and coordinator.backend.kind in LINK_DAEMONS,
+                "search": capabilities.search is not SearchKind.NONE,
             },
+            "alternative_speed_entity": er.async_get(coordinator.hass).async_get_entity_id(
+                "switch", DOMAIN, f"{coordinator.config_entry.entry_id}_alternative_speed"
+            ),
             "status": self.status,
             "transfers": list(self.rows.values()),
         }
+
+    @property
+    def followed(self) -> bool:
+        """Whether the feed follows the coordinator (someone is subscribed)."""
+        return self._stop_listening is not None
 
     @callback
     def async_subscribe(self, subscriber: Subscriber) -> CALLBACK_TYPE:
@@ -203,7 +306,7 @@ def can_read(hass: HomeAssistant, user: User, entry_id: str) -> bool:
     )
 
 
-def _readable_entry(
+def readable_entry(
     hass: HomeAssistant, connection: ActiveConnection, msg_id: int, entry_id: str
 ) -> PeerdeckConfigEntry | None:
     """The loaded Peerdeck entry the user may read, or None once an error is sent."""
@@ -234,20 +337,30 @@ def _readable_entry(
 
 
 @websocket_command({vol.Required("type"): WS_SUBSCRIBE, vol.Required(ATTR_ENTRY_ID): str})
-@callback
-def ws_subscribe_transfers(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
-    """Subscribe to an entry's transfers: the full list as the first event, then diffs."""
+@async_response
+async def ws_subscribe_transfers(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+    """Subscribe to an entry's transfers: the full list as the first event, then diffs.
+
+    The first subscriber's list is read fresh, moving transfers' figures included: unwatched,
+    they are kept only as often as the sensors need them, and a card would open on stale ones.
+    """
     msg_id: int = msg["id"]
-    entry = _readable_entry(hass, connection, msg_id, msg[ATTR_ENTRY_ID])
+    entry = readable_entry(hass, connection, msg_id, msg[ATTR_ENTRY_ID])
     if entry is None:
         return
+    feed = transfer_feed(hass, entry)
+    if not feed.followed:
+        await entry.runtime_data.coordinator.async_refresh_details()
+        if (entry := readable_entry(hass, connection, msg_id, msg[ATTR_ENTRY_ID])) is None:
+            return  # unloaded meanwhile
+        feed = transfer_feed(hass, entry)
 
     @callback
     def forward(message: Message) -> None:
         connection.send_message(event_message(msg_id, message))
 
     connection.send_result(msg_id)
-    connection.subscriptions[msg_id] = transfer_feed(hass, entry).async_subscribe(forward)
+    connection.subscriptions[msg_id] = feed.async_subscribe(forward)
 
 
 @websocket_command({vol.Required("type"): WS_ENTRIES})

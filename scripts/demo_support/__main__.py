@@ -25,6 +25,8 @@ from .daemons import Daemons, keep_busy, seed_torrents, start_daemons
 from .dashboard import build_dashboard
 from .homeassistant import HomeAssistantApi, HomeAssistantProcess, Login, write_config
 
+REPOSITORY = Path(__file__).resolve().parents[2]
+
 _LOGGER = logging.getLogger("peerdeck.demo")
 ENTITY_TIMEOUT = 90.0
 DASHBOARD = "dashboard-peerdeck"
@@ -44,6 +46,15 @@ def _free_port(preferred: int | None = None) -> int:
         except OSError:
             sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def on_host(path: Path) -> Path:
+    """Where ``path`` is on the host: today's stack runs inside its root (``PEERDECK_HOST_ROOT``, set by
+    scripts/demo), where only the repository is bound at the same path."""
+    host_root = os.environ.get("PEERDECK_HOST_ROOT")
+    if not host_root or path.is_relative_to(REPOSITORY):
+        return path
+    return Path(host_root + str(path))
 
 
 def _say(message: str) -> None:
@@ -168,7 +179,7 @@ async def run(args: argparse.Namespace) -> int:
     starting: asyncio.Future[Daemons] | None = None
     try:
         write_config(hass.config_dir, port, workdir / "qbittorrent" / "downloads")
-        _say(f"starting Home Assistant on {hass.url} (config in {hass.config_dir})")
+        _say(f"starting Home Assistant on {hass.url} (config in {on_host(hass.config_dir)})")
         hass.start()
         _say("starting qbittorrent-nox (ours and a seeder) and two syncthing instances on 127.0.0.1")
         starting = asyncio.ensure_future(asyncio.to_thread(start_daemons, workdir, stack))
@@ -210,14 +221,21 @@ async def run(args: argparse.Namespace) -> int:
                 "password": login.password,
                 "token": token,
                 "entries": [{"entry_id": e["entry_id"], "title": e["title"]} for e in entries],
-                "qbittorrent": {"url": qbt.url, "hashes": daemons.hashes},
+                "qbittorrent": {
+                    "url": qbt.url,
+                    "username": qbt.username,
+                    "password": qbt.password,
+                    "hashes": daemons.hashes,
+                },
                 "syncthing": [d.url for d in daemons.syncthing],
+                "syncthing_api_keys": [d.api_key for d in daemons.syncthing],
                 "pids": {
                     "homeassistant": hass.pid,
                     "daemons": daemons.pids,
                     "bot": bot.process.pid if bot and bot.process else None,
                 },
                 "workdir": str(workdir),
+                "workdir_on_host": str(on_host(workdir)),
                 "startup_seconds": round(elapsed, 1),
             }
             if args.ready_file is not None:
@@ -226,10 +244,13 @@ async def run(args: argparse.Namespace) -> int:
                 tmp.replace(args.ready_file)
             _say(f"ready in {elapsed:.1f} s")
             print(
-                f"\n  Open      {info['dashboard']}\n"
-                f"  Log in    user {login.username!r}, password {login.password!r}\n"
-                f"  Files in  {workdir}\n"
-                "  Stop      Ctrl-C (stops Home Assistant and every daemon)\n",
+                f"\n  Open         {info['dashboard']}\n"
+                f"  Log in       user {login.username!r}, password {login.password!r}\n"
+                f"  qBittorrent  {qbt.url} (its own Web UI: user {qbt.username!r}, password {qbt.password!r})\n"
+                f"  Syncthing    {syncthing.url} (its own Web UI, no login on 127.0.0.1)\n"
+                f"  Files in     {on_host(workdir)}\n"
+                f"  HA config    {on_host(hass.config_dir)}\n"
+                "  Stop         Ctrl-C (stops Home Assistant and every daemon)\n",
                 flush=True,
             )
             busy = asyncio.create_task(keep_busy(daemons))

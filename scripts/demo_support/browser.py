@@ -90,6 +90,8 @@ _CARD_STATE = f"""
       name: row.querySelector('.name').textContent,
       percent: row.querySelector('.percent').textContent,
       state: row.dataset.state,
+      status: row.querySelector('.status').textContent,
+      pending: row.dataset.pending || null,
       toggle: row.querySelector('.toggle').hidden ? null : row.querySelector('.toggle').dataset.action,
     }}));
   return JSON.stringify({{
@@ -312,6 +314,21 @@ async def click_row_button(page: Page, name: str, action: str) -> None:
     x, y = point
     for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
         await page.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+
+async def in_card(page: Page, body: str) -> Any:
+    """Run an async JavaScript ``body`` with ``card`` = the Peerdeck card and ``root`` = its shadow root;
+    returns what it returns, through JSON."""
+    expression = f"""
+    (async () => {{
+      {_FIND_CARD}
+      const card = __CARD__;
+      const root = card.shadowRoot;
+      const value = await (async () => {{ {body} }})();
+      return JSON.stringify(value === undefined ? null : value);
+    }})()
+    """
+    return json.loads(await page.evaluate(expression))
 
 
 async def card_box(page: Page, margin: float = 8.0) -> dict[str, float]:

@@ -23,6 +23,9 @@ from tests.shared.torrents import make_torrent
 _LOGGER = logging.getLogger("peerdeck.demo")
 
 SYNC_FOLDER = "demo-photos"
+SYNCTHING_DEFAULT_RESCAN_S = 3600
+SYNCTHING_DEFAULT_WATCHER_DELAY_S = 10
+"""A new folder's defaults in Syncthing (lib/config/folderconfiguration.go: rescanIntervalS, fsWatcherDelayS)."""
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -72,8 +75,18 @@ class Daemons:
 
 @contextlib.contextmanager
 def run_syncthing_pair(base: Path) -> Iterator[tuple[SyncthingDaemon, SyncthingDaemon]]:
-    """Two linked syncthing daemons sharing ``SYNC_FOLDER``; files written to A's copy appear in B's."""
-    a, b = linked_pair(base, folder_id=SYNC_FOLDER)
+    """Two linked syncthing daemons sharing ``SYNC_FOLDER``; files written to A's copy appear in B's.
+
+    Set up as a user's would be: the file watcher on and Syncthing's own default rescan interval (an hour),
+    so the folder is scanned when files change, not every two seconds as the tests' daemons are.
+    """
+    a, b = linked_pair(
+        base,
+        folder_id=SYNC_FOLDER,
+        names=("Home server", "Laptop"),
+        rescan_s=SYNCTHING_DEFAULT_RESCAN_S,
+        watcher_delay_s=SYNCTHING_DEFAULT_WATCHER_DELAY_S,
+    )
     folder = base / "data-a"
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(1, 7):

@@ -6,37 +6,13 @@ The page (bench/card_page.py) loads the card's own files as Home Assistant serve
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from typing import Any
-
-import aiohttp
 import pytest
 
-from bench.card_page import READY, card_page
-from scripts.demo_support.browser import Browser, Page
+from scripts.demo_support.browser import Page
+
+from .card_support import run
 
 pytestmark = pytest.mark.daemon
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    async with (
-        card_page() as url,
-        aiohttp.ClientSession() as session,
-        Browser() as browser,
-        browser.page(session, width=1000, height=900) as tab,
-    ):
-        await tab.open(url)
-        await tab.evaluate(READY)
-        yield tab
-
-
-async def run(page: Page, body: str) -> Any:
-    """Run an async JavaScript body with ``h`` = the harness; returns what it returns, through JSON."""
-    script = f"(async () => {{ const h = window.harness; {body} }})()"
-    value = await page.evaluate(f"(async () => JSON.stringify(await {script}))()")
-    return json.loads(value)
 
 
 MOUNT_2000 = """
@@ -129,7 +105,7 @@ async def test_added_removed_filters_and_sort(page: Page) -> None:
     assert result["count"] == f"{len(result['paused'])} of 6"
 
 
-async def test_buttons_call_the_integrations_actions(page: Page) -> None:
+async def test_buttons_act_through_the_integrations_commands(page: Page) -> None:
     result = await run(
         page,
         """
@@ -144,58 +120,38 @@ async def test_buttons_call_the_integrations_actions(page: Page) -> None:
         const paused = shown.findIndex((r) => r.state === "paused");
         elements[active].querySelector(".toggle").click();
         elements[paused].querySelector(".toggle").click();
+        await h.until(() => !h.card._pending.size);
         elements[active].querySelector(".delete").click();
         const dialogOpen = root.querySelector("dialog").open;
         const dialogTitle = root.querySelector("dialog h2").textContent;
+        const explain = root.querySelector("dialog .explain").textContent;
         root.querySelector("dialog .delete-data").click();
         root.querySelector("dialog .confirm").click();
-        await h.settle();
+        await h.until(() => h.hass.commands.length === 3 && !h.card._pending.size);
         elements[paused].querySelector(".delete").click();
         root.querySelector("dialog .cancel").click();
         await h.settle();
         root.querySelector(".pause-all").click();
-        await h.settle();
-        return { calls: h.hass.calls, active: idOf(active), paused: idOf(paused), dialogOpen, dialogTitle,
-                 activeName: shown[active].name, labels: [shown[active].toggleLabel, shown[paused].toggleLabel] };
+        await h.until(() => h.hass.commands.length === 4);
+        return { commands: h.hass.commands, calls: h.hass.calls, active: idOf(active), paused: idOf(paused),
+                 dialogOpen, dialogTitle, explain, activeName: shown[active].name,
+                 labels: [shown[active].toggleLabel, shown[paused].toggleLabel] };
         """,
     )
     active, paused = result["active"], result["paused"]
     assert result["dialogOpen"] is True
     assert result["dialogTitle"] == f"Delete {result['activeName']}?"
+    assert "files stay on disk unless you tick" in result["explain"]  # qBittorrent: what deleting does
     assert result["labels"] == [f"Pause: {result['activeName']}", result["labels"][1]]
     assert result["labels"][1].startswith("Resume: ")
-    assert result["calls"] == [
-        {"domain": "peerdeck", "service": "pause", "data": {"config_entry_id": "e1", "ids": [active]}},
-        {"domain": "peerdeck", "service": "resume", "data": {"config_entry_id": "e1", "ids": [paused]}},
-        {
-            "domain": "peerdeck",
-            "service": "remove",
-            "data": {"config_entry_id": "e1", "ids": [active], "delete_data": True},
-        },
-        {"domain": "peerdeck", "service": "pause", "data": {"config_entry_id": "e1"}},
+    act = {"type": "peerdeck/transfers/act", "entry_id": "e1"}
+    assert result["commands"] == [
+        {**act, "action": "pause", "ids": [active]},
+        {**act, "action": "resume", "ids": [paused]},
+        {**act, "action": "remove", "ids": [active], "delete_data": True},
+        {**act, "action": "pause"},
     ]
-
-
-async def test_keyboard_reaches_and_presses_a_rows_button(page: Page) -> None:
-    await run(
-        page,
-        """
-        await h.mount({ config: { entry: "e1", sort: "name" } });
-        h.deliver("e1", h.full("e1", h.transfers(3).map((row) => ({ ...row, state: "active" }))));
-        h.card.shadowRoot.querySelector(".viewport").focus();
-        return true;
-        """,
-    )
-    tab = {"key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9}
-    await page.send("Input.dispatchKeyEvent", type="rawKeyDown", **tab)
-    await page.send("Input.dispatchKeyEvent", type="keyUp", **tab)
-    enter = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
-    await page.send("Input.dispatchKeyEvent", type="keyDown", text="\r", **enter)
-    await page.send("Input.dispatchKeyEvent", type="keyUp", **enter)
-    result = await run(page, "await h.settle(); return { calls: h.hass.calls, first: h.card._keys[0].split('|')[1] };")
-    assert result["calls"] == [
-        {"domain": "peerdeck", "service": "pause", "data": {"config_entry_id": "e1", "ids": [result["first"]]}}
-    ]
+    assert result["calls"] == []
 
 
 async def test_merged_entries_names_theme_and_language(page: Page) -> None:
@@ -263,7 +219,7 @@ async def test_every_language_has_every_string_and_the_editor_keeps_only_changes
         const value = { ...form.data, entry: "e1", sort: "rate" };
         form.dispatchEvent(new CustomEvent("value-changed", { detail: { value } }));
         let invalid = "";
-        try { h.card.setConfig({ sort: "size" }); } catch (err) { invalid = err.message; }
+        try { h.card.setConfig({ sort: "speed" }); } catch (err) { invalid = err.message; }
         const picker = window.customCards.filter((card) => card.type === "peerdeck-transfers-card");
         return { missing, fields, seen, invalid, stub: Card.getStubConfig(), picker: picker.length };
         """,

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -23,6 +24,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from custom_components.peerdeck.websocket import QBITTORRENT_STATUS
 from peerdeck.qbittorrent import QBittorrentClient
 from scripts.demo_support.browser import (
     Browser,
@@ -30,6 +32,7 @@ from scripts.demo_support.browser import (
     card_box,
     card_state,
     click_row_button,
+    in_card,
     tile_texts,
     wait_for_dashboard,
 )
@@ -245,15 +248,73 @@ async def test_demo_end_to_end(demo: dict[str, Any], tmp_path: Path) -> None:
                         rows = {row["name"]: row for row in (now or {}).get("rows", [])}
                         return rows.get("rare-bootleg.ogg", {}).get("toggle") == action
 
+                    # The card tells the state qBittorrent tells (a torrent with no peer is "stalled", not "active").
+                    (waiting_torrent,) = await qbt.torrents_info(hashes=[waiting])
+                    now_shown = {row["name"]: row for row in ((await card_state(page)) or {}).get("rows", [])}
+                    expected_status = QBITTORRENT_STATUS[str(waiting_torrent["state"])]
+                    assert now_shown["rare-bootleg.ogg"]["state"] == expected_status, (waiting_torrent, now_shown)
+                    # The row shows "Pausing…" at once, then the paused state the daemon reports, read back by the
+                    # action itself (not by the next 10-s refresh); a watcher in the page notes when each showed.
+                    await in_card(page, TRACE_ROW.replace("NAME", json.dumps("rare-bootleg.ogg")))
+                    clicked = time.monotonic()
                     await click_row_button(page, "rare-bootleg.ogg", "pause")
-                    await _wait(daemon_paused, 45, "clicking pause did not pause the torrent in qBittorrent")
+                    await _wait(daemon_paused, 45, "clicking pause did not pause the torrent in qBittorrent", step=0.05)
+                    daemon_ms = (time.monotonic() - clicked) * 1000
                     await _wait(lambda: shows("resume"), 45, "the card did not show the torrent paused")
+                    trace = await in_card(page, "return { click: window.__clickAt, trace: window.__trace };")
+                    seen = [state for _, state in trace["trace"]]
+                    assert any(state.startswith("pause|") for state in seen), trace  # pending, before …
+                    confirmed_at = next(at for at, state in trace["trace"] if state.endswith("|paused"))
+                    pending_at = next(at for at, state in trace["trace"] if state.startswith("pause|"))
+                    assert trace["click"] <= pending_at < confirmed_at, trace  # … the confirmed state
+                    print(
+                        f"card: pending {pending_at - trace['click']:.0f} ms, "
+                        f"confirmed {confirmed_at - trace['click']:.0f} ms after the click; "
+                        f"qBittorrent's API showed it paused {daemon_ms:.0f} ms after the click"
+                    )
                     await click_row_button(page, "rare-bootleg.ogg", "resume")
 
                     async def daemon_resumed() -> bool:
                         return not await daemon_paused()
 
                     await _wait(daemon_resumed, 45, "clicking resume did not resume the torrent in qBittorrent")
+
+                    # A row's details, from what Peerdeck read from qBittorrent: where it is saved, ratio, peers.
+                    details = await in_card(page, DETAILS.replace("NAME", json.dumps("linux-distro.iso")))
+                    assert details["title"] == "linux-distro.iso", details
+                    for label in ("StateSeeding", "Saved in", "Share ratio", "Seeds (in swarm)", "Added"):
+                        assert label in details["text"], details
+
+                    # Add by magnet from the card's own field, see it in the list and in qBittorrent, delete it.
+                    new_hash, new_name = secrets.token_hex(20), "peerdeck-added-by-the-card"
+                    await in_card(
+                        page, "root.querySelector('.open-add').click(); root.querySelector('.add-link').focus();"
+                    )
+                    await page.send("Input.insertText", text=f"magnet:?xt=urn:btih:{new_hash}&dn={new_name}")
+                    await in_card(page, "root.querySelector('.add-panel').requestSubmit();")
+
+                    async def in_qbittorrent() -> bool:
+                        return bool(await qbt.torrents_info(hashes=[new_hash]))
+
+                    await _wait(in_qbittorrent, 45, "the magnet added in the card did not reach qBittorrent")
+                    await _wait(lambda: card_has(page, new_name), 45, "the added torrent did not show in the card")
+                    await click_row_button(page, new_name, "delete")
+                    await in_card(page, "root.querySelector('dialog.confirm-delete .confirm').click();")
+
+                    async def gone_from_qbittorrent() -> bool:
+                        return not await qbt.torrents_info(hashes=[new_hash])
+
+                    await _wait(gone_from_qbittorrent, 45, "deleting in the card did not remove the torrent")
+                    # Under the mouse the row stays, struck through, until the pointer leaves the list.
+                    await page.send("Input.dispatchMouseEvent", type="mouseMoved", x=2, y=2)
+                    await _wait(lambda: card_lacks(page, new_name), 45, "the deleted torrent stayed in the card")
+
+                # Search from the card (Syncthing's file names: the demo's qBittorrent has no search plugin), see
+                # the real hits stream in, and add one with a click.
+                hits = await in_card(page, SEARCH.replace("ENTRY", json.dumps(syncthing_entry)))
+                assert hits["titles"] and all("IMG_" in title for title in hits["titles"]), hits
+                added = await in_card(page, ADD_FIRST_HIT)
+                assert added in ("Added; it is selected in the list", "Sent to the daemon"), added
             async with browser.page(session, width=1440, height=1400, dark=True) as page:
                 await page.open(api.frontend_login_url(await api.login_code(Login()), path))
                 await wait_for_dashboard(page, min_tiles=10)
@@ -295,6 +356,69 @@ EDITOR_CHECK = """
   return { listed, fields };
 })()
 """
+
+
+# Note, every frame for 15 s, the named row's pending action and state ("pause|stalled"), and when the click came.
+TRACE_ROW = """
+  window.__trace = [];
+  let last = "";
+  const started = performance.now();
+  const clicked = () => { window.__clickAt = performance.now(); };
+  document.addEventListener("pointerdown", clicked, { capture: true, once: true });
+  const tick = () => {
+    const row = [...root.querySelectorAll(".row")]
+      .find((el) => !el.hidden && el.querySelector(".name").textContent === NAME);
+    const now = row ? `${row.dataset.pending || ""}|${row.dataset.state}` : "none";
+    if (now !== last) { window.__trace.push([performance.now(), now]); last = now; }
+    if (performance.now() - started < 15000) requestAnimationFrame(tick);
+  };
+  tick();
+"""
+
+DETAILS = """
+  const row = [...root.querySelectorAll(".row")]
+    .find((el) => !el.hidden && el.querySelector(".name").textContent === NAME);
+  row.querySelector(".main").click();
+  const dialog = root.querySelector("dialog.details");
+  for (let n = 0; n < 100 && !/Seeds/.test(dialog.textContent); n += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const found = { title: dialog.querySelector("h2").textContent, text: dialog.querySelector("dl").textContent };
+  dialog.close();
+  return found;
+"""
+
+SEARCH = """
+  root.querySelector(".open-search").click();
+  const select = root.querySelector(".search-entry");
+  select.value = ENTRY;
+  root.querySelector(".search-query").value = "IMG";
+  root.querySelector(".search-panel").requestSubmit();
+  const result = root.querySelector(".search-panel .result");
+  for (let n = 0; n < 600 && !/results from/.test(result.textContent); n += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const titles = [...root.querySelectorAll(".hits .hit-title")].map((el) => el.textContent);
+  return { result: result.textContent, titles };
+"""
+
+ADD_FIRST_HIT = """
+  root.querySelector(".hits li button").click();
+  const result = root.querySelector(".search-panel .result");
+  for (let n = 0; n < 300 && /Adding/.test(result.textContent); n += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return result.textContent;
+"""
+
+
+async def card_has(page: Page, name: str) -> bool:
+    """Whether the card has a row named ``name`` (in view or not)."""
+    return bool(await in_card(page, f"return [...card._rows.values()].some((row) => row.name === {json.dumps(name)});"))
+
+
+async def card_lacks(page: Page, name: str) -> bool:
+    return not await card_has(page, name)
 
 
 def card_rows_in(page: Page) -> Any:

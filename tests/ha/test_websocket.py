@@ -65,8 +65,22 @@ async def test_full_list_first_then_only_the_diff(
     assert full["full"] is True
     assert full["daemon"] == "qbittorrent"
     assert full["title"] == loaded_entry.title
-    assert full["capabilities"] == {"pause": True, "resume": True, "remove": True, "delete_data": True}
-    assert full["status"] == {"available": True, "download_rate": 1_500_000, "upload_rate": 250_000}
+    assert full["capabilities"] == {
+        "pause": True,
+        "resume": True,
+        "remove": True,
+        "delete_data": True,
+        "enqueue": True,
+        "add_links": True,
+        "search": True,
+    }
+    assert full["alternative_speed_entity"] is None  # the switch exists for a real qBittorrent only
+    assert full["status"] == {
+        "available": True,
+        "download_rate": 1_500_000,
+        "upload_rate": 250_000,
+        "alternative_speed": None,
+    }
     rows = {row["id"]: row for row in full["transfers"]}
     assert set(rows) == {HASH_A, HASH_B}
     assert rows[HASH_A] | {"added_at": None} == {
@@ -84,6 +98,9 @@ async def test_full_list_first_then_only_the_diff(
         "eta": 6.0,
         "added_at": None,
         "completed_at": None,
+        "status": "downloading",
+        "ratio": None,
+        "kind": None,
         "detail": None,
     }
     assert rows[HASH_B]["category"] == "linux"
@@ -107,7 +124,7 @@ async def test_full_list_first_then_only_the_diff(
     backend.download_rate = 42
     await refresh(hass, loaded_entry)
     assert await next_event(client, subscription) == {
-        "status": {"available": True, "download_rate": 42, "upload_rate": 250_000}
+        "status": {"available": True, "download_rate": 42, "upload_rate": 250_000, "alternative_speed": None}
     }
 
 
@@ -122,7 +139,9 @@ async def test_nothing_is_sent_when_nothing_changed(
     backend.set_state(HASH_B, TransferState.ACTIVE)
     await refresh(hass, loaded_entry)
     # The first message after two unchanged refreshes is the change.
-    assert await next_event(client, subscription) == {"changed": [{"id": HASH_B, "state": "active"}]}
+    assert await next_event(client, subscription) == {
+        "changed": [{"id": HASH_B, "state": "active", "status": "downloading"}]
+    }
 
 
 async def test_nothing_is_sent_for_a_change_the_card_does_not_show(
@@ -152,7 +171,9 @@ async def test_actions_show_in_the_feed(
         DOMAIN, "pause", {"config_entry_id": loaded_entry.entry_id, "ids": [HASH_A]}, blocking=True
     )
     await hass.async_block_till_done()
-    assert await next_event(client, subscription) == {"changed": [{"id": HASH_A, "state": "paused"}]}
+    assert await next_event(client, subscription) == {
+        "changed": [{"id": HASH_A, "state": "paused", "status": "paused"}]
+    }
 
 
 async def test_unsubscribe_stops_the_feed(
@@ -203,7 +224,7 @@ async def test_many_subscribers_cost_one_refresh(
         assert updates.call_count == 1
         for client, subscription in zip(clients, subscriptions, strict=True):
             assert await next_event(client, subscription) == {
-                "changed": [{"id": HASH_A, "state": "completed", "progress": 1.0}]
+                "changed": [{"id": HASH_A, "state": "completed", "progress": 1.0, "status": "completed"}]
             }
     assert len(hass.data[FEEDS]) == 1
 
@@ -306,6 +327,8 @@ async def test_every_daemon_feeds_the_card(
     full = await next_event(client, await subscribe(client, entry.entry_id))
     assert full["daemon"] == kind.value
     assert full["capabilities"]["delete_data"] is (kind is not BackendKind.SOULSYNC)
+    # Only the torrent daemons take a magnet or a .torrent (the card's Add panel); Syncthing's enqueue takes files.
+    assert full["capabilities"]["add_links"] is (kind in (BackendKind.QBITTORRENT, BackendKind.TRIBLER))
     assert [(row["name"], row["progress"], row["upload_rate"]) for row in full["transfers"]] == [
         (f"{kind.value} job", 0.75, 7)
     ]
@@ -356,3 +379,23 @@ async def test_syncthing_folders_and_peers_are_rows_with_completion(
     ]
     unsubscribe()
     assert len(coordinator._listeners) == listeners
+
+
+async def test_the_first_subscriber_gets_a_fresh_list(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Issue 26: a card opened just after start showed downloading rows at 0 % until the next refresh.
+
+    The first subscriber's list is read fresh (for qBittorrent, its moving torrents' figures
+    included); later subscribers share what the feed has, at no cost to the daemon.
+    """
+    coordinator = loaded_entry.runtime_data.coordinator
+    backend.items[HASH_A] = replace(backend.items[HASH_A], progress=0.9, done_bytes=3_600)  # moved since the refresh
+    with patch.object(coordinator, "async_refresh_details", side_effect=coordinator.async_refresh) as fresh:
+        first = await hass_ws_client(hass)
+        full = await next_event(first, await subscribe(first, loaded_entry.entry_id))
+        second = await hass_ws_client(hass)
+        await next_event(second, await subscribe(second, loaded_entry.entry_id))
+    rows = {row["id"]: row for row in full["transfers"]}
+    assert (rows[HASH_A]["progress"], rows[HASH_A]["done"]) == (0.9, 3_600)
+    assert fresh.await_count == 1

@@ -11,8 +11,7 @@ function formatter(locale, unit, digits) {
     found = new Intl.NumberFormat(locale, {
       style: "unit",
       unit,
-      // "12 B" rather than "12 byte"; the larger units read best in their short form ("1.4 MB").
-      unitDisplay: unit.startsWith("byte") ? "narrow" : "short",
+      unitDisplay: "short", // "1.4 MB", "3 min"
       maximumFractionDigits: digits,
     });
     formatters.set(key, found);
@@ -30,17 +29,50 @@ function scaled(bytes) {
   return [value, UNITS[index]];
 }
 
-/** A byte count as "1.4 GB" (decimal units, as Home Assistant's data sensors show them). */
+/** A plain number in the user's locale, with at most ``digits`` decimals. */
+function formatNumber(value, locale, digits) {
+  const key = `${locale}|number|${digits}`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = new Intl.NumberFormat(locale, { maximumFractionDigits: digits });
+    formatters.set(key, found);
+  }
+  return found.format(value);
+}
+
+/** A byte count as "1.4 GB" or "0 B" (decimal units, as Home Assistant's data sensors show them).
+ * Bytes are written by hand: Intl's narrow byte unit has no space ("0B"), its short one is a word. */
 export function formatBytes(bytes, locale) {
   if (bytes === null || bytes === undefined) return "";
   const [value, unit] = scaled(bytes);
-  return formatter(locale, unit, value < 10 && unit !== "byte" ? 1 : 0).format(value);
+  if (unit === "byte") return `${formatNumber(value, locale, 0)} B`;
+  return formatter(locale, unit, value < 10 ? 1 : 0).format(value);
+}
+
+/** A share ratio as "1.25". */
+export function formatRatio(ratio, locale) {
+  return formatNumber(Math.max(0, Number(ratio) || 0), locale, 2);
+}
+
+/** An ISO time as a short date and time in the user's locale; "" when unknown. */
+export function formatTime(iso, locale) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const key = `${locale}|time`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+    formatters.set(key, found);
+  }
+  return found.format(date);
 }
 
 /** A rate in bytes per second as "1.4 MB/s". */
 export function formatRate(bytesPerSecond, locale) {
   const [value, unit] = scaled(bytesPerSecond);
-  return formatter(locale, `${unit}-per-second`, value < 10 && unit !== "byte" ? 1 : 0).format(value);
+  if (unit === "byte") return `${formatNumber(value, locale, 0)} B/s`;
+  return formatter(locale, `${unit}-per-second`, value < 10 ? 1 : 0).format(value);
 }
 
 /** Seconds left as "2 h 5 min", the two largest parts only; "" when unknown. */

@@ -1,7 +1,7 @@
 // The visual editor of the Peerdeck transfers card: pick the entry (or all merged), the columns,
 // the states shown, the sort and the height. Built on Home Assistant's own ha-form.
 
-import { CARD_TYPE, COLUMNS, MAX_ROWS, SORTS, STATES, normaliseConfig } from "./card-config.js";
+import { CARD_TYPE, COLUMNS, MAX_ROWS, SORTS, STATUSES, normaliseConfig } from "./card-config.js";
 import { translator } from "./translations.js";
 
 function schema(t) {
@@ -10,7 +10,7 @@ function schema(t) {
     { name: "entry", selector: { config_entry: { integration: "peerdeck" } } },
     { name: "title", selector: { text: {} } },
     { name: "columns", selector: { select: { multiple: true, mode: "list", options: options(COLUMNS, "column") } } },
-    { name: "states", selector: { select: { multiple: true, mode: "list", options: options(STATES, "state") } } },
+    { name: "states", selector: { select: { multiple: true, mode: "list", options: options(STATUSES, "state") } } },
     { name: "sort", selector: { select: { mode: "dropdown", options: options(SORTS, "sort") } } },
     { name: "descending", selector: { boolean: {} } },
     { name: "rows", selector: { number: { min: 1, max: MAX_ROWS, mode: "box" } } },

@@ -1,13 +1,18 @@
 // The Peerdeck transfers card: every transfer of one Peerdeck entry (or of all of them merged), live.
 // It subscribes to ``peerdeck/transfers/subscribe`` (the full list once, then diffs) and acts through
-// the integration's own actions (peerdeck.pause / resume / remove). Plain web component, no build step.
+// the integration's websocket commands (card_commands.py), which call its own actions and read the
+// daemon back, so a click shows as pending at once and as done as soon as the daemon did it.
+// Plain web component, no build step.
 
-import { CARD_TYPE, DEFAULT_ROWS, SORTS, STATES, normaliseConfig } from "./card-config.js";
+import { CardActions } from "./card-actions.js";
+import { Panels, errorText, fillDeleteDialog, showDetails } from "./card-panels.js";
+import { CARD_TYPE, DEFAULT_ROWS, SORTS, STATUSES, matchesStates, normaliseConfig } from "./card-config.js";
+import { SHELL, SPARK_SAMPLES, STYLE } from "./card-style.js";
 import { formatRate } from "./format.js";
+import { RowFocus } from "./row-focus.js";
 import { translator } from "./translations.js";
-import { ROW_HEIGHT, TransferRows } from "./transfer-rows.js";
+import { ROW_HEIGHT, TransferRows, rowStatus } from "./transfer-rows.js";
 
-const SPARK_SAMPLES = 60;
 const SPARK_EVERY_MS = 5000;
 const RECONNECT_MS = 10000;
 const LONG_PRESS_MS = 500;
@@ -19,121 +24,19 @@ const SORT_FIELDS = {
   name: ["name"],
   progress: ["progress"],
   rate: ["download_rate", "upload_rate"],
+  eta: ["eta"],
+  size: ["size"],
+  ratio: ["ratio"],
 };
+const UNKNOWN_LAST = Number.MAX_SAFE_INTEGER;
 const SORT_VALUES = {
   added: (row) => (row.added_at ? Date.parse(row.added_at) : 0),
   progress: (row) => Number(row.progress) || 0,
   rate: (row) => (row.download_rate || 0) + (row.upload_rate || 0),
+  eta: (row) => (row.eta === null || row.eta === undefined ? UNKNOWN_LAST : Number(row.eta)),
+  size: (row) => Number(row.size) || 0,
+  ratio: (row) => (row.ratio === null || row.ratio === undefined ? -1 : Number(row.ratio)),
 };
-
-const STYLE = `
-  :host { display: block; }
-  ha-card { overflow: hidden; color: var(--primary-text-color, #212121);
-    background: var(--ha-card-background, var(--card-background-color, #fff)); }
-  .header { display: flex; align-items: center; gap: 12px; padding: 12px 16px 4px; }
-  .title { flex: 1 1 auto; min-width: 0; font-size: var(--ha-card-header-font-size, 20px); font-weight: 500;
-    white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-  .totals { display: flex; flex-direction: column; align-items: flex-end; font-size: 13px;
-    font-variant-numeric: tabular-nums; white-space: nowrap; }
-  .down { color: var(--primary-color, #03a9f4); }
-  .up { color: var(--accent-color, #ff9800); }
-  svg.spark { width: 120px; height: 32px; flex: none; border-bottom: 1px solid var(--divider-color, #e0e0e0); }
-  svg.spark polyline { fill: none; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
-  svg.spark polyline.down { stroke: var(--primary-color, #03a9f4); }
-  svg.spark polyline.up { stroke: var(--accent-color, #ff9800); }
-  .notice { margin: 4px 16px; color: var(--error-color, #db4437); font-size: 13px; }
-  .notice:empty { display: none; }
-  .toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; padding: 8px 16px; }
-  .toolbar input { flex: 1 1 140px; min-width: 100px; }
-  input, select, button { font: inherit; font-size: 14px; color: var(--primary-text-color, #212121);
-    background: var(--secondary-background-color, #f5f5f5); border: 1px solid var(--divider-color, #e0e0e0);
-    border-radius: 8px; height: 36px; padding: 0 8px; box-sizing: border-box; }
-  button { cursor: pointer; display: inline-flex; align-items: center; gap: 4px; }
-  button:focus-visible, input:focus-visible, select:focus-visible, .viewport:focus-visible {
-    outline: 2px solid var(--primary-color, #03a9f4); outline-offset: 1px; }
-  .count { margin-left: auto; color: var(--secondary-text-color, #727272); font-size: 13px; white-space: nowrap; }
-  .viewport { position: relative; overflow-y: auto; overflow-x: hidden; contain: strict; }
-  .spacer { width: 1px; }
-  .row { position: absolute; top: 0; left: 0; right: 0; height: ${ROW_HEIGHT}px; box-sizing: border-box;
-    display: flex; align-items: center; gap: 12px; padding: 0 8px 0 16px; contain: layout paint;
-    border-top: 1px solid var(--divider-color, #e0e0e0); }
-  .row[hidden] { display: none; }
-  ha-icon.state { flex: none; color: var(--state-icon-color, #44739e); }
-  .row[data-state="active"] ha-icon.state { color: var(--primary-color, #03a9f4); }
-  .row[data-state="completed"] ha-icon.state { color: var(--success-color, #43a047); }
-  .row[data-state="failed"] ha-icon.state { color: var(--error-color, #db4437); }
-  .row[data-state="paused"] ha-icon.state, .row[data-state="queued"] ha-icon.state,
-  .row[data-state="cancelled"] ha-icon.state { color: var(--disabled-text-color, #9e9e9e); }
-  .main { flex: 1 1 auto; min-width: 0; display: flex; flex-direction: column; gap: 3px; }
-  .line { display: flex; gap: 8px; align-items: baseline; }
-  .name { flex: 1 1 auto; min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
-    font-size: 14px; }
-  .percent { flex: none; font-size: 13px; color: var(--secondary-text-color, #727272);
-    font-variant-numeric: tabular-nums; }
-  .bar { height: 4px; border-radius: 2px; background: var(--divider-color, #e0e0e0); overflow: hidden; }
-  .fill { height: 100%; background: var(--primary-color, #03a9f4); transform-origin: left; transform: scaleX(0); }
-  .row[data-state="completed"] .fill { background: var(--success-color, #43a047); }
-  .row[data-state="failed"] .fill { background: var(--error-color, #db4437); }
-  .row[data-state="paused"] .fill { background: var(--disabled-text-color, #9e9e9e); }
-  .meta { display: flex; gap: 12px; font-size: 12px; color: var(--secondary-text-color, #727272);
-    white-space: nowrap; overflow: hidden; font-variant-numeric: tabular-nums; }
-  .meta span:empty { display: none; }
-  .tags { overflow: hidden; text-overflow: ellipsis; }
-  .actions { flex: none; display: flex; gap: 4px; }
-  .actions button { width: 36px; justify-content: center; padding: 0; background: none; border-color: transparent; }
-  .actions button:hover { background: var(--secondary-background-color, #f5f5f5); }
-  .empty { padding: 16px; color: var(--secondary-text-color, #727272); text-align: center; }
-  .empty[hidden] { display: none; }
-  .fullname { position: absolute; left: 16px; right: 16px; z-index: 2; padding: 8px 12px; border-radius: 8px;
-    background: var(--primary-text-color, #212121); color: var(--card-background-color, #fff);
-    font-size: 13px; overflow-wrap: anywhere; }
-  .fullname[hidden] { display: none; }
-  dialog { border: none; border-radius: 12px; padding: 20px; max-width: min(90vw, 420px);
-    background: var(--card-background-color, #fff); color: var(--primary-text-color, #212121); }
-  dialog::backdrop { background: rgba(0, 0, 0, 0.4); }
-  dialog h2 { margin: 0 0 12px; font-size: 18px; font-weight: 500; overflow-wrap: anywhere; }
-  dialog label { display: flex; gap: 8px; align-items: center; margin: 8px 0 16px; }
-  dialog label[hidden] { display: none; }
-  dialog input[type="checkbox"] { width: 18px; height: 18px; }
-  dialog .buttons { display: flex; justify-content: flex-end; gap: 8px; }
-  dialog button.confirm { background: var(--error-color, #db4437); color: #fff; border-color: transparent; }
-`;
-
-const SHELL = `
-  <ha-card>
-    <div class="header">
-      <div class="title"></div>
-      <svg class="spark" viewBox="0 0 ${SPARK_SAMPLES - 1} 100" preserveAspectRatio="none" role="img">
-        <title></title>
-        <polyline class="down" points=""></polyline>
-        <polyline class="up" points=""></polyline>
-      </svg>
-      <div class="totals"><span class="down"></span><span class="up"></span></div>
-    </div>
-    <div class="notice" role="status"></div>
-    <div class="toolbar">
-      <input class="filter" type="search" />
-      <select class="state-filter"></select>
-      <select class="sort"></select>
-      <button class="direction"><ha-icon></ha-icon></button>
-      <button class="pause-all"><ha-icon icon="mdi:pause"></ha-icon><span></span></button>
-      <button class="resume-all"><ha-icon icon="mdi:play"></ha-icon><span></span></button>
-      <span class="count"></span>
-    </div>
-    <div class="fullname" role="tooltip" hidden></div>
-    <div class="viewport" role="list" tabindex="0"></div>
-    <div class="empty" hidden></div>
-    <dialog class="confirm-delete">
-      <form method="dialog">
-        <h2></h2>
-        <label class="with-data"><input type="checkbox" class="delete-data" /><span></span></label>
-        <div class="buttons">
-          <button value="cancel" class="cancel"></button>
-          <button value="delete" class="confirm"></button>
-        </div>
-      </form>
-    </dialog>
-  </ha-card>`;
 
 class PeerdeckTransfersCard extends HTMLElement {
   static getStubConfig() {
@@ -148,13 +51,25 @@ class PeerdeckTransfersCard extends HTMLElement {
   constructor() {
     super();
     this._rows = new Map(); // "entry|transfer id" -> row
-    this._feeds = new Map(); // entry id -> {title, daemon, capabilities, status}
+    this._feeds = new Map(); // entry id -> {title, daemon, capabilities, status, alternative_speed_entity}
     this._unsubscribes = [];
     this._generation = 0;
     this._samples = [];
     this._textFilter = "";
     this._stateFilter = "";
-    this._pending = null;
+    this._categoryFilter = "";
+    this._categories = "";
+    this._deleting = null;
+    this._pending = new Map(); // key -> "pause" | "resume" | "remove"
+    this._errors = new Map(); // key -> error text shown on the row
+    this._holding = false; // the pointer is over the list: rows keep their places until it leaves
+    this._stale = false;
+    this._showWhenAdded = null;
+  }
+
+  /** The card's translator (``t(key, values)``). */
+  get t() {
+    return this._t;
   }
 
   setConfig(config) {
@@ -201,6 +116,7 @@ class PeerdeckTransfersCard extends HTMLElement {
   disconnectedCallback() {
     clearInterval(this._timer);
     clearTimeout(this._reconnect);
+    this._panels?.stop();
     this._unsubscribeAll();
   }
 
@@ -226,28 +142,48 @@ class PeerdeckTransfersCard extends HTMLElement {
     const $ = (selector) => root.querySelector(selector);
     this._el = {
       title: $(".title"),
-      spark: $("svg.spark"),
       sparkTitle: $("svg.spark title"),
       sparkDown: $("svg.spark polyline.down"),
       sparkUp: $("svg.spark polyline.up"),
       down: $(".totals .down"),
       up: $(".totals .up"),
+      turtle: $(".turtle"),
       notice: $(".notice"),
+      live: $(".live"),
       filter: $(".filter"),
       stateFilter: $(".state-filter"),
+      categoryFilter: $(".category-filter"),
       sort: $(".sort"),
       direction: $(".direction"),
       directionIcon: $(".direction ha-icon"),
       pauseAll: $(".pause-all"),
       resumeAll: $(".resume-all"),
+      openAdd: $(".open-add"),
+      openSearch: $(".open-search"),
       count: $(".count"),
+      addPanel: $(".add-panel"),
+      addEntry: $(".add-entry"),
+      addLink: $(".add-link"),
+      addFile: $(".add-file"),
+      addCategory: $(".add-category"),
+      addPath: $(".add-path"),
+      addSubmit: $(".add-submit"),
+      searchPanel: $(".search-panel"),
+      searchEntry: $(".search-entry"),
+      searchQuery: $(".search-query"),
+      searchSubmit: $(".search-submit"),
+      hits: $(".hits"),
       fullname: $(".fullname"),
       viewport: $(".viewport"),
       empty: $(".empty"),
-      dialog: $("dialog"),
-      dialogTitle: $("dialog h2"),
+      dialog: $("dialog.confirm-delete"),
+      dialogTitle: $("dialog.confirm-delete h2"),
+      dialogExplain: $("dialog.confirm-delete .explain"),
       withData: $("dialog .with-data"),
       deleteData: $("dialog .delete-data"),
+      details: $("dialog.details"),
+      detailsTitle: $("dialog.details h2"),
+      detailsList: $("dialog.details dl"),
     };
     const config = this._config ?? normaliseConfig({});
     this._view = {
@@ -257,34 +193,57 @@ class PeerdeckTransfersCard extends HTMLElement {
       maxRows: config.rows,
       describe: (row) => this._describe(row),
       canAct: (row, action) => Boolean(this._feeds.get(row.entry)?.capabilities?.[action]),
+      pending: (key) => this._pending.get(key),
+      error: (key) => this._errors.get(key),
+      rendered: () => this._focus?.sync(),
     };
     this._list = new TransferRows(this._el.viewport, this._view);
+    this._focus = new RowFocus(this._el.viewport, this._list, {
+      open: (key) => this._open(key),
+      press: (key, action) => this._press(key, action),
+      canPress: (key, action) => this._canPress(key, action),
+    });
+    this._panels = new Panels(this);
     this._keys = [];
-    this._el.filter.addEventListener("input", () => {
-      this._textFilter = this._el.filter.value.trim().toLocaleLowerCase();
+    const el = this._el;
+    el.filter.addEventListener("input", () => {
+      this._textFilter = el.filter.value.trim().toLocaleLowerCase();
       this._relist();
     });
-    this._el.stateFilter.addEventListener("change", () => {
-      this._stateFilter = this._el.stateFilter.value;
+    el.stateFilter.addEventListener("change", () => {
+      this._stateFilter = el.stateFilter.value;
       this._relist();
     });
-    this._el.sort.addEventListener("change", () => {
-      this._sort = this._el.sort.value;
+    el.categoryFilter.addEventListener("change", () => {
+      this._categoryFilter = el.categoryFilter.value;
       this._relist();
     });
-    this._el.direction.addEventListener("click", () => {
+    el.sort.addEventListener("change", () => {
+      this._sort = el.sort.value;
+      this._relist();
+    });
+    el.direction.addEventListener("click", () => {
       this._descending = !this._descending;
       this._label();
       this._relist();
     });
-    this._el.pauseAll.addEventListener("click", () => this._all("pause"));
-    this._el.resumeAll.addEventListener("click", () => this._all("resume"));
-    this._el.viewport.addEventListener("click", (event) => this._rowClick(event));
-    this._el.viewport.addEventListener("pointerdown", (event) => this._pressStart(event));
+    el.pauseAll.addEventListener("click", () => this._all("pause"));
+    el.resumeAll.addEventListener("click", () => this._all("resume"));
+    el.turtle.addEventListener("click", () => this._toggleTurtle());
+    el.viewport.addEventListener("click", (event) => this._rowClick(event));
+    el.viewport.addEventListener("pointerdown", (event) => this._pressStart(event));
     for (const end of ["pointerup", "pointerleave", "pointercancel", "scroll"]) {
-      this._el.viewport.addEventListener(end, () => clearTimeout(this._pressTimer));
+      el.viewport.addEventListener(end, () => clearTimeout(this._pressTimer));
     }
-    this._el.dialog.addEventListener("close", () => this._confirmed());
+    // While the pointer is over the list, a re-sort waits: a row never slides under an aimed click.
+    el.viewport.addEventListener("pointerenter", () => {
+      this._holding = true;
+    });
+    el.viewport.addEventListener("pointerleave", () => {
+      this._holding = false;
+      if (this._stale) this._relist();
+    });
+    el.dialog.addEventListener("close", () => this._deleteConfirmed());
     this._label();
   }
 
@@ -295,10 +254,12 @@ class PeerdeckTransfersCard extends HTMLElement {
     el.title.textContent = this._config?.title || this._feedTitle() || t("title");
     el.filter.placeholder = t("filter_text");
     el.filter.setAttribute("aria-label", t("filter_text"));
-    const stateOptions = [["", t("all_states")], ...STATES.map((state) => [state, t(`state.${state}`)])];
+    const stateOptions = [["", t("all_states")], ...STATUSES.map((state) => [state, t(`state.${state}`)])];
     el.stateFilter.replaceChildren(...stateOptions.map(([value, text]) => new Option(text, value)));
     el.stateFilter.value = this._stateFilter;
     el.stateFilter.setAttribute("aria-label", t("all_states"));
+    this._categories = "";
+    el.categoryFilter.setAttribute("aria-label", t("all_categories"));
     el.sort.replaceChildren(...SORTS.map((sort) => new Option(t(`sort.${sort}`), sort)));
     el.sort.value = this._sort ?? "added";
     el.sort.setAttribute("aria-label", t("sort"));
@@ -306,13 +267,17 @@ class PeerdeckTransfersCard extends HTMLElement {
     el.direction.setAttribute("aria-label", t(direction));
     el.direction.title = t(direction);
     el.directionIcon.setAttribute("icon", this._descending ? "mdi:sort-descending" : "mdi:sort-ascending");
-    el.pauseAll.querySelector("span").textContent = t("pause_all");
-    el.resumeAll.querySelector("span").textContent = t("resume_all");
-    el.viewport.setAttribute("aria-label", t("title"));
+    for (const [button, key] of [[el.pauseAll, "pause_all"], [el.resumeAll, "resume_all"]]) {
+      button.querySelector("span").textContent = t(key);
+      button.setAttribute("aria-label", t(key));
+    }
+    el.viewport.setAttribute("aria-label", t("list_label"));
     el.sparkTitle.textContent = t("rates_chart");
     el.withData.querySelector("span").textContent = t("delete_data");
     el.dialog.querySelector(".cancel").textContent = t("cancel");
-    el.dialog.querySelector(".confirm").textContent = t("delete");
+    el.turtle.setAttribute("aria-label", t("alternative_speed"));
+    el.turtle.title = t("alternative_speed");
+    this._panels.label();
     this._header();
   }
 
@@ -359,7 +324,7 @@ class PeerdeckTransfersCard extends HTMLElement {
       }
     } catch (err) {
       if (generation !== this._generation) return;
-      this._notice(this._t("error", { error: err?.message || err?.code || String(err) }));
+      this._notice(this._t("error", { error: errorText(err) }));
       this._retry();
     }
   }
@@ -374,6 +339,7 @@ class PeerdeckTransfersCard extends HTMLElement {
     if (message.closed) {
       this._forget(entryId);
       this._retry();
+      this._feedsChanged();
       this._relist();
       return;
     }
@@ -385,10 +351,11 @@ class PeerdeckTransfersCard extends HTMLElement {
         daemon: message.daemon,
         capabilities: message.capabilities,
         status: message.status,
+        alternative_speed_entity: message.alternative_speed_entity ?? null,
       });
       for (const row of message.transfers) this._add(entryId, row);
       this._notice("");
-      this._label();
+      this._feedsChanged();
       if (!known) this._list.rebindAll(); // rows name their entry once there are several
       this._relist();
       return;
@@ -398,18 +365,31 @@ class PeerdeckTransfersCard extends HTMLElement {
     let reorder = Boolean(message.added?.length || message.removed?.length);
     const changed = new Set();
     const sortFields = SORT_FIELDS[this._sort];
+    const filtering = this._stateFilter || this._config?.states?.length;
     for (const row of message.added ?? []) this._add(entryId, row);
-    for (const id of message.removed ?? []) this._rows.delete(`${entryId}|${id}`);
+    for (const id of message.removed ?? []) {
+      const key = `${entryId}|${id}`;
+      const row = this._rows.get(key);
+      this._pending.delete(key);
+      if (row && this._holding) {
+        row.gone = true; // shown struck through, its buttons off, until the pointer leaves
+        changed.add(key);
+      } else {
+        this._rows.delete(key);
+      }
+    }
     for (const change of message.changed ?? []) {
       const key = `${entryId}|${change.id}`;
       const row = this._rows.get(key);
       if (!row) continue;
       Object.assign(row, change);
+      this._errors.delete(key);
       changed.add(key);
       if (!reorder) {
         reorder =
           sortFields.some((field) => field in change) ||
-          ("state" in change && this._stateFilter) ||
+          (("state" in change || "status" in change) && filtering) ||
+          ("category" in change && this._categoryFilter) ||
           ("name" in change && this._textFilter);
       }
     }
@@ -417,8 +397,12 @@ class PeerdeckTransfersCard extends HTMLElement {
       feed.status = message.status;
       this._header();
     }
-    if (reorder) this._relist(changed);
+    if (reorder && this._holding) {
+      this._stale = true;
+      if (changed.size) this._list.update(changed);
+    } else if (reorder) this._relist(changed);
     else if (changed.size) this._list.update(changed);
+    if (this._showWhenAdded && this._rows.has(this._showWhenAdded)) this._showAdded();
   }
 
   _add(entryId, row) {
@@ -433,18 +417,31 @@ class PeerdeckTransfersCard extends HTMLElement {
     }
   }
 
+  /** The entries changed: the title, which panels show, the turtle. */
+  _feedsChanged() {
+    this._label();
+  }
+
   // ------------------------------------------------------------------ showing
 
   /** Filter and sort the rows again, then show them; ``changed`` rows are re-bound even if they stay put. */
   _relist(changed = null) {
     if (!this._built) return;
+    this._stale = false;
+    for (const [key, row] of this._rows) {
+      if (row.gone) this._rows.delete(key);
+    }
     const states = this._stateFilter ? [this._stateFilter] : this._config?.states ?? [];
     const text = this._textFilter;
+    const category = this._categoryFilter;
     const value = SORT_VALUES[this._sort];
+    const categories = new Set();
     // Decorated once, so the sort compares plain values instead of looking rows up.
     const items = [];
     for (const [key, row] of this._rows) {
-      if (states.length && !states.includes(row.state)) continue;
+      if (row.category && !row.kind) categories.add(row.category);
+      if (!matchesStates(row, rowStatus(row), states)) continue;
+      if (category && row.category !== category) continue;
       if (text && !String(row.name).toLocaleLowerCase().includes(text)) continue;
       items.push({ key, name: String(row.name), value: value ? value(row) : 0 });
     }
@@ -452,14 +449,34 @@ class PeerdeckTransfersCard extends HTMLElement {
     const byName = (a, b) => collator.compare(a.name, b.name) || (a.key < b.key ? -1 : 1);
     items.sort(value ? (a, b) => (a.value - b.value) * sign || byName(a, b) : (a, b) => byName(a, b) * sign);
     const keys = items.map((item) => item.key);
+    const before = this._focus.remember();
     this._keys = keys;
     this._list.show(keys, this._rows, changed);
+    const scrolled = this._el.viewport.scrollTop;
+    this._focus.restore(before);
+    if (this._el.viewport.scrollTop !== scrolled) this._list.render();
+    this._focus.sync();
+    this._categoryOptions([...categories].sort(collator.compare));
     this._el.empty.hidden = keys.length > 0 || !this._feeds.size;
     this._el.empty.textContent = this._rows.size ? this._t("no_match") : this._t("empty");
     this._el.count.textContent = this._t("count", { shown: keys.length, total: this._rows.size });
   }
 
-  /** The header: total rates of every feed, and whether a daemon does not answer. */
+  /** The category filter lists the categories of the rows; hidden while there is none. */
+  _categoryOptions(categories) {
+    const joined = categories.join("\n");
+    if (joined === this._categories) return;
+    this._categories = joined;
+    const select = this._el.categoryFilter;
+    const options = [["", this._t("all_categories")], ...categories.map((name) => [name, name])];
+    if (this._categoryFilter && !categories.includes(this._categoryFilter)) options.push([this._categoryFilter, this._categoryFilter]);
+    select.replaceChildren(...options.map(([value, text]) => new Option(text, value)));
+    select.value = this._categoryFilter;
+    select.hidden = categories.length === 0 && !this._categoryFilter;
+    this._panels.categories(categories);
+  }
+
+  /** The header: total rates of every feed, whether a daemon does not answer, and the turtle. */
   _header() {
     let down = 0;
     let up = 0;
@@ -478,6 +495,9 @@ class PeerdeckTransfersCard extends HTMLElement {
     const silence = silent.length ? this._t("unavailable", { daemon: silent.join(", ") }) : "";
     if (silence || this._el.notice.textContent === this._silence) this._notice(silence);
     this._silence = silence;
+    const turtle = this._turtleFeed();
+    this._el.turtle.hidden = !turtle;
+    if (turtle) this._el.turtle.setAttribute("aria-pressed", String(Boolean(turtle.status?.alternative_speed)));
     if (!this._samples.length && this._feeds.size) this._sample();
   }
 
@@ -503,58 +523,87 @@ class PeerdeckTransfersCard extends HTMLElement {
   /** A row's category and tags; Syncthing's links to folders and peers are shown by their names. */
   _describe(row) {
     const parts = [];
+    if (row.kind) parts.push(this._t(`kind_short.${row.kind}`));
     if (this._feeds.size > 1) parts.push(this._feeds.get(row.entry)?.title ?? "");
-    if (row.category && row.category !== "folder" && row.category !== "device") parts.push(row.category);
-    for (const tag of row.tags ?? []) {
-      const linked = this._rows.get(`${row.entry}|${tag}`);
-      parts.push(linked ? linked.name : `#${tag}`);
-    }
+    if (row.category && !row.kind && row.category !== "folder" && row.category !== "device") parts.push(row.category);
+    parts.push(this._describeTags(row));
     return parts.filter(Boolean).join(" · ");
+  }
+
+  _describeTags(row) {
+    return (row.tags ?? [])
+      .map((tag) => {
+        const linked = this._rows.get(`${row.entry}|${tag}`);
+        return linked ? linked.name : `#${tag}`;
+      })
+      .join(" · ");
   }
 
   // ------------------------------------------------------------------ acting
 
   _rowClick(event) {
-    const button = event.target.closest("button[data-action]");
     const key = this._list.keyOf(event.target);
     const row = key && this._rows.get(key);
-    if (!button || !row) return;
-    const action = button.dataset.action;
+    if (!row) return;
+    const button = event.target.closest("button[data-action]");
+    this._focus.activate(key, 0);
+    if (!button) {
+      if (!this._el.fullname.hidden) return; // the end of a long press that showed the whole name
+      this._open(key);
+      return;
+    }
+    const action = button.dataset.action === "delete" ? "delete" : "toggle";
+    this._focus.activate(key, action === "delete" ? 2 : 1);
+    // The grid keeps the focus, not the button: the button's element is recycled when the list scrolls.
+    if (action === "toggle") this._el.viewport.focus({ preventScroll: true });
+    this._press(key, action);
+  }
+
+  _canPress(key, action) {
+    const row = this._rows.get(key);
+    if (!row || row.gone || this._pending.has(key)) return false;
+    const capability = action === "delete" ? "remove" : row.state === "paused" ? "resume" : "pause";
+    return Boolean(this._feeds.get(row.entry)?.capabilities?.[capability]) && this._view.columns.has("actions");
+  }
+
+  /** A row's button, by mouse or keyboard: the toggle acts at once, delete asks first. */
+  _press(key, action) {
+    const row = this._rows.get(key);
+    if (!row || !this._canPress(key, action)) return;
     if (action === "delete") {
-      this._pending = row;
-      const capabilities = this._feeds.get(row.entry)?.capabilities ?? {};
-      this._el.dialogTitle.textContent = this._t("delete_title", { name: row.name });
-      this._el.withData.hidden = !capabilities.delete_data;
-      this._el.deleteData.checked = false;
-      this._el.dialog.returnValue = "";
+      this._deleting = key;
+      const feed = this._feeds.get(row.entry) ?? {};
+      fillDeleteDialog(this._el, this._t, row, feed.capabilities ?? {}, feed.daemon);
       this._el.dialog.showModal();
       this._el.dialog.querySelector(".cancel").focus();
       return;
     }
-    this._call(action, row.entry, { ids: [row.id] });
+    this._act(row.state === "paused" ? "resume" : "pause", key);
   }
 
-  _confirmed() {
-    const row = this._pending;
-    this._pending = null;
-    if (!row || this._el.dialog.returnValue !== "delete") return;
-    const data = { ids: [row.id] };
-    if (!this._el.withData.hidden) data.delete_data = this._el.deleteData.checked;
-    this._call("remove", row.entry, data);
+  _open(key) {
+    const row = this._rows.get(key);
+    if (row) showDetails(this, row);
   }
 
-  _all(action) {
-    for (const [entryId, feed] of this._feeds) {
-      if (feed.capabilities?.[action]) this._call(action, entryId, {});
+  _deleteConfirmed() {
+    const key = this._deleting;
+    this._deleting = null;
+    if (key && this._el.dialog.returnValue === "delete") {
+      const extra = this._el.withData.hidden ? {} : { delete_data: this._el.deleteData.checked };
+      this._act("remove", key, extra);
     }
+    this._el.viewport.focus();
   }
 
-  async _call(action, entryId, data) {
-    try {
-      await this._hass.callService("peerdeck", action, { config_entry_id: entryId, ...data });
-    } catch (err) {
-      this._notice(err?.message || String(err));
-    }
+  /** A transfer just added: make it the active row once the feed shows it. */
+  _showAdded(entryId, id) {
+    const key = entryId === undefined ? this._showWhenAdded : `${entryId}|${id}`;
+    this._showWhenAdded = key;
+    if (!this._rows.has(key)) return;
+    this._showWhenAdded = null;
+    if (!this._keys.includes(key)) this._relist();
+    this._focus.activate(key);
   }
 
   /** Long-press on a name shows the whole name (hover shows it as a tooltip). */
@@ -576,13 +625,16 @@ class PeerdeckTransfersCard extends HTMLElement {
   }
 }
 
+Object.assign(PeerdeckTransfersCard.prototype, CardActions);
+
 if (!customElements.get(CARD_TYPE)) {
   customElements.define(CARD_TYPE, PeerdeckTransfersCard);
   window.customCards = window.customCards || [];
   window.customCards.push({
     type: CARD_TYPE,
     name: "Peerdeck transfers",
-    description: "Live list of the transfers of qBittorrent, Syncthing, slskd, SoulSync and Tribler, with pause, resume and delete.",
+    description:
+      "Live list of the transfers of qBittorrent, Syncthing, slskd, SoulSync and Tribler: pause, resume, delete, add and search.",
     preview: true,
     documentationURL: "https://github.com/peerdeck/peerdeck/blob/main/docs/home-assistant.md#the-transfers-card",
   });

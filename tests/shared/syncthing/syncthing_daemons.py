@@ -112,8 +112,12 @@ class SyncthingDaemon:
         root.insert(1, device)
         tree.write(self.home / "config.xml")
 
-    def add_folder(self, folder_id: str, path: Path, peers: list[SyncthingDaemon], *, rescan_s: int = 2) -> None:
-        """Share ``path`` as ``folder_id`` with ``peers`` (before start), rescanned every ``rescan_s`` s."""
+    def add_folder(
+        self, folder_id: str, path: Path, peers: list[SyncthingDaemon], *, rescan_s: int = 2, watcher_delay_s: int = 1
+    ) -> None:
+        """Share ``path`` as ``folder_id`` with ``peers`` (before start), rescanned every ``rescan_s`` s and
+        watched, changes gathered for ``watcher_delay_s`` s (tests want both fast; Syncthing's defaults are
+        3600 and 10)."""
         path.mkdir(parents=True, exist_ok=True)
         tree = ET.parse(self.home / "config.xml")  # noqa: S314 - the config syncthing just generated
         root = tree.getroot()
@@ -126,7 +130,7 @@ class SyncthingDaemon:
                 "type": "sendreceive",
                 "rescanIntervalS": str(rescan_s),
                 "fsWatcherEnabled": "true",
-                "fsWatcherDelayS": "1",
+                "fsWatcherDelayS": str(watcher_delay_s),
                 "ignorePerms": "false",
                 "autoNormalize": "true",
             },
@@ -215,14 +219,21 @@ def running_pair(base: Path) -> Iterator[tuple[SyncthingDaemon, SyncthingDaemon]
         b.stop()
 
 
-def linked_pair(base: Path, folder_id: str = "shared") -> tuple[SyncthingDaemon, SyncthingDaemon]:
+def linked_pair(
+    base: Path,
+    folder_id: str = "shared",
+    *,
+    names: tuple[str, str] = ("A", "B"),
+    rescan_s: int = 2,
+    watcher_delay_s: int = 1,
+) -> tuple[SyncthingDaemon, SyncthingDaemon]:
     """Two generated daemons that know each other and share ``folder_id`` (not started yet)."""
-    a = SyncthingDaemon(base / "a", "A")
-    b = SyncthingDaemon(base / "b", "B")
+    a = SyncthingDaemon(base / "a", names[0])
+    b = SyncthingDaemon(base / "b", names[1])
     a.generate()
     b.generate()
     a.add_peer(b)
     b.add_peer(a)
-    a.add_folder(folder_id, base / "data-a", [b])
-    b.add_folder(folder_id, base / "data-b", [a])
+    a.add_folder(folder_id, base / "data-a", [b], rescan_s=rescan_s, watcher_delay_s=watcher_delay_s)
+    b.add_folder(folder_id, base / "data-b", [a], rescan_s=rescan_s, watcher_delay_s=watcher_delay_s)
     return a, b
