@@ -260,6 +260,8 @@ class SyncthingBackend:
         self._system_read_at = -_SYSTEM_MAX_AGE
         self._system_stale = False
         self._multiple_connections = False
+        self._restarted = False
+        """Set when ``system/status`` shows a new start time: the next :meth:`update` follows afresh."""
         self._revision = 0
         """Bumped whenever what :meth:`update` returns changed."""
         self.resyncs = 0
@@ -287,6 +289,18 @@ class SyncthingBackend:
             await self.stream.subscribe()
             await self._snapshot()
             self._watcher = asyncio.create_task(self._watch(), name="peerdeck-syncthing-events")
+
+    async def _follow_afresh(self) -> None:
+        """After a restart the stream did not notice: stop following, subscribe again (the cursor
+        moves to the new process's newest id) and take a snapshot, which announces what changed."""
+        _LOGGER.info("Syncthing restarted (new start time); reading its state again")
+        self._restarted = False
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        await self._ensure_started()
 
     async def _watch(self) -> None:
         try:
@@ -364,7 +378,7 @@ class SyncthingBackend:
             jobs.extend(remote(folder, d) for d in folder.devices if d in self._devices)
         await asyncio.gather(*jobs)
         await self._read_errors([f for f in self._folders.values() if f.errors_unread and not f.paused])
-        self._resync_needed = False
+        self._resync_needed = self._restarted = False
         self._seen_stale = True
         self.resyncs += 1
         self._publish(self._diff(resync=True))
@@ -404,6 +418,11 @@ class SyncthingBackend:
             system["version"] = version.removeprefix("v")
             self._multiple_connections = parse_version(version) >= MULTIPLE_CONNECTIONS
         system["start_time"] = parse_time(status.get("startTime"))
+        known = self._system.get("start_time")
+        if known is not None and system["start_time"] not in (None, known):
+            # A restarted daemon, seen by the periodic read: the event stream may be waiting above
+            # the new process's ids, and what changed meanwhile was never sent.
+            self._restarted = True
         system["discovery"] = _discovery_status(status)
         system["relays"] = _relay_status(status)
         if system != self._system:
@@ -785,6 +804,8 @@ class SyncthingBackend:
         await self._ensure_started()
         if time.monotonic() - self._system_read_at >= _SYSTEM_MAX_AGE:
             await self._read_system()
+        if self._restarted:
+            await self._follow_afresh()
         if any(t.state is TransferState.ACTIVE for t in self._last.values()):
             await self._measure_rates(force=False)
         else:
