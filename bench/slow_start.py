@@ -1,0 +1,116 @@
+"""How long one slow daemon holds up Home Assistant's start (issue 22: 47 s with answers in 5-9 s).
+
+A real qbittorrent-nox on loopback behind a proxy that holds every request back a random 5-9 s
+(seeded); a real Home Assistant (``hass`` of the running environment, Peerdeck's library from this
+checkout) with one Peerdeck entry for it, added by the config flow while the proxy is quick. Then
+Home Assistant is restarted ``--runs`` times with the proxy quick and as many with it slow, and
+each start prints:
+
+* ``initialized`` — Home Assistant's own "Home Assistant initialized in X s" (its log);
+* ``entities`` — seconds from starting ``hass`` until the entry's transfer-count sensor has a value.
+
+    /work/main/.venv/bin/python -m bench.slow_start [--runs 2] [--min-delay 5] [--max-delay 9]
+
+Compare with an older checkout by running the same script from a copy of it (``git archive``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "shared" / "src")]
+
+from bench.realha import RealHomeAssistant, counting_proxy  # noqa: E402
+from tests.shared.qbittorrent.daemon import free_port, run_qbittorrent  # noqa: E402
+
+INITIALIZED = re.compile(r"Home Assistant initialized in ([0-9.]+)s")
+BOOTSTRAP_LOG = "    homeassistant.bootstrap: info\n"
+ENTITY_TIMEOUT = 300.0
+
+
+async def start_once(hass: RealHomeAssistant, session: aiohttp.ClientSession, sensor: str) -> tuple[float, float]:
+    """Start ``hass`` again; returns (HA's own start time, seconds until ``sensor`` has a value)."""
+    log = hass.process.config_dir / "home-assistant.log"
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    hass.process.start()
+    await hass.process.wait_until_up(session)
+    initialized = None
+    while time.monotonic() - started < ENTITY_TIMEOUT:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if initialized is None and (match := INITIALIZED.search(text)):
+            initialized = float(match.group(1))
+        states = {state["entity_id"]: state["state"] for state in await hass.api.states()}
+        if initialized is not None and states.get(sensor) not in (None, "unavailable", "unknown"):
+            return initialized, time.monotonic() - started
+        await asyncio.sleep(0.25)
+    raise RuntimeError(f"{sensor} had no value {ENTITY_TIMEOUT:.0f} s after the start")
+
+
+async def main(args: argparse.Namespace) -> int:
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "shared" / "src"), os.environ.get("PYTHONPATH", "")])
+    rng = random.Random(22)
+    slow = False
+
+    def delay() -> float:
+        return rng.uniform(args.min_delay, args.max_delay) if slow else 0.0
+
+    base = Path(tempfile.mkdtemp(prefix="peerdeck-slow-start-"))
+    try:
+        with run_qbittorrent(base / "qbittorrent") as daemon:
+            async with (
+                counting_proxy(daemon.url, delay=delay) as proxy,
+                aiohttp.ClientSession() as session,
+            ):
+                hass = RealHomeAssistant(Path(sys.executable), base / "homeassistant", free_port(), session)
+                await hass.start(base / "downloads")
+                login = {"url": proxy.url, "username": daemon.username, "password": daemon.password}
+                entry = await hass.add_entry(
+                    "peerdeck", {"kind": "qbittorrent"}, {**login, "advanced": {"verify_ssl": True, "timeout": 10}}
+                )
+                await asyncio.sleep(5)
+                sensor = next(
+                    state["entity_id"]
+                    for state in await hass.api.states()
+                    if state["entity_id"].startswith("sensor.") and state["entity_id"].endswith("_transfers")
+                )
+                hass.stop()
+                config = hass.process.config_dir / "configuration.yaml"
+                config.write_text(config.read_text().replace("  logs:\n", "  logs:\n" + BOOTSTRAP_LOG, 1))
+                print(f"Peerdeck entry {entry['title']}; watching {sensor}; machine shared (figures are rough)")
+                for slow in (False, True):
+                    figures = []
+                    for _ in range(args.runs):
+                        figures.append(await start_once(hass, session, sensor))
+                        hass.stop()
+                    label = f"answers in {args.min_delay:g}-{args.max_delay:g} s" if slow else "quick daemon"
+                    inits = ", ".join(f"{i:.2f}" for i, _ in figures)
+                    median = statistics.median(i for i, _ in figures)
+                    ready = ", ".join(f"{e:.1f}" for _, e in figures)
+                    print(f"{label:>22}: initialized in {inits} s (median {median:.2f}); sensor valued after {ready} s")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--min-delay", type=float, default=5.0)
+    parser.add_argument("--max-delay", type=float, default=9.0)
+    sys.exit(asyncio.run(main(parser.parse_args())))
