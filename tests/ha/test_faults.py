@@ -10,18 +10,20 @@ has the table of scenarios and outcomes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
 import pytest
+import pytest_socket
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntry, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -321,6 +323,67 @@ async def test_a_stalled_daemon_does_not_hold_up_the_start_and_its_catch_up_come
     await refreshed(hass, entry)
     assert len(completed) == 1
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def flow_to(hass: HomeAssistant, daemon: QBittorrentDaemon, url: str) -> ConfigFlowResult:
+    """The config flow for a qBittorrent at ``url``, answered as a user would."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"kind": "qbittorrent"})
+    login = {"username": daemon.username, "password": daemon.password}
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": url, **login, "advanced": {"verify_ssl": True, "timeout": 10}}
+    )
+
+
+async def test_one_qbittorrent_is_one_entry_whatever_its_url_says(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    entry = await qbt.add_entry(hass, qbittorrent)  # http://127.0.0.1:<port>
+    pytest_socket.socket_allow_hosts(["127.0.0.1", "::1", "::ffff:127.0.0.1"])  # the harness allows loopback only
+    # (Host names such as localhost go through Home Assistant's resolver, which this test harness binds to
+    # another event loop: test_config_flow.py covers them.)
+    for host in ("[::ffff:127.0.0.1]", "[::ffff:7f00:1]"):
+        result = await flow_to(hass, qbittorrent, f"http://{host}:{qbittorrent.port}")
+        assert result["type"] is FlowResultType.ABORT, (host, result.get("errors"))
+        assert result["reason"] == "already_configured_address"
+        assert result["description_placeholders"] == {"daemon": "qBittorrent", "title": entry.title}
+    assert hass.config_entries.async_entries(DOMAIN) == [entry]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@contextlib.asynccontextmanager
+async def forwarder(port: int) -> AsyncIterator[int]:
+    """A reverse proxy on another port that passes the Host header on unchanged; yields its port."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+
+
+async def test_a_proxy_on_another_port_is_named_a_host_header_mismatch(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    async with forwarder(qbittorrent.port) as port:
+        result = await flow_to(hass, qbittorrent, f"http://127.0.0.1:{port}")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "host_rejected"}  # not invalid_auth: the password is right
+    # That was no failed login: the right URL still logs in (no step towards a ban).
+    result = await flow_to(hass, qbittorrent, qbittorrent.url)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
 
 
 async def test_killed_syncthing_shows_unavailable_within_a_refresh_interval(
