@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,7 +71,8 @@ BUS_EVENTS: dict[TransferEventKind, str] = {
 ISSUE_BANNED = "banned"
 ISSUE_UNSUPPORTED_VERSION = "unsupported_version"
 
-type TransferListener = Callable[[TransferEventKind, dict[str, Any]], None]
+type TransferListener = Callable[[Sequence[tuple[TransferEventKind, dict[str, Any]]]], None]
+"""Called with the transfer events announced together (one refresh's), each as its kind and payload."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,8 +348,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                 translation_key="stream_down",
                 translation_placeholders={"daemon": self.daemon_name},
             )
-        for event in update.events:
-            self._announce(event)
+        self._announce(update.events)
         if update.events:
             self._async_schedule_save()
         if self.pushed and not update.status.count(TransferState.ACTIVE):
@@ -410,8 +410,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         """Announce the events held since set-up (the catch-up of what happened while Home Assistant was
         stopped), then persist that they were announced; from now on events are announced as they come."""
         held, self._held = self._held or [], None
-        for event in held:
-            self._announce(event)
+        self._announce(held)
         self._async_schedule_save()
 
     @callback
@@ -440,7 +439,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             try:
                 async for event in self.backend.events(interval=self.backstop_interval.total_seconds()):
                     delay = EVENT_RETRY_MIN
-                    self._announce(event)
+                    self._announce([event])
                     self._async_schedule_save()
                     await self.async_request_refresh()
             except PeerdeckAuthenticationError as err:
@@ -504,21 +503,26 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             translation_domain=DOMAIN, translation_key="update_failed", translation_placeholders=placeholders
         )
 
-    def _announce(self, event: TransferEvent) -> None:
-        """Fire a transfer event on the bus and to the event entities (or hold it until they listen)."""
-        event_type = BUS_EVENTS.get(event.kind)
-        if event_type is None:
-            return
-        if self._held is not None:
-            self._held.append(event)
-            return
-        payload = event_payload(event)
-        self.hass.bus.async_fire(
-            event_type,
-            {"entry_id": self.config_entry.entry_id, "daemon": self.backend.kind.value, **payload},
-        )
-        for listener in list(self._transfer_listeners):
-            listener(event.kind, payload)
+    def _announce(self, events: Iterable[TransferEvent]) -> None:
+        """Fire transfer events on the bus, one each, and hand them to the event entities together (or
+        hold them until those listen): 2,000 torrents added at once are 2,000 bus events but one state write."""
+        announced: list[tuple[TransferEventKind, dict[str, Any]]] = []
+        for event in events:
+            event_type = BUS_EVENTS.get(event.kind)
+            if event_type is None:
+                continue
+            if self._held is not None:
+                self._held.append(event)
+                continue
+            payload = event_payload(event)
+            self.hass.bus.async_fire(
+                event_type,
+                {"entry_id": self.config_entry.entry_id, "daemon": self.backend.kind.value, **payload},
+            )
+            announced.append((event.kind, payload))
+        if announced:
+            for listener in list(self._transfer_listeners):
+                listener(announced)
 
     @callback
     def async_add_transfer_listener(self, listener: TransferListener) -> CALLBACK_TYPE:
