@@ -253,6 +253,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_UNSUPPORTED_VERSION}_{self.config_entry.entry_id}")
         self._info_read = True
         self._adopt_identity()
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, self.config_entry.entry_id)})
+        if device is not None and self.info.version and device.sw_version != self.info.version:
+            registry.async_update_device(device.id, sw_version=self.info.version)  # updated while it restarted
 
     async def async_first_refresh_bounded(self) -> None:
         """The first refresh, waited for at most ``SETUP_WAIT`` s (raising as Home Assistant's does).
@@ -342,6 +346,8 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             except PeerdeckError as err:
                 raise self._update_error(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_BANNED}_{self.config_entry.entry_id}")
+        if update.restarted:
+            self._info_read = False  # a restarted daemon may be another version: read it with the next refresh
         if self.pushed and not update.status.connected:
             raise UpdateFailed(
                 translation_domain=DOMAIN,

@@ -12,6 +12,7 @@ from unittest.mock import MagicMock
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
@@ -192,6 +193,22 @@ async def test_a_burst_of_adds_is_one_event_each_on_the_bus_and_one_entity_state
     backend.items.pop(HASH_A)
     await refresh(hass, loaded_entry)
     assert "batch" not in hass.states.get(event_entity).attributes  # a single event shows as it is
+
+
+async def test_a_restarted_daemons_version_is_read_again(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, loaded_entry.entry_id)})
+    assert device is not None
+    assert device.sw_version == "4.5.2"
+    backend.backend_info = BackendInfo(kind=BackendKind.QBITTORRENT, version="5.3.0", api_version="2.11.4")
+    await refresh(hass, loaded_entry)
+    assert loaded_entry.runtime_data.coordinator.info.version == "4.5.2"  # no restart: not read again
+    backend.restarted = True  # upgraded, restarted
+    await refresh(hass, loaded_entry)
+    await refresh(hass, loaded_entry)
+    assert loaded_entry.runtime_data.coordinator.info.version == "5.3.0"
+    assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, loaded_entry.entry_id)}).sw_version == "5.3.0"
 
 
 async def _restart(hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend) -> None:

@@ -537,10 +537,12 @@ async def test_a_new_start_time_reads_everything_again(mocked: aioresponses, bac
     assert (backend.resyncs, count(mocked, "/rest/config")) == (resyncs, configs)  # same process: nothing more
     start = "2026-11-26T12:00:00Z"
     backend._system_read_at -= 301
-    await backend.update()
+    assert (await backend.update()).restarted  # callers re-read what they keep of the old process
     assert backend.resyncs == resyncs + 1
     assert count(mocked, "/rest/config") == configs + 1
-    assert (await backend.update()).status.extra["start_time"] == datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    update = await backend.update()
+    assert update.status.extra["start_time"] == datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    assert not update.restarted
     assert backend.resyncs == resyncs + 1  # once
 
 

@@ -262,6 +262,8 @@ class SyncthingBackend:
         self._multiple_connections = False
         self._restarted = False
         """Set when ``system/status`` shows a new start time: the next :meth:`update` follows afresh."""
+        self._followed_afresh = 0
+        self._restarts_reported = 0
         self._revision = 0
         """Bumped whenever what :meth:`update` returns changed."""
         self.resyncs = 0
@@ -295,6 +297,7 @@ class SyncthingBackend:
         moves to the new process's newest id) and take a snapshot, which announces what changed."""
         _LOGGER.info("Syncthing restarted (new start time); reading its state again")
         self._restarted = False
+        self._followed_afresh += 1
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -806,6 +809,8 @@ class SyncthingBackend:
             await self._read_system()
         if self._restarted:
             await self._follow_afresh()
+        restarts = self.stream.restarts + self._followed_afresh
+        restarted, self._restarts_reported = restarts != self._restarts_reported, restarts
         if any(t.state is TransferState.ACTIVE for t in self._last.values()):
             await self._measure_rates(force=False)
         else:
@@ -817,7 +822,7 @@ class SyncthingBackend:
         transfers = {tid: self._with_rates(transfer) for tid, transfer in self._last.items()}
         events = tuple(self._pending)
         self._pending.clear()
-        return Update(status=self._status(transfers), transfers=transfers, events=events)
+        return Update(status=self._status(transfers), transfers=transfers, events=events, restarted=restarted)
 
     async def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
         """Transfer events pushed from Syncthing's event stream (``interval`` is not used)."""
