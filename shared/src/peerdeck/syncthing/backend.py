@@ -13,8 +13,10 @@ nothing more, or when its index changed (a scan found changes, or a peer announc
 is neither scanning nor syncing — so a change shows at once, not one or two seconds later with
 Syncthing's next ``FolderSummary``; and one ``folder/errors`` when a summary counts errors no
 event described. (``db/status`` reads counters Syncthing keeps, as ``db/completion`` does; it is
-only never polled.) An idle daemon therefore costs one long poll per ``event_timeout`` s, plus
-one ``system/status`` every five minutes (discovery and relay status, which no event reports).
+only never polled.) An idle daemon therefore costs one long poll per ``event_timeout`` s and the
+stream's check of the newest event id after it (a restart between two polls), plus one
+``system/status`` every five minutes (discovery and relay status, which no event reports; a new
+start time there is a restart too).
 
 Completion is announced once per sync cycle: when a job goes from active to done, or when
 it is done with content it was not done with before (a new ``sequence``), which also covers
