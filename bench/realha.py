@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,22 +165,13 @@ class CountingProxy:
     Requests are parsed only as far as needed (request line, headers, ``Content-Length`` body);
     ``Host`` (and the proxy's address in ``Origin``/``Referer``) is rewritten to the daemon's own,
     since daemons that check them (qBittorrent, Syncthing) would refuse the proxy's port.
-    Responses are relayed byte for byte. ``delay`` (seconds, read per request) holds each request
-    back that long: a slow daemon, seen from Home Assistant.
+    Responses are relayed byte for byte.
     """
 
-    def __init__(
-        self,
-        target_host: str,
-        target_port: int,
-        *,
-        label_params: Iterable[str] = ("filter",),
-        delay: Callable[[], float] | None = None,
-    ) -> None:
+    def __init__(self, target_host: str, target_port: int, *, label_params: Iterable[str] = ("filter",)) -> None:
         self.target_host = target_host
         self.target_port = target_port
         self.label_params = tuple(label_params)
-        self.delay = delay
         self.counts = WireCounts()
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -238,8 +229,6 @@ class CountingProxy:
                     length = int(value.strip() or 0)
             self.counts.requests[self._label(lines[0])] += 1
             body = await reader.readexactly(length) if length else b""
-            if self.delay is not None:
-                await asyncio.sleep(self.delay())
             data = b"\r\n".join(lines) + body
             self.counts.bytes_up += len(data)
             writer.write(data)
