@@ -254,9 +254,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self._info_read = True
         self._adopt_identity()
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.config_entry.entry_id)})
-        if device is not None and self.info.version and device.sw_version != self.info.version:
-            registry.async_update_device(device.id, sw_version=self.info.version)  # updated while it restarted
+        for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
+            # The daemon's own device shows the version it runs now (upgraded while it restarted).
+            if (DOMAIN, self.config_entry.entry_id) in device.identifiers and self.info.version != device.sw_version:
+                registry.async_update_device(device.id, sw_version=self.info.version or None)
 
     async def async_first_refresh_bounded(self) -> None:
         """The first refresh, waited for at most ``SETUP_WAIT`` s (raising as Home Assistant's does).

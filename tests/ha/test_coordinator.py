@@ -198,9 +198,11 @@ async def test_a_burst_of_adds_is_one_event_each_on_the_bus_and_one_entity_state
 async def test_a_restarted_daemons_version_is_read_again(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
 ) -> None:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, loaded_entry.entry_id)})
-    assert device is not None
-    assert device.sw_version == "4.5.2"
+    def daemon_device() -> dr.DeviceEntry:
+        devices = dr.async_entries_for_config_entry(dr.async_get(hass), loaded_entry.entry_id)
+        return next(device for device in devices if (DOMAIN, loaded_entry.entry_id) in device.identifiers)
+
+    assert daemon_device().sw_version == "4.5.2"
     backend.backend_info = BackendInfo(kind=BackendKind.QBITTORRENT, version="5.3.0", api_version="2.11.4")
     await refresh(hass, loaded_entry)
     assert loaded_entry.runtime_data.coordinator.info.version == "4.5.2"  # no restart: not read again
@@ -208,7 +210,7 @@ async def test_a_restarted_daemons_version_is_read_again(
     await refresh(hass, loaded_entry)
     await refresh(hass, loaded_entry)
     assert loaded_entry.runtime_data.coordinator.info.version == "5.3.0"
-    assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, loaded_entry.entry_id)}).sw_version == "5.3.0"
+    assert daemon_device().sw_version == "5.3.0"
 
 
 async def _restart(hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend) -> None:
