@@ -24,11 +24,11 @@ from .coordinator import (
     PeerdeckConfigEntry,
     PeerdeckCoordinator,
     PeerdeckData,
-    event_store,
 )
 from .entity import daemon_device_info
 from .helpers import build_backend, public_url
 from .services import async_setup_services
+from .store import event_store
 from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
@@ -59,7 +59,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> 
         ) from err
     entry.async_on_unload(backend.close)
     coordinator = PeerdeckCoordinator(hass, entry, backend)
-    await coordinator.async_config_entry_first_refresh()
+    entry.async_on_unload(coordinator.async_flush_state)
+    await coordinator.async_first_refresh_bounded()
     # Created first, so Syncthing's folder and peer devices can link to it.
     daemon_device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **daemon_device_info(coordinator)

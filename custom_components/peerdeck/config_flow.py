@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
+from ipaddress import IPv6Address, ip_address
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.const import CONF_PASSWORD, CONF_SCAN_INTERVAL, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
@@ -32,6 +34,7 @@ from peerdeck import (
     PeerdeckConnectionError,
     PeerdeckError,
     PeerdeckForbiddenError,
+    PeerdeckHostRejectedError,
     PeerdeckInputError,
     PeerdeckNotSupportedError,
 )
@@ -142,6 +145,8 @@ async def _async_test(hass: HomeAssistant, data: Mapping[str, Any]) -> tuple[Bac
         return await backend.info(), {}
     except PeerdeckBannedError:
         error = "banned"
+    except PeerdeckHostRejectedError:
+        error = "host_rejected"
     except (PeerdeckAuthenticationError, PeerdeckForbiddenError):
         error = "invalid_auth"
     except PeerdeckNotSupportedError:
@@ -157,6 +162,25 @@ async def _async_test(hass: HomeAssistant, data: Mapping[str, Any]) -> tuple[Bac
     finally:
         await backend.close()
     return None, {"base": error}
+
+
+async def _async_endpoint(hass: HomeAssistant, url: str) -> tuple[frozenset[str], int | None, str] | None:
+    """Where ``url`` leads: its host's resolved addresses (IPv4-mapped IPv6 as IPv4), its port and its
+    path; None if the host does not resolve."""
+    parsed = URL(url)
+    if parsed.host is None:
+        return None
+    try:
+        found = await hass.loop.getaddrinfo(parsed.host, parsed.port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    addresses: set[str] = set()
+    for *_, sockaddr in found:
+        address = ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        addresses.add(str(address))
+    return frozenset(addresses), parsed.port, parsed.path.rstrip("/")
 
 
 def _title(kind: BackendKind, url: str) -> str:
@@ -205,6 +229,8 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
                 if info.identity is not None:
                     await self.async_set_unique_id(info.identity)
                     self._abort_if_unique_id_configured()
+                elif other := await self._async_entry_at_same_address(self._kind, data[CONF_URL]):
+                    return self._async_abort_same_address(other)
                 return self.async_create_entry(title=_title(self._kind, data[CONF_URL]), data=data)
         suggested = user_input or {CONF_URL: DEFAULT_URLS[self._kind]}
         return self.async_show_form(
@@ -224,12 +250,13 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
         kind = BackendKind(entry.data[CONF_KIND])
         errors: dict[str, str] = {}
         if user_input is not None and not (errors := _input_errors(kind, {**entry.data, **user_input})):
-            credentials = {name: user_input.get(name, "") for name, _ in CREDENTIAL_FIELDS[kind]}
-            data = {**entry.data, **credentials}
+            # What the form leaves blank is removed, never stored as "" (a blank secret is no secret).
+            data = {key: value for key, value in entry.data.items() if key not in dict(CREDENTIAL_FIELDS[kind])}
+            data.update({name: value for name, _ in CREDENTIAL_FIELDS[kind] if (value := user_input.get(name))})
             info, errors = await _async_test(self.hass, data)
             if info is not None:
                 await self._async_abort_if_other_daemon(info, entry)
-                return self.async_update_reload_and_abort(entry, data_updates=credentials)
+                return self.async_update_reload_and_abort(entry, data=data)
         suggested = {CONF_USERNAME: entry.data[CONF_USERNAME]} if CONF_USERNAME in entry.data else {}
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -253,6 +280,10 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
             info, errors = await _async_test(self.hass, data)
             if info is not None:
                 await self._async_abort_if_other_daemon(info, entry)
+                if info.identity is None and (
+                    other := await self._async_entry_at_same_address(kind, data[CONF_URL], entry.entry_id)
+                ):
+                    return self._async_abort_same_address(other)
                 return self.async_update_reload_and_abort(entry, title=_title(kind, data[CONF_URL]), data=data)
         suggested = user_input or {
             **{key: value for key, value in entry.data.items() if key not in SECRETS},
@@ -266,6 +297,30 @@ class PeerdeckConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(_connection_schema(kind, keep_secrets=True), suggested),
             errors=errors,
             description_placeholders={"daemon": daemon_name(kind)},
+        )
+
+    async def _async_entry_at_same_address(
+        self, kind: BackendKind, url: str, exclude: str | None = None
+    ) -> ConfigEntry[Any] | None:
+        """Another entry of a daemon that shows no identity of its own (qBittorrent, SoulSync) whose URL
+        reaches the same addresses, port and path: ``localhost`` and ``[::ffff:127.0.0.1]`` are one daemon."""
+        mine = await _async_endpoint(self.hass, url)
+        if mine is None:
+            return None
+        for other in self._async_current_entries(include_ignore=False):
+            if other.entry_id == exclude or other.data.get(CONF_KIND) != kind.value:
+                continue
+            theirs = await _async_endpoint(self.hass, str(other.data.get(CONF_URL, "")))
+            if theirs is not None and mine[1:] == theirs[1:] and mine[0] & theirs[0]:
+                return other
+        return None
+
+    @callback
+    def _async_abort_same_address(self, other: ConfigEntry[Any]) -> ConfigFlowResult:
+        kind = BackendKind(other.data[CONF_KIND])
+        return self.async_abort(
+            reason="already_configured_address",
+            description_placeholders={"daemon": daemon_name(kind), "title": other.title},
         )
 
     async def _async_abort_if_other_daemon(self, info: BackendInfo, entry: PeerdeckConfigEntry) -> None:

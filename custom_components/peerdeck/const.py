@@ -74,6 +74,9 @@ EVENT_TRANSFER_COMPLETED: Final = "peerdeck_transfer_completed"
 EVENT_TRANSFER_FAILED: Final = "peerdeck_transfer_failed"
 EVENT_TRANSFER_REMOVED: Final = "peerdeck_transfer_removed"
 
+SETUP_WAIT: Final = 5
+"""Seconds set-up waits for the first refresh; a slower daemon's finishes in the background (its
+entities unavailable until then), so it never holds up Home Assistant's start."""
 CATCH_UP_DELAY: Final = 10
 """Seconds after Home Assistant has started before the catch-up events of set-up are announced."""
 EVENT_TEXT_LIMIT: Final = 1_024
@@ -82,3 +85,8 @@ EVENT_TAGS_LIMIT: Final = 50
 """Tags of a transfer in an event or action answer."""
 
 STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 2
+"""Seconds a save of the event state waits, so a burst of events (2,000 torrents added) is one write;
+an unload writes at once, and a stop of Home Assistant writes what is waiting."""
+SAVE_RETRY_DELAY: Final = 30
+"""Seconds before a failed write of the event state (a full disk) is tried again."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +18,6 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.start import async_at_started
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from peerdeck import (
@@ -35,6 +34,7 @@ from peerdeck import (
     TransferEvent,
     TransferEventKind,
     TransferState,
+    Update,
 )
 from peerdeck.qbittorrent import QBittorrentBackend
 from peerdeck.syncthing import SyncthingBackend
@@ -54,9 +54,11 @@ from .const import (
     EVENT_TRANSFER_REMOVED,
     LOGGER,
     PUSHED_BACKSTOP_INTERVAL,
-    STORAGE_VERSION,
+    SAVE_DELAY,
+    SETUP_WAIT,
 )
 from .helpers import daemon_name, public_url
+from .store import event_store
 
 BUS_EVENTS: dict[TransferEventKind, str] = {
     TransferEventKind.ADDED: EVENT_TRANSFER_ADDED,
@@ -69,8 +71,8 @@ BUS_EVENTS: dict[TransferEventKind, str] = {
 ISSUE_BANNED = "banned"
 ISSUE_UNSUPPORTED_VERSION = "unsupported_version"
 
-type TransferListener = Callable[[TransferEventKind, dict[str, Any]], None]
-type EventState = dict[str, Any]
+type TransferListener = Callable[[Sequence[tuple[TransferEventKind, dict[str, Any]]]], None]
+"""Called with the transfer events announced together (one refresh's), each as its kind and payload."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +129,9 @@ class PeerdeckData:
 type PeerdeckConfigEntry = ConfigEntry[PeerdeckData]
 
 
-def event_store(hass: HomeAssistant, entry_id: str) -> Store[EventState]:
-    """Where an entry keeps what its backend has announced (``Backend.export_state``), across restarts."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.transfers")
+def _error_rank(error: BaseException) -> int:
+    """Which of the first refresh's failures to raise: an unsupported version, then the daemon's errors."""
+    return 0 if isinstance(error, ConfigEntryError) else 1 if isinstance(error, PeerdeckError) else 2
 
 
 def job_device_id(entry_id: str, transfer_id: str) -> str:
@@ -212,12 +214,25 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self.configuration_url = public_url(entry.data[CONF_URL])
         self._store = event_store(hass, entry.entry_id)
         self._transfer_listeners: list[TransferListener] = []
-        self._saved_state: dict[str, Any] | None = None
+        self._restored = False
+        """Set once the stored state is in the backend: saved before that, it would be overwritten."""
+        self._info_read = False
+        self.refreshed = False
+        """Set by the first refresh that succeeded: until then ``data`` may be a placeholder."""
+        self._last_state: dict[str, Any] | None = None
+        """The state last given to the store (written within ``SAVE_DELAY`` s, or at once on unload)."""
+        self._save_waiting = False
         self._held: list[TransferEvent] | None = []
         """Events waiting for Home Assistant to run and the event entity to exist (None once delivered)."""
 
     async def _async_setup(self) -> None:
-        """Read the daemon's version once and resume the backend's event state from storage."""
+        """Resume the backend's event state from storage (before any refresh feeds it)."""
+        if (stored := await self._store.async_load()) is not None:
+            self.backend.restore_state(stored)
+        self._restored = True
+
+    async def _async_read_info(self) -> None:
+        """Read the daemon's version once (with the first refresh's other requests)."""
         try:
             self.info = await self.backend.info()
         except PeerdeckNotSupportedError as err:
@@ -235,13 +250,44 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                 translation_key="unsupported_version",
                 translation_placeholders={"daemon": self.daemon_name, "error": str(err)},
             ) from err
-        except PeerdeckError as err:
-            raise self._update_error(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_UNSUPPORTED_VERSION}_{self.config_entry.entry_id}")
+        self._info_read = True
         self._adopt_identity()
-        if (stored := await self._store.async_load()) is not None:
-            self.backend.restore_state(stored)
-            self._saved_state = stored
+        registry = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
+            # The daemon's own device shows the version it runs now (upgraded while it restarted).
+            if (DOMAIN, self.config_entry.entry_id) in device.identifiers and self.info.version != device.sw_version:
+                registry.async_update_device(device.id, sw_version=self.info.version or None)
+
+    async def async_first_refresh_bounded(self) -> None:
+        """The first refresh, waited for at most ``SETUP_WAIT`` s (raising as Home Assistant's does).
+
+        A slower daemon must not hold up Home Assistant's start: set-up goes on with a placeholder
+        (the entities unavailable, the sensors added once the daemon has answered) while the
+        refresh finishes in the background; if it fails, the refreshes at the interval retry.
+        """
+        first = self.config_entry.async_create_background_task(
+            self.hass, self.async_config_entry_first_refresh(), f"{DOMAIN} {self.config_entry.title} first refresh"
+        )
+        await asyncio.wait({first}, timeout=SETUP_WAIT)
+        if first.done():
+            first.result()
+            return
+        LOGGER.info("%s answers slowly; its entities stay unavailable until its first refresh", self.config_entry.title)
+        self.data = PeerdeckSnapshot(Status(connected=False), {})
+        self.last_update_success = False
+        first.add_done_callback(self._first_refresh_done)
+
+    @callback
+    def _first_refresh_done(self, task: asyncio.Task[None]) -> None:
+        """Ask for new credentials if the daemon rejected them (the coordinator only does so for later refreshes)."""
+        if task.cancelled() or (error := task.exception()) is None:
+            return
+        if isinstance(error, ConfigEntryAuthFailed):
+            self.config_entry.async_start_reauth(self.hass)
+        else:
+            cause = error.__cause__ or error
+            LOGGER.warning("First refresh of %s failed (%s); retrying", self.config_entry.title, cause)
 
     @callback
     def _adopt_identity(self) -> None:
@@ -277,42 +323,71 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         peer_last_seen: dict[str, datetime | None] = {}
         if self.pushed:
             self.update_interval = self.fast_interval  # until this refresh shows all is quiet
-        try:
-            update = await self.backend.update()
-            if isinstance(self.backend, QBittorrentBackend):
-                alternative_speed = await self.backend.client.transfer_speed_limits_mode()
-            elif isinstance(self.backend, SyncthingBackend):
-                folder_states = self.backend.folder_states()
+        if not self._restored:  # a first refresh that failed after set-up went on without it
+            await self._async_setup()
+        # Side by side, not in a row: a slow daemon's first refresh costs the longest chain, not the sum.
+        reads: list[Awaitable[Any]] = [self.backend.update()]
+        if not self._info_read:
+            reads.append(self._async_read_info())
+        if isinstance(self.backend, QBittorrentBackend):
+            reads.append(self.backend.client.transfer_speed_limits_mode())
+        results: list[Any] = await asyncio.gather(*reads, return_exceptions=True)
+        # The version's verdict first (an unsupported daemon), then the daemon's errors, then ours.
+        for result in sorted((r for r in results if isinstance(r, BaseException)), key=_error_rank):
+            if isinstance(result, PeerdeckError):
+                raise self._update_error(result) from result
+            raise result
+        update: Update = results[0]
+        if isinstance(self.backend, QBittorrentBackend):
+            alternative_speed = results[-1]
+        elif isinstance(self.backend, SyncthingBackend):
+            folder_states = self.backend.folder_states()
+            try:
                 peer_last_seen = await self.backend.peer_last_seen()
-        except PeerdeckError as err:
-            raise self._update_error(err) from err
+            except PeerdeckError as err:
+                raise self._update_error(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_BANNED}_{self.config_entry.entry_id}")
+        if update.restarted:
+            self._info_read = False  # a restarted daemon may be another version: read it with the next refresh
         if self.pushed and not update.status.connected:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="stream_down",
                 translation_placeholders={"daemon": self.daemon_name},
             )
-        for event in update.events:
-            self._announce(event)
-        if update.events or self._saved_state is None:
-            await self._async_save()
+        self._announce(update.events)
+        if update.events:
+            self._async_schedule_save()
         if self.pushed and not update.status.count(TransferState.ACTIVE):
             self.update_interval = self.backstop_interval
+        self.refreshed = True
         return PeerdeckSnapshot(update.status, update.transfers, alternative_speed, folder_states, peer_last_seen)
 
-    async def _async_save(self) -> None:
-        """Persist what the backend has announced, when it changed.
+    @callback
+    def _async_schedule_save(self) -> None:
+        """Persist what the backend has announced, ``SAVE_DELAY`` s from now: a burst of events is one
+        write, of the state as it is then (a failed write is retried, see ``EventStore``).
 
         Never while events are held: stored as announced, an event that Home Assistant stopped
         before delivering would be lost; unsaved, the next start finds it again.
         """
-        if self._held is not None:
-            return
-        state = self.backend.export_state()
-        if state != self._saved_state:
-            await self._store.async_save(state)
-            self._saved_state = state
+        if self._held is None and self._restored:
+            # Exported now, as announced: by the time of the write the backend may know of changes
+            # whose events are still queued for the next refresh.
+            self._last_state = self.backend.export_state()
+            if not self._save_waiting:  # the first change waits SAVE_DELAY s, not the last: events never stop it
+                self._save_waiting = True
+                self._store.async_delay_save(self._state_to_write, SAVE_DELAY)
+
+    def _state_to_write(self) -> dict[str, Any]:
+        """The last state given, taken by the store's write."""
+        self._save_waiting = False
+        return self._last_state or {}
+
+    async def async_flush_state(self) -> None:
+        """Write the last state now (on unload): a reload must not find an older one and announce again."""
+        if self._last_state is not None:
+            await self._store.async_save(self._last_state)
 
     @callback
     def async_deliver_when_started(self) -> None:
@@ -342,9 +417,8 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         """Announce the events held since set-up (the catch-up of what happened while Home Assistant was
         stopped), then persist that they were announced; from now on events are announced as they come."""
         held, self._held = self._held or [], None
-        for event in held:
-            self._announce(event)
-        self.config_entry.async_create_task(self.hass, self._async_save(), f"{DOMAIN} {self.config_entry.title} save")
+        self._announce(held)
+        self._async_schedule_save()
 
     @callback
     def async_follow_events(self) -> None:
@@ -372,8 +446,8 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             try:
                 async for event in self.backend.events(interval=self.backstop_interval.total_seconds()):
                     delay = EVENT_RETRY_MIN
-                    self._announce(event)
-                    await self._async_save()
+                    self._announce([event])
+                    self._async_schedule_save()
                     await self.async_request_refresh()
             except PeerdeckAuthenticationError as err:
                 self._async_stream_rejected(err)
@@ -436,21 +510,26 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             translation_domain=DOMAIN, translation_key="update_failed", translation_placeholders=placeholders
         )
 
-    def _announce(self, event: TransferEvent) -> None:
-        """Fire a transfer event on the bus and to the event entities (or hold it until they listen)."""
-        event_type = BUS_EVENTS.get(event.kind)
-        if event_type is None:
-            return
-        if self._held is not None:
-            self._held.append(event)
-            return
-        payload = event_payload(event)
-        self.hass.bus.async_fire(
-            event_type,
-            {"entry_id": self.config_entry.entry_id, "daemon": self.backend.kind.value, **payload},
-        )
-        for listener in list(self._transfer_listeners):
-            listener(event.kind, payload)
+    def _announce(self, events: Iterable[TransferEvent]) -> None:
+        """Fire transfer events on the bus, one each, and hand them to the event entities together (or
+        hold them until those listen): 2,000 torrents added at once are 2,000 bus events but one state write."""
+        announced: list[tuple[TransferEventKind, dict[str, Any]]] = []
+        for event in events:
+            event_type = BUS_EVENTS.get(event.kind)
+            if event_type is None:
+                continue
+            if self._held is not None:
+                self._held.append(event)
+                continue
+            payload = event_payload(event)
+            self.hass.bus.async_fire(
+                event_type,
+                {"entry_id": self.config_entry.entry_id, "daemon": self.backend.kind.value, **payload},
+            )
+            announced.append((event.kind, payload))
+        if announced:
+            for listener in list(self._transfer_listeners):
+                listener(announced)
 
     @callback
     def async_add_transfer_listener(self, listener: TransferListener) -> CALLBACK_TYPE:

@@ -110,3 +110,32 @@ def async_add_job_entities(
 
     add_new()
     coordinator.config_entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+@callback
+def async_when_refreshed(coordinator: PeerdeckCoordinator, add: Callable[[], None]) -> None:
+    """Call ``add`` now, or after the first refresh if set-up went on without it (a slow daemon):
+    which sensors exist depends on what the daemon reports. Until then the registered ones show
+    unavailable."""
+    if coordinator.refreshed:
+        add()
+        return
+    waiting = True
+
+    @callback
+    def refreshed() -> None:
+        nonlocal waiting
+        if waiting and coordinator.refreshed:
+            waiting = False
+            stop()
+            add()
+
+    @callback
+    def stop_waiting() -> None:
+        nonlocal waiting
+        if waiting:
+            waiting = False
+            stop()
+
+    stop = coordinator.async_add_listener(refreshed)
+    coordinator.config_entry.async_on_unload(stop_waiting)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
@@ -35,9 +37,14 @@ class PeerdeckTransferEvent(PeerdeckEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen to the coordinator's transfer events while added."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.async_add_transfer_listener(self._handle_transfer_event))
+        self.async_on_remove(self.coordinator.async_add_transfer_listener(self._handle_transfer_events))
 
     @callback
-    def _handle_transfer_event(self, kind: TransferEventKind, payload: dict[str, Any]) -> None:
+    def _handle_transfer_events(self, events: Sequence[tuple[TransferEventKind, dict[str, Any]]]) -> None:
+        """Show the last of the events announced together; with more than one, ``batch`` counts them by
+        kind. One state write per refresh, however many transfers changed (the bus has each event)."""
+        kind, payload = events[-1]
+        if len(events) > 1:
+            payload = {**payload, "batch": dict(Counter(kind.value for kind, _ in events))}
         self._trigger_event(kind.value, payload)
         self.async_write_ha_state()

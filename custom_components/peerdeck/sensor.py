@@ -24,7 +24,7 @@ from peerdeck.syncthing.backend import DEVICE_PREFIX, FOLDER_PREFIX
 
 from .const import CONF_EXTRA_SENSORS, EXTRA_CATEGORIES, EXTRA_TAGS
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, PeerdeckSnapshot
-from .entity import PeerdeckEntity, PeerdeckJobEntity, async_add_job_entities
+from .entity import PeerdeckEntity, PeerdeckJobEntity, async_add_job_entities, async_when_refreshed
 
 PARALLEL_UPDATES = 0
 
@@ -452,14 +452,19 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors this daemon can feed, and those of Syncthing folders and peers as they appear."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        PeerdeckSensor(coordinator, description) for description in SENSORS if description.exists_fn(coordinator)
-    )
-    for prefix, descriptions in ((FOLDER_PREFIX, FOLDER_SENSORS), (DEVICE_PREFIX, PEER_SENSORS)):
-        async_add_job_entities(coordinator, prefix, async_add_entities, _job_sensors(coordinator, descriptions))
-    chosen = entry.options.get(CONF_EXTRA_SENSORS, [])
-    for option, description in GROUP_SENSORS.items():
-        _async_add_group_sensors(coordinator, description, async_add_entities, enabled=option in chosen)
+
+    @callback
+    def add() -> None:
+        async_add_entities(
+            PeerdeckSensor(coordinator, description) for description in SENSORS if description.exists_fn(coordinator)
+        )
+        for prefix, descriptions in ((FOLDER_PREFIX, FOLDER_SENSORS), (DEVICE_PREFIX, PEER_SENSORS)):
+            async_add_job_entities(coordinator, prefix, async_add_entities, _job_sensors(coordinator, descriptions))
+        chosen = entry.options.get(CONF_EXTRA_SENSORS, [])
+        for option, description in GROUP_SENSORS.items():
+            _async_add_group_sensors(coordinator, description, async_add_entities, enabled=option in chosen)
+
+    async_when_refreshed(coordinator, add)
 
 
 @callback

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from math import inf
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 from homeassistant.config_entries import ConfigEntryState
@@ -138,6 +138,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
 
 
+LIMIT_KEYS: Final = {"characters": "input_too_long", "values": "too_many_values", "bytes": "file_too_big"}
+"""The translated error of each kind of size limit (``InputLimitError.unit``), so the message names its unit."""
+
+
 def checked[T](validate: Callable[[], T]) -> T:
     """Run a library input check, turning its refusal into a translated error naming the field."""
     try:
@@ -145,7 +149,7 @@ def checked[T](validate: Callable[[], T]) -> T:
     except InputLimitError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key="input_too_long",
+            translation_key=LIMIT_KEYS[err.unit],
             translation_placeholders={"field": err.field, "limit": f"{err.limit:,}"},
         ) from err
     except InvalidTextError as err:

@@ -54,6 +54,8 @@ class FakeBackend:
         """Raised by the acting verbs only."""
         self.calls: list[tuple[str, Any, ...]] = []
         self.closed = False
+        self.restarted = False
+        """Told by the next update (the daemon restarted since the last)."""
 
     def add(self, transfer_id: str, name: str, state: TransferState = TransferState.ACTIVE, **fields: Any) -> None:
         """Let the daemon hold a transfer."""
@@ -107,7 +109,8 @@ class FakeBackend:
         self._check()
         snapshot = dict(self.items)
         events = tuple(self.tracker.observe(snapshot))
-        return Update(status=self._status(), transfers=snapshot, events=events)
+        restarted, self.restarted = self.restarted, False
+        return Update(status=self._status(), transfers=snapshot, events=events, restarted=restarted)
 
     def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
         return poll_events(self, interval)

@@ -45,7 +45,7 @@ ENQUEUE_CORPUS: list[tuple[str, dict[str, Any], str]] = [
     (
         "too many trackers",
         {"magnet": MAGNET + "".join(f"&tr=udp://t{i}:1" for i in range(MAX_MAGNET_TRACKERS + 1))},
-        "input_too_long",
+        "too_many_values",
     ),
     ("magnet with NUL", {"magnet": MAGNET + "&dn=a\x00b"}, "invalid_characters"),
     ("magnet with a line break", {"magnet": MAGNET + "\r\nX-Injected: 1"}, "invalid_characters"),
@@ -66,7 +66,7 @@ ENQUEUE_CORPUS: list[tuple[str, dict[str, Any], str]] = [
     ("category of 1 MB", {"magnet": MAGNET, "category": "c" * 1_000_000}, "input_too_long"),
     ("category over limit", {"magnet": MAGNET, "category": "c" * (MAX_LABEL_LENGTH + 1)}, "input_too_long"),
     ("category with a line break", {"magnet": MAGNET, "category": "a\nb"}, "invalid_characters"),
-    ("too many tags", {"magnet": MAGNET, "tags": [f"t{i}" for i in range(MAX_TAGS + 1)]}, "input_too_long"),
+    ("too many tags", {"magnet": MAGNET, "tags": [f"t{i}" for i in range(MAX_TAGS + 1)]}, "too_many_values"),
     ("tag over limit", {"magnet": MAGNET, "tags": ["t" * (MAX_LABEL_LENGTH + 1)]}, "input_too_long"),
     ("tag with a comma", {"magnet": MAGNET, "tags": ["a,b"]}, "invalid_characters"),
     ("save path over limit", {"magnet": MAGNET, "save_path": "/" + "p" * MAX_PATH_LENGTH}, "input_too_long"),
@@ -81,7 +81,7 @@ IDS_CORPUS: list[tuple[str, list[str], str]] = [
     ("unknown hash", ["f" * 40], "unknown_transfers"),
     ("unknown among known", [HASH, "f" * 40], "unknown_transfers"),
     ("traversal as id", ["../../etc/passwd"], "unknown_transfers"),
-    ("too many ids", [HASH] * (MAX_IDS + 1), "input_too_long"),
+    ("too many ids", [HASH] * (MAX_IDS + 1), "too_many_values"),
     ("id too long", ["i" * (MAX_ID_LENGTH + 1)], "input_too_long"),
     ("id with a line break", [HASH + "\n"], "invalid_characters"),
 ]
@@ -117,7 +117,7 @@ async def test_torrent_file_over_the_size_limit_is_not_read_whole(
         await hass.services.async_call(
             DOMAIN, "enqueue", {"config_entry_id": "entry1", "torrent_file": str(big)}, blocking=True
         )
-    assert_translated(raised.value, "input_too_long")
+    assert_translated(raised.value, "file_too_big")
     assert backend.calls == []
 
 

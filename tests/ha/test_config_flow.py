@@ -140,6 +140,44 @@ async def test_duplicate_aborts(hass: HomeAssistant, entry: MockConfigEntry) -> 
     assert result["reason"] == "already_configured"
 
 
+@pytest.mark.parametrize(
+    "url", ["http://localhost:8080", "http://[::ffff:127.0.0.1]:8080/", "http://[::ffff:7f00:1]:8080"]
+)
+async def test_the_same_daemon_at_another_spelling_aborts(
+    hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend, url: str
+) -> None:
+    entry.add_to_hass(hass)  # http://127.0.0.1:8080: qBittorrent tells no identity, so its address is compared
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {**QBT_INPUT, "url": url})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured_address"
+    assert result["description_placeholders"] == {"daemon": "qBittorrent", "title": entry.title}
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8081", "http://127.0.0.1:8080/qbittorrent", "http://[::1]:8080"])
+async def test_another_port_or_path_is_another_daemon(
+    hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend, url: str
+) -> None:
+    entry.add_to_hass(hass)
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {**QBT_INPUT, "url": url})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_reconfigure_onto_another_entrys_daemon_aborts(
+    hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    entry.add_to_hass(hass)
+    other = MockConfigEntry(domain=DOMAIN, data={**entry.data, "url": "http://127.0.0.1:9090"}, entry_id="other")
+    other.add_to_hass(hass)
+    result = await other.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**QBT_INPUT, "url": "http://localhost:8080"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured_address"
+
+
 async def test_reauth(hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend) -> None:
     result = await loaded_entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
@@ -154,7 +192,7 @@ async def test_reauth(hass: HomeAssistant, loaded_entry: MockConfigEntry, backen
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert loaded_entry.data == {**ENTRY_DATA, "password": "new-password", "api_key": ""}
+    assert loaded_entry.data == {**ENTRY_DATA, "password": "new-password"}  # no blank "api_key": ""
     await hass.async_block_till_done()
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from unittest.mock import MagicMock
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
@@ -167,6 +168,49 @@ async def test_transfer_events_on_bus_and_entity(
     await refresh(hass, loaded_entry)
     assert sorted(e.data["name"] for e in events["removed"]) == ["broken.iso", "ubuntu.iso"]
     assert hass.states.get(event_entity).attributes["event_type"] == "removed"
+
+
+async def test_a_burst_of_adds_is_one_event_each_on_the_bus_and_one_entity_state_write(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    events = capture_all(hass)
+    event_entity = entity_id(hass, "event", "transfer")
+    writes = async_capture_events(hass, EVENT_STATE_CHANGED)
+    for index in range(200):  # added elsewhere, all seen by one refresh
+        backend.add(f"{index:040x}", f"burst-{index}.iso")
+    backend.add(HASH_A, "done-at-once.iso", TransferState.COMPLETED, progress=1.0)
+    await refresh(hass, loaded_entry)
+    assert len(events["added"]) == 201
+    assert [e.data["id"] for e in events["completed"]] == [HASH_A]
+    entity_writes = [e for e in writes if e.data["entity_id"] == event_entity]
+    assert len(entity_writes) == 1
+    state = entity_writes[0].data["new_state"]
+    assert state.attributes["event_type"] == "completed"  # the last of them, with the whole burst counted
+    assert state.attributes["id"] == HASH_A
+    assert state.attributes["batch"] == {"added": 201, "completed": 1}
+
+    backend.set_state(HASH_A, TransferState.PAUSED)
+    backend.items.pop(HASH_A)
+    await refresh(hass, loaded_entry)
+    assert "batch" not in hass.states.get(event_entity).attributes  # a single event shows as it is
+
+
+async def test_a_restarted_daemons_version_is_read_again(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    def daemon_device() -> dr.DeviceEntry:
+        devices = dr.async_entries_for_config_entry(dr.async_get(hass), loaded_entry.entry_id)
+        return next(device for device in devices if (DOMAIN, loaded_entry.entry_id) in device.identifiers)
+
+    assert daemon_device().sw_version == "4.5.2"
+    backend.backend_info = BackendInfo(kind=BackendKind.QBITTORRENT, version="5.3.0", api_version="2.11.4")
+    await refresh(hass, loaded_entry)
+    assert loaded_entry.runtime_data.coordinator.info.version == "4.5.2"  # no restart: not read again
+    backend.restarted = True  # upgraded, restarted
+    await refresh(hass, loaded_entry)
+    await refresh(hass, loaded_entry)
+    assert loaded_entry.runtime_data.coordinator.info.version == "5.3.0"
+    assert daemon_device().sw_version == "5.3.0"
 
 
 async def _restart(hass: HomeAssistant, entry: MockConfigEntry, backend: FakeBackend) -> None:

@@ -10,28 +10,41 @@ has the table of scenarios and outcomes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
+import pytest_socket
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntry, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from homeassistant.util.file import WriteError
 from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
 
-from custom_components.peerdeck.const import CATCH_UP_DELAY, DEFAULT_SCAN_INTERVALS, DOMAIN
+from custom_components.peerdeck import coordinator as coordinator_module
+from custom_components.peerdeck.const import (
+    CATCH_UP_DELAY,
+    DEFAULT_SCAN_INTERVALS,
+    DOMAIN,
+    SAVE_DELAY,
+    SAVE_RETRY_DELAY,
+)
 from peerdeck import BackendKind, PeerdeckAuthenticationError, PeerdeckBannedError
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
-from peerdeck.syncthing import SyncthingClient
+from peerdeck.syncthing import SyncthingBackend, SyncthingClient
 from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
 from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, running_pair
 from tests.shared.torrents import make_torrent
@@ -247,6 +260,132 @@ async def test_concurrent_action_burst_is_consistent(hass: HomeAssistant, qbitto
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_a_failed_event_store_write_is_retried_and_nothing_is_announced_twice(
+    hass: HomeAssistant, hass_storage: dict[str, Any], qbittorrent: QBittorrentDaemon
+) -> None:
+    entry = await qbt.add_entry(hass, qbittorrent)
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+
+    async def disk_full(store: Store[Any], data: dict[str, Any]) -> None:
+        raise WriteError("[Errno 28] No space left on device")
+
+    with patch.object(Store, "_async_write_data", disk_full):  # .storage refuses writes
+        info_hash = await seed(hass, entry, qbittorrent, "while-the-disk-is-full.bin")
+        await qbt.until(qbt.counted(hass, entry, "transfers_completed", "1"))
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+        await hass.async_block_till_done()
+    # Space is freed: the write is tried again, with no new event to prompt it.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + SAVE_RETRY_DELAY + 2))
+    await hass.async_block_till_done()
+    assert hass_storage[f"{DOMAIN}.{entry.entry_id}.transfers"]["data"][info_hash]["done"] is True
+
+    await hass.config_entries.async_reload(entry.entry_id)  # the next start announces nothing again
+    await hass.async_block_till_done()
+    await refreshed(hass, entry)
+    assert [e.data["id"] for e in completed] == [info_hash]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_stalled_daemon_does_not_hold_up_the_start_and_its_catch_up_comes_once(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(coordinator_module, "SETUP_WAIT", 0.5)
+    entry = await qbt.add_entry(hass, qbittorrent)
+    assert await hass.config_entries.async_unload(entry.entry_id)  # Home Assistant stops
+    added = async_capture_events(hass, "peerdeck_transfer_added")
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    content, info_hash = make_torrent("while-stopped.bin", data_dir=qbittorrent.save_path)
+    async with QBittorrentClient(
+        qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password
+    ) as client:
+        await client.torrents_add(torrent_files=[("while-stopped.torrent", content)])
+
+        async def finished() -> bool:
+            rows = await client.torrents_info(hashes=[info_hash])
+            return bool(rows) and float(rows[0]["progress"]) >= 1.0
+
+        await qbt.until(finished)
+
+    os.kill(qbittorrent.process.pid, signal.SIGSTOP)  # it answers nothing while Home Assistant starts
+    try:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        assert entry.state is ConfigEntryState.LOADED
+        assert qbt.state_of(hass, entry, "sensor", "transfers_total") == STATE_UNAVAILABLE
+        assert qbt.state_of(hass, entry, "event", "transfer") == STATE_UNAVAILABLE
+        assert added == completed == []
+    finally:
+        os.kill(qbittorrent.process.pid, signal.SIGCONT)
+    await qbt.until(qbt.counted(hass, entry, "transfers_total", "1"))
+    await hass.async_block_till_done()
+    assert [e.data["id"] for e in added] == [e.data["id"] for e in completed] == [info_hash]
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await refreshed(hass, entry)
+    assert len(completed) == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def flow_to(hass: HomeAssistant, daemon: QBittorrentDaemon, url: str) -> ConfigFlowResult:
+    """The config flow for a qBittorrent at ``url``, answered as a user would."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"kind": "qbittorrent"})
+    login = {"username": daemon.username, "password": daemon.password}
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": url, **login, "advanced": {"verify_ssl": True, "timeout": 10}}
+    )
+
+
+async def test_one_qbittorrent_is_one_entry_whatever_its_url_says(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    entry = await qbt.add_entry(hass, qbittorrent)  # http://127.0.0.1:<port>
+    pytest_socket.socket_allow_hosts(["127.0.0.1", "::1", "::ffff:127.0.0.1"])  # the harness allows loopback only
+    # (Host names such as localhost go through Home Assistant's resolver, which this test harness binds to
+    # another event loop: test_config_flow.py covers them.)
+    for host in ("[::ffff:127.0.0.1]", "[::ffff:7f00:1]"):
+        result = await flow_to(hass, qbittorrent, f"http://{host}:{qbittorrent.port}")
+        assert result["type"] is FlowResultType.ABORT, (host, result.get("errors"))
+        assert result["reason"] == "already_configured_address"
+        assert result["description_placeholders"] == {"daemon": "qBittorrent", "title": entry.title}
+    assert hass.config_entries.async_entries(DOMAIN) == [entry]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@contextlib.asynccontextmanager
+async def forwarder(port: int) -> AsyncIterator[int]:
+    """A reverse proxy on another port that passes the Host header on unchanged; yields its port."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+
+
+async def test_a_proxy_on_another_port_is_named_a_host_header_mismatch(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    async with forwarder(qbittorrent.port) as port:
+        result = await flow_to(hass, qbittorrent, f"http://127.0.0.1:{port}")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "host_rejected"}  # not invalid_auth: the password is right
+    # That was no failed login: the right URL still logs in (no step towards a ban).
+    result = await flow_to(hass, qbittorrent, qbittorrent.url)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
 async def test_killed_syncthing_shows_unavailable_within_a_refresh_interval(
     hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon]
 ) -> None:
@@ -320,6 +459,30 @@ async def start_slow_sync(
         return False
 
     await st.until(hass, syncing)
+
+
+async def test_syncthing_restarted_between_two_polls_is_followed_again(
+    hass: HomeAssistant, pair: tuple[SyncthingDaemon, SyncthingDaemon], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart that no failed poll showed leaves the event cursor above the new process's ids, which
+    Syncthing answers by waiting for them: every change until then would be missed."""
+    _, b = pair
+    follow = SyncthingBackend.__init__
+
+    def quick_polls(self: SyncthingBackend, *args: Any, **kwargs: Any) -> None:
+        follow(self, *args, **{**kwargs, "event_timeout": 1})
+
+    monkeypatch.setattr(SyncthingBackend, "__init__", quick_polls)
+    entry = await st.add_entry(hass, b)
+    backend = entry.runtime_data.backend
+    assert isinstance(backend, SyncthingBackend)
+    backend.stream.since += 1_000  # what the restart leaves
+    await asyncio.sleep(2)  # the poll in flight ends; the next one waits above the daemon's newest id
+    async with SyncthingClient(b.url, api_key=b.api_key) as client:
+        await client.config_folder_patch(FOLDER.removeprefix("folder:"), {"paused": True})
+    await st.until(hass, lambda: st.state(hass, entry, "sensor", FOLDER, "folder_state") == "paused")
+    assert backend.stream.restarts == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_syncthing_restart_mid_sync_gives_one_completion(

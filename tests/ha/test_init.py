@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from unittest.mock import MagicMock
 
 import pytest
@@ -9,9 +10,10 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.peerdeck.const import DOMAIN
+from custom_components.peerdeck.const import DOMAIN, SAVE_DELAY
 from peerdeck import (
     PeerdeckAuthenticationError,
     PeerdeckConnectionError,
@@ -95,6 +97,7 @@ async def test_remove_entry_forgets_tracker_state_and_issues(
 ) -> None:
     backend.add("a" * 40, "ubuntu.iso", TransferState.ACTIVE)
     await loaded_entry.runtime_data.coordinator.async_refresh()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY))
     await hass.async_block_till_done()
     key = f"{DOMAIN}.{loaded_entry.entry_id}.transfers"
     assert await Store[dict[str, object]](hass, 1, key).async_load() is not None

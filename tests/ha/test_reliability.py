@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.peerdeck.const import CATCH_UP_DELAY, DOMAIN, EVENT_TEXT_LIMIT
+from custom_components.peerdeck.const import CATCH_UP_DELAY, DOMAIN, EVENT_TEXT_LIMIT, SAVE_DELAY
 from custom_components.peerdeck.diagnostics import async_get_config_entry_diagnostics
 from peerdeck import (
     BackendInfo,
@@ -91,6 +91,8 @@ async def test_completion_while_stopped_is_announced_after_start(
     await start_home_assistant(hass)
     assert [e.data["name"] for e in completed] == ["long-download.iso"]
     assert hass.states.get(event_entity).attributes["event_type"] == "completed"
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CATCH_UP_DELAY + SAVE_DELAY))
+    await hass.async_block_till_done()
     assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is True
     await refresh(hass, entry)
     assert len(completed) == 1

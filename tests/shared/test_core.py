@@ -25,8 +25,11 @@ from peerdeck import (
     PeerdeckResponseError,
     PeerdeckServerError,
     PeerdeckTimeoutError,
+    Status,
+    Transfer,
     create_backend,
 )
+from peerdeck.backend import TrackedBackend
 from peerdeck.client import HttpClient, parse_retry_after
 from peerdeck.validation import validate_http_url, validate_info_hash, validate_magnet
 
@@ -189,3 +192,28 @@ def test_credentials_repr_hides_secrets() -> None:
     text = repr(Credentials(username="me", password="hunter2", api_key="k3y"))
     assert "hunter2" not in text
     assert "k3y" not in text
+
+
+class _CursorBackend(TrackedBackend[HttpClient]):
+    """Follows its daemon by a cursor; reads everything only when a reconciliation is due."""
+
+    def __init__(self) -> None:
+        super().__init__(HttpClient("http://127.0.0.1:1"))
+        self.full_reads = 0
+
+    async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
+        if self.reconcile_due:
+            self.full_reads += 1
+            self.reconcile_due = False
+        return Status(connected=True), {}
+
+
+async def test_a_restarted_daemon_is_reconciled_and_told_once() -> None:
+    backend = _CursorBackend()
+    assert not (await backend.update()).restarted
+    backend.daemon_restarted("a cursor above the daemon's newest id")
+    assert (await backend.update()).restarted
+    assert backend.full_reads == 1
+    assert not (await backend.update()).restarted
+    assert backend.full_reads == 1
+    await backend.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
@@ -23,6 +24,8 @@ from .models import (
     Update,
 )
 from .tracker import TransferTracker
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -142,6 +145,18 @@ class TrackedBackend(ABC, Generic[ClientT]):
         self._tracker = TransferTracker()
         self._pending: list[TransferEvent] = []
         self._lock = asyncio.Lock()
+        self.reconcile_due = False
+        """Set by :meth:`daemon_restarted`: the next :meth:`_refresh` must read the full picture, not the
+        changes since a cursor into the old process (it clears this once it has)."""
+        self._restarted = False
+
+    def daemon_restarted(self, reason: str) -> None:
+        """Call when the daemon shows it restarted — a new session, a cursor above its newest id, a new
+        start time or version: every cursor into the old process is void. The next refresh reconciles
+        (:attr:`reconcile_due`), and the :class:`Update` after it says ``restarted``."""
+        _LOGGER.info("%s restarted (%s); reading its whole state again", type(self).__name__, reason)
+        self.reconcile_due = True
+        self._restarted = True
 
     @property
     def tracker(self) -> TransferTracker:
@@ -180,7 +195,8 @@ class TrackedBackend(ABC, Generic[ClientT]):
         """Status, transfers and the events since the last call (none are dropped)."""
         status, transfers = await self._locked_refresh()
         events, self._pending = tuple(self._pending), []
-        return Update(status=status, transfers=transfers, events=events)
+        restarted, self._restarted = self._restarted, False
+        return Update(status=status, transfers=transfers, events=events, restarted=restarted)
 
     def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
         """Events from polling :meth:`update` every ``interval`` s."""

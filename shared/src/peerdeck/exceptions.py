@@ -8,6 +8,7 @@ operation and the daemon's answer but never a credential, cookie or API key.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 
 class PeerdeckError(Exception):
@@ -28,6 +29,11 @@ class PeerdeckAuthenticationError(PeerdeckError):
 
 class PeerdeckForbiddenError(PeerdeckError):
     """The daemon understood who we are but refuses the request."""
+
+
+class PeerdeckHostRejectedError(PeerdeckForbiddenError):
+    """The daemon refuses the ``Host`` the URL sends (a host name it does not trust, or a reverse
+    proxy on another port than the daemon's own); the credentials were never looked at."""
 
 
 class PeerdeckBannedError(PeerdeckForbiddenError):
@@ -90,13 +96,17 @@ class InvalidURLError(PeerdeckInputError):
 class InputLimitError(PeerdeckInputError):
     """A value breaks a size limit of :mod:`peerdeck.validation`: too long, or too many items.
 
-    ``field`` names the input and ``limit`` the bound, so front-ends can word the error themselves.
+    ``field`` names the input, ``limit`` the bound and ``unit`` what it counts (``characters`` of a
+    text, ``values`` of a list, ``bytes`` of a file), so front-ends can word the error themselves.
     """
 
-    def __init__(self, message: str, *, field: str, limit: int) -> None:
+    def __init__(
+        self, message: str, *, field: str, limit: int, unit: Literal["characters", "values", "bytes"] = "characters"
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.limit = limit
+        self.unit = unit
 
 
 class InvalidTextError(PeerdeckInputError):

@@ -252,6 +252,9 @@ class Update:
     status: Status
     transfers: Mapping[str, Transfer]
     events: tuple[TransferEvent, ...] = ()
+    restarted: bool = False
+    """The daemon restarted since the last refresh (this one reconciled): what a caller keeps of the old
+    process, such as its version, should be read again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,9 @@ def validate_text(value: str, *, field: str, limit: int) -> str:
 def validate_count(values: Collection[object], *, field: str, limit: int) -> None:
     """Refuse more than ``limit`` values."""
     if len(values) > limit:
-        raise InputLimitError(f"{field}: at most {limit:,} values, not {len(values):,}", field=field, limit=limit)
+        raise InputLimitError(
+            f"{field}: at most {limit:,} values, not {len(values):,}", field=field, limit=limit, unit="values"
+        )
 
 
 def validate_path(value: str, *, field: str = "save_path") -> str:
@@ -151,6 +153,7 @@ def validate_enqueue_target(target: EnqueueTarget) -> None:
             f"the .torrent file is larger than {MAX_TORRENT_FILE_SIZE:,} bytes",
             field="torrent_file",
             limit=MAX_TORRENT_FILE_SIZE,
+            unit="bytes",
         )
 
 

@@ -11,6 +11,7 @@ from aioresponses import aioresponses
 from peerdeck import (
     PeerdeckAuthenticationError,
     PeerdeckBannedError,
+    PeerdeckHostRejectedError,
     PeerdeckInputError,
     PeerdeckInvalidResponseError,
     PeerdeckNotFoundError,
@@ -85,7 +86,20 @@ async def test_wrong_password_old_style_is_final(client: QBittorrentClient) -> N
 async def test_wrong_password_52_style_401(client: QBittorrentClient) -> None:
     with aioresponses() as mocked:
         mocked.post(f"{API}/auth/login", status=401)
+        mocked.get(f"{API}/app/version", status=403, body="Forbidden")  # not logged in: the Host was accepted
         with pytest.raises(PeerdeckAuthenticationError):
+            await client.login()
+
+
+async def test_a_401_from_the_host_header_check_is_named_and_is_no_failed_login(client: QBittorrentClient) -> None:
+    """qBittorrent (4.5.2 and 5.3.0, tried on loopback) answers every request 401 when the Host header's port
+    is not its own ("Invalid Host header, port mismatch"), where an unauthenticated app/version gets 403."""
+    with aioresponses() as mocked:
+        mocked.post(f"{API}/auth/login", status=401, body="Unauthorized", repeat=True)
+        mocked.get(f"{API}/app/version", status=401, body="Unauthorized", repeat=True)
+        with pytest.raises(PeerdeckHostRejectedError, match="Host header"):
+            await client.login()
+        with pytest.raises(PeerdeckHostRejectedError):  # the credentials were never judged: no lock-out
             await client.login()
 
 

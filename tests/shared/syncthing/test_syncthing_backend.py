@@ -522,6 +522,30 @@ async def test_discovery_and_relays_and_when_they_are_read_again(
     assert count(mocked, "/rest/system/status") == reads + 2
 
 
+async def test_a_new_start_time_reads_everything_again(mocked: aioresponses, backend: SyncthingBackend) -> None:
+    """A restart the event stream did not see fail shows in the periodic ``system/status`` read."""
+    start = "2026-11-22T23:48:56Z"
+
+    def status(url: Any, **kwargs: Any) -> CallbackResult:
+        return CallbackResult(payload={**sample_json("syncthing", "system_status"), "startTime": start})
+
+    mocked.get(f"{URL}/rest/system/status", callback=status, repeat=True)
+    await started(mocked, backend)
+    resyncs, configs = backend.resyncs, count(mocked, "/rest/config")
+    backend._system_read_at -= 301
+    await backend.update()
+    assert (backend.resyncs, count(mocked, "/rest/config")) == (resyncs, configs)  # same process: nothing more
+    start = "2026-11-26T12:00:00Z"
+    backend._system_read_at -= 301
+    assert (await backend.update()).restarted  # callers re-read what they keep of the old process
+    assert backend.resyncs == resyncs + 1
+    assert count(mocked, "/rest/config") == configs + 1
+    update = await backend.update()
+    assert update.status.extra["start_time"] == datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    assert not update.restarted
+    assert backend.resyncs == resyncs + 1  # once
+
+
 async def test_peer_rates_are_measured_only_while_something_syncs(
     mocked: aioresponses, backend: SyncthingBackend
 ) -> None:

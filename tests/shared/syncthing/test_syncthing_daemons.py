@@ -224,6 +224,32 @@ async def test_restart_of_b_loses_no_completion(pair: Pair, tmp_path: Path) -> N
         assert update.transfers["folder:shared"].state is TransferState.COMPLETED
 
 
+async def test_a_cursor_above_the_daemons_newest_id_is_found_and_resynced(pair: Pair) -> None:
+    """What a restart between two polls leaves (no request failed): a cursor above the new process's
+    ids, which Syncthing answers by waiting for them. The next empty poll must find it."""
+    _, b = pair
+    async with aiohttp.ClientSession() as session:
+        backend = SyncthingBackend(b.url, Credentials(api_key=b.api_key), session=session, event_timeout=1)
+        try:
+            await backend.update()
+            await wait_for(lambda: backend.stream.connected, 10, "the event stream")
+            backend.stream.since += 1_000
+            await asyncio.sleep(2)  # the poll in flight (old cursor) ends; the next waits above the newest id
+            async with SyncthingClient(b.url, api_key=b.api_key) as client:
+                await client.config_folder_patch("shared", {"paused": True})
+
+            async def paused() -> bool:
+                return (await backend.update()).transfers["folder:shared"].state is TransferState.PAUSED
+
+            deadline = time.monotonic() + 15
+            while not await paused():
+                assert time.monotonic() < deadline, "the paused folder never showed: the stream is blind"
+                await asyncio.sleep(0.2)
+            assert backend.stream.restarts == 1
+        finally:
+            await backend.close()
+
+
 async def test_client_routes_on_a_real_daemon(pair: Pair, tmp_path: Path) -> None:
     a, b = pair
     (tmp_path / "data-a" / "sub").mkdir()

@@ -107,6 +107,35 @@ async def test_failure_then_restart_resets_the_cursor_and_resyncs(
     assert sorted(q["since"] for q in queries(mocked)) == ["0", "0", "3", "500"]
 
 
+async def test_a_restart_between_two_polls_is_found_by_the_empty_poll(
+    mocked: aioresponses, client: SyncthingClient
+) -> None:
+    """A daemon restarted between two polls (no failed request) numbers from 1 again, and answers a
+    cursor above its newest id by waiting in vain (Syncthing's ``BufferedSubscription.Since``)."""
+    newest = 3
+    waits = 0
+
+    def daemon(url: Any, **kwargs: Any) -> CallbackResult:
+        nonlocal waits
+        since = int(url.query["since"])
+        if since >= newest:
+            waits += 1
+            # Old code polls like this for ever: end the test there.
+            return CallbackResult(payload=[]) if waits < 5 else CallbackResult(status=403, body="CSRF Error\n")
+        fresh = [event(i) for i in range(since + 1, newest + 1)]
+        return CallbackResult(payload=fresh[-1:] if url.query.get("limit") == "1" else fresh)
+
+    mocked.get(EVENTS, callback=daemon, repeat=True)
+    stream = EventStream(client, since=50)
+    batch = await anext(aiter(stream))
+    assert (batch.resync, batch.reason) == (True, "restart")
+    assert (stream.since, stream.restarts) == (3, 1)
+    assert queries(mocked) == [
+        {"since": "50", "timeout": "60"},
+        {"since": "0", "limit": "1", "timeout": "0"},
+    ]
+
+
 async def test_failure_without_restart_keeps_the_cursor(mocked: aioresponses, client: SyncthingClient) -> None:
     mocked.get(EVENTS, exception=TimeoutError())
     mocked.get(EVENTS, payload=[event(60)])

@@ -24,6 +24,7 @@ from ..exceptions import (
     PeerdeckBannedError,
     PeerdeckConflictError,
     PeerdeckForbiddenError,
+    PeerdeckHostRejectedError,
     PeerdeckInputError,
     PeerdeckInvalidResponseError,
     PeerdeckNotFoundError,
@@ -132,6 +133,12 @@ class QBittorrentClient(HttpClient):
                 ok_statuses=(401,),
             )
             text = (reply.data or "").strip()
+            if reply.status == 401 and await self._host_rejected():
+                raise PeerdeckHostRejectedError(
+                    "qBittorrent refused the Host header (its log: 'Invalid Host header'): behind a reverse "
+                    "proxy on another port, have the proxy send qBittorrent's own host and port, or turn off "
+                    "'Enable Host header validation' in qBittorrent's Web UI options"
+                )
             if reply.status == 401 or text == "Fails.":
                 self._login_rejected = True
                 raise PeerdeckAuthenticationError("qBittorrent rejected the username or password")
@@ -139,6 +146,16 @@ class QBittorrentClient(HttpClient):
                 raise PeerdeckInvalidResponseError(f"qBittorrent answered the login with {reply.status}")
             self._sid = _session_cookie(reply)
             self._logged_in = True
+
+    async def _host_rejected(self) -> bool:
+        """After a 401 on login: whether qBittorrent's Host header check answered it, not the password.
+
+        The check runs before anything else and answers 401 to every request, where an unauthenticated
+        ``app/version`` otherwise gets 403 (qBittorrent 4.5 and 5.3 alike; a wrong password gets 200
+        ``Fails.`` on 4.x and 401 on 5.x). This probe is no login: it cannot count towards a ban.
+        """
+        reply = await self._request("GET", "api/v2/app/version", decode="text", ok_statuses=(401, 403))
+        return reply.status == 401
 
     def reset_login(self) -> None:
         """Allow a new login attempt (after the user fixed the credentials)."""

@@ -13,8 +13,10 @@ nothing more, or when its index changed (a scan found changes, or a peer announc
 is neither scanning nor syncing — so a change shows at once, not one or two seconds later with
 Syncthing's next ``FolderSummary``; and one ``folder/errors`` when a summary counts errors no
 event described. (``db/status`` reads counters Syncthing keeps, as ``db/completion`` does; it is
-only never polled.) An idle daemon therefore costs one long poll per ``event_timeout`` s, plus
-one ``system/status`` every five minutes (discovery and relay status, which no event reports).
+only never polled.) An idle daemon therefore costs one long poll per ``event_timeout`` s and the
+stream's check of the newest event id after it (a restart between two polls), plus one
+``system/status`` every five minutes (discovery and relay status, which no event reports; a new
+start time there is a restart too).
 
 Completion is announced once per sync cycle: when a job goes from active to done, or when
 it is done with content it was not done with before (a new ``sequence``), which also covers
@@ -260,6 +262,10 @@ class SyncthingBackend:
         self._system_read_at = -_SYSTEM_MAX_AGE
         self._system_stale = False
         self._multiple_connections = False
+        self._restarted = False
+        """Set when ``system/status`` shows a new start time: the next :meth:`update` follows afresh."""
+        self._followed_afresh = 0
+        self._restarts_reported = 0
         self._revision = 0
         """Bumped whenever what :meth:`update` returns changed."""
         self.resyncs = 0
@@ -287,6 +293,19 @@ class SyncthingBackend:
             await self.stream.subscribe()
             await self._snapshot()
             self._watcher = asyncio.create_task(self._watch(), name="peerdeck-syncthing-events")
+
+    async def _follow_afresh(self) -> None:
+        """After a restart the stream did not notice: stop following, subscribe again (the cursor
+        moves to the new process's newest id) and take a snapshot, which announces what changed."""
+        _LOGGER.info("Syncthing restarted (new start time); reading its state again")
+        self._restarted = False
+        self._followed_afresh += 1
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        await self._ensure_started()
 
     async def _watch(self) -> None:
         try:
@@ -364,7 +383,7 @@ class SyncthingBackend:
             jobs.extend(remote(folder, d) for d in folder.devices if d in self._devices)
         await asyncio.gather(*jobs)
         await self._read_errors([f for f in self._folders.values() if f.errors_unread and not f.paused])
-        self._resync_needed = False
+        self._resync_needed = self._restarted = False
         self._seen_stale = True
         self.resyncs += 1
         self._publish(self._diff(resync=True))
@@ -404,6 +423,11 @@ class SyncthingBackend:
             system["version"] = version.removeprefix("v")
             self._multiple_connections = parse_version(version) >= MULTIPLE_CONNECTIONS
         system["start_time"] = parse_time(status.get("startTime"))
+        known = self._system.get("start_time")
+        if known is not None and system["start_time"] not in (None, known):
+            # A restarted daemon, seen by the periodic read: the event stream may be waiting above
+            # the new process's ids, and what changed meanwhile was never sent.
+            self._restarted = True
         system["discovery"] = _discovery_status(status)
         system["relays"] = _relay_status(status)
         if system != self._system:
@@ -785,6 +809,10 @@ class SyncthingBackend:
         await self._ensure_started()
         if time.monotonic() - self._system_read_at >= _SYSTEM_MAX_AGE:
             await self._read_system()
+        if self._restarted:
+            await self._follow_afresh()
+        restarts = self.stream.restarts + self._followed_afresh
+        restarted, self._restarts_reported = restarts != self._restarts_reported, restarts
         if any(t.state is TransferState.ACTIVE for t in self._last.values()):
             await self._measure_rates(force=False)
         else:
@@ -796,7 +824,7 @@ class SyncthingBackend:
         transfers = {tid: self._with_rates(transfer) for tid, transfer in self._last.items()}
         events = tuple(self._pending)
         self._pending.clear()
-        return Update(status=self._status(transfers), transfers=transfers, events=events)
+        return Update(status=self._status(transfers), transfers=transfers, events=events, restarted=restarted)
 
     async def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:
         """Transfer events pushed from Syncthing's event stream (``interval`` is not used)."""

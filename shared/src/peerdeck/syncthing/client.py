@@ -23,7 +23,7 @@ from multidict import MultiDict
 from ..client import DEFAULT_TIMEOUT, HttpClient, Reply
 from ..exceptions import (
     PeerdeckAuthenticationError,
-    PeerdeckForbiddenError,
+    PeerdeckHostRejectedError,
     PeerdeckInputError,
     PeerdeckInvalidResponseError,
     PeerdeckNotFoundError,
@@ -97,7 +97,7 @@ class SyncthingClient(HttpClient):
     def _raise_for_status(self, what: str, status: int, headers: Mapping[str, str], body: bytes) -> None:
         text = body.strip().lower()
         if status == 403 and text.startswith(b"host check error"):
-            raise PeerdeckForbiddenError(
+            raise PeerdeckHostRejectedError(
                 f"{what}: Syncthing's host check refused the request. Its GUI listens on localhost, so use "
                 "http://127.0.0.1:<port> or http://localhost:<port> as the URL, or tick "
                 "'insecureSkipHostcheck' in Syncthing's Settings → Advanced → GUI"

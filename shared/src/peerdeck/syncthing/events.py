@@ -8,7 +8,10 @@ batch carries ``resync=True`` so the consumer re-reads state:
 * after a failure (the daemon may have changed, or restarted, while we could not ask);
 * when ids jump (more events than the daemon's 1000-event buffer happened between polls);
 * when ids went backwards (a restarted daemon numbers from 1 again: the cursor is reset,
-  otherwise the long poll would wait for ids the new process reaches much later).
+  otherwise the long poll would wait for ids the new process reaches much later). A restart
+  the stream did not see fail (the daemon came back between two polls) shows as a poll that
+  waited in vain: after each empty poll the newest id is read (one small request), and one
+  below the cursor is a restart too.
 
 A mask (``events=``) is its own subscription, created by the first request that uses it, so
 :meth:`EventStream.subscribe` should run before reading the state the events will update.
@@ -127,6 +130,7 @@ class EventStream:
                 raw = await self.client.events(
                     since=self.since, limit=self.limit, timeout=self.timeout, events=self.mask
                 )
+                probed = None if raw else await self._restart_probe()
             except (PeerdeckConnectionError, PeerdeckServerError) as err:
                 self.connected = False
                 self.failures += 1
@@ -137,9 +141,25 @@ class EventStream:
                 continue
             self.connected = True
             self.failures = 0
-            batch = self._batch(raw)
+            batch = self._batch(raw) if raw else probed
             if batch is not None:
                 yield batch
+
+    async def _restart_probe(self) -> EventBatch | None:
+        """After an empty poll: a resync when the daemon's newest id is below the cursor.
+
+        A daemon restarted between two polls answers a cursor above its newest id by waiting for
+        ids it reaches much later (Syncthing's ``BufferedSubscription.Since``): without this
+        probe, every change until then would be missed.
+        """
+        if self.since <= 0:
+            return None
+        newest = await self._newest_id()
+        if newest >= self.since:
+            return None
+        self.restarts += 1
+        self.since = newest
+        return EventBatch((), resync=True, reason="restart")
 
     def _batch(self, raw: list[Any]) -> EventBatch | None:
         events = sorted((SyncthingEvent.from_json(r) for r in raw), key=lambda e: e.id)
