@@ -40,6 +40,14 @@ _OPTIONS = {
 }
 
 
+START_ATTEMPTS = 3
+_PORT_TAKEN = b"Failed starting API: listen tcp"
+
+
+class _PortTakenError(RuntimeError):
+    """Syncthing could not listen on its GUI port: something else took it after it was picked."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -58,6 +66,7 @@ class SyncthingDaemon:
     listen_port: int = field(default_factory=free_port)
     device_id: str = ""
     process: subprocess.Popen[bytes] | None = None
+    answered: bool = False
 
     @property
     def url(self) -> str:
@@ -142,7 +151,24 @@ class SyncthingDaemon:
         tree.write(self.home / "config.xml")
 
     def start(self) -> None:
-        """Run the daemon and wait until its REST API answers."""
+        """Run the daemon and wait until its REST API answers.
+
+        A first start whose GUI port was taken in the meantime (another test run picked the same free port) moves
+        to a new port; a restart keeps its port, as tests that restart a daemon reuse its URL.
+        """
+        for _ in range(START_ATTEMPTS - 1):
+            try:
+                self._start_once()
+            except _PortTakenError:
+                if self.answered:
+                    raise
+                self._move_gui(free_port())
+            else:
+                return
+        self._start_once()
+
+    def _start_once(self) -> None:
+        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [SYNCTHING, "serve", f"--home={self.home}", "--no-browser", "--no-restart", "--no-upgrade"],
@@ -154,11 +180,23 @@ class SyncthingDaemon:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if _PORT_TAKEN in self.log_path.read_bytes()[log_start:]:
+                    raise _PortTakenError(self.gui_port)
                 raise RuntimeError(f"syncthing {self.name} exited with {self.process.returncode}: {self.log_tail()}")
             if self._answers():
+                self.answered = True
                 return
             time.sleep(0.1)
         raise RuntimeError(f"syncthing {self.name} did not answer within {START_TIMEOUT} s: {self.log_tail()}")
+
+    def _move_gui(self, port: int) -> None:
+        self.gui_port = port
+        tree = ET.parse(self.home / "config.xml")  # noqa: S314 - the config this harness wrote
+        gui = tree.getroot().find("gui")
+        if gui is None:
+            raise RuntimeError("syncthing's config lost its <gui>")
+        _set(gui, "address", f"127.0.0.1:{port}")
+        tree.write(self.home / "config.xml")
 
     def stop(self) -> None:
         """Stop the daemon (SIGTERM, then SIGKILL)."""

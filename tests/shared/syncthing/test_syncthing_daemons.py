@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -285,3 +286,18 @@ async def test_client_routes_on_a_real_daemon(pair: Pair, tmp_path: Path) -> Non
     async with SyncthingClient(a.url, api_key="wrong") as wrong:
         with pytest.raises(PeerdeckAuthenticationError, match="API Key"):
             await wrong.system_status()
+
+
+def test_a_gui_port_taken_before_the_first_start_moves_to_a_free_one(tmp_path: Path) -> None:
+    """The harness picks free ports, but another test run may take one before syncthing listens on it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        daemon = SyncthingDaemon(tmp_path / "a", "A", gui_port=int(taken.getsockname()[1]))
+        daemon.generate()
+        try:
+            daemon.start()
+            assert daemon.gui_port != taken.getsockname()[1]
+            assert daemon.answered
+        finally:
+            daemon.stop()
