@@ -532,3 +532,30 @@ async def test_an_older_download_of_the_same_song_is_not_the_awaited_one(
     await backend.update()  # the album search ends: this run's task is listed
     (task_id,) = await backend.enqueue(hit)
     assert server.tasks[task_id].status != "completed" and len(server.runs) == 1
+
+
+async def test_a_wishlist_run_for_another_profile_is_refused_before_anything_changes(
+    server: SoulSyncServer, api_key: str, clock: FakeClock
+) -> None:
+    """A run started through the API always downloads profile 1's wishlist (SoulSync 3.1.9 takes the run's
+    profile from the session, and an API client has none): profile 2's pick would add the track and then
+    run admin's wishlist, downloading nothing of it, or something admin had waiting."""
+    backend = SoulSyncBackend(
+        str(server.url),
+        Credentials(api_key=api_key),
+        profile_id=2,
+        rate_limiter=limiter(clock),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    try:
+        await backend.client.add_to_wishlist({"id": "earlier", "name": "Roygbiv", "artists": ["Boards of Canada"]})
+        hit = await anext(backend.search("Around the World", limit=1))
+        with pytest.raises(PeerdeckNotSupportedError, match="profile 1"):
+            await backend.enqueue(hit)
+        with pytest.raises(PeerdeckNotSupportedError, match="profile 1"):
+            await backend.process_wishlist()
+        assert server.runs == [] and server.tasks == {}
+        assert [t["track_id"] for t in server.wishlists[2]] == ["earlier"]  # the pick added nothing
+    finally:
+        await backend.close()

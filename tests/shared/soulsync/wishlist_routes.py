@@ -14,7 +14,10 @@ Where each behaviour comes from (``Nezreka/SoulSync`` at tag ``3.1.9``, or the r
   route calls the UI's handler, which reads the same body with a strict ``get_json()``: no JSON body and it
   fails inside (nothing starts); ``track_ids`` limits the run to those entries (unknown ids are dropped);
   every run is a new batch, **also for tracks an earlier run is still downloading** (no guard: issue 24
-  saw the same file fetched twice, and seven times over a day).
+  saw the same file fetched twice, and seven times over a day). The run is always the wishlist of profile 1,
+  whatever ``X-Profile-Id`` says: the handler takes its profile from ``get_current_profile_id()``, which for
+  ``/api/v1/`` requests is the session's (``web_server.py`` ``_set_profile_context``, line 631), and an API
+  client has no session, so 1.
 * Album sub-batches (``core/wishlist/album_grouping.py``, ``_run_wishlist_cycle``): tracks of one album
   (same album id, else same album name), at least ``wishlist.album_bundle_min_tracks`` (default 2) of
   them, are searched as a whole album first; their tasks appear only when that search ends
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
 QUALITY_PROFILES = {1, 2}
 ALBUM_SEARCH_SECONDS = 45.0
 DEFAULT_ALBUM_BUNDLE_MIN_TRACKS = 2
+SESSION_PROFILE = 1
+"""The profile a run started through the API downloads for: an API client has no session, so admin's."""
 
 
 @dataclass
@@ -172,7 +177,7 @@ class WishlistRoutes:
             body = await request.json()
         except ValueError:
             return answer
-        entries = list(self.wishlists.get(profile_of(request), []))
+        entries = list(self.wishlists.get(SESSION_PROFILE, []))
         track_ids = body.get("track_ids") if isinstance(body, dict) else None
         if track_ids:
             by_id = {entry["track_id"]: entry for entry in entries}

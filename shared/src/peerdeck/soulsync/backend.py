@@ -122,6 +122,12 @@ TASKS_NOT_YET = (
     "announced as added when they appear."
 )
 
+OTHER_PROFILE = (
+    "SoulSync runs the wishlist of profile 1 for every API call, whatever profile is asked for (its run takes "
+    "the profile from the web session, and an API client has none), so profile {profile}'s tracks would not be "
+    "downloaded; use profile 1, or enqueue tracks as requests (track_enqueue='request')"
+)
+
 PAUSE_UNSUPPORTED = (
     "SoulSync has no pause or resume; cancel with remove(ALL) (single tasks are cancelled in slskd) "
     "and enqueue the request again later"
@@ -366,6 +372,7 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         """
         if not hit.raw:
             raise PeerdeckInputError("this search hit carries no track data for the wishlist")
+        self._check_run_profile()
         async with self._wishlist_lock:
             try:
                 added = await self.client.wishlist_add(hit.raw, failure_reason="Requested through Peerdeck")
@@ -395,6 +402,7 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         so). Tracks of one album are searched as an album first: their tasks come later, and
         the result is ``pending`` with a notice instead of looking like nothing started.
         """
+        self._check_run_profile()
         async with self._wishlist_lock:
             wishlist = await self._wishlist_tracks()
             if not wishlist:
@@ -415,6 +423,16 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
                 return Enqueued(notice=WISHLIST_DOWNLOADING.format(count=_downloads(len(running))))
             started = await self._run_wishlist(todo, {task.id for task in tasks})
             return started if started is not None else Enqueued(notice=WISHLIST_RUNNING)
+
+    def _check_run_profile(self) -> None:
+        """Refuse a wishlist run for a profile other than 1, which SoulSync 3.1.9 would not run.
+
+        ``POST /wishlist/process`` hands over to the web UI's handler, which reads the profile from
+        the session (``web_server.py`` ``_set_profile_context``), and an API client has none.
+        """
+        profile = self.client.profile_id
+        if profile is not None and profile != 1:
+            raise PeerdeckNotSupportedError(OTHER_PROFILE.format(profile=profile))
 
     async def _wishlist_tracks(self) -> list[WishlistTrack]:
         """Every wishlist entry of the profile (pages of 200, SoulSync's largest)."""
