@@ -419,6 +419,15 @@ class TriblerServer:
     # ------------------------------------------------------------------ downloads
 
     def _get(self, request: web.Request) -> FakeDownload | None:
+        """The download a route names; None (404) also while its checkpoint has not been loaded.
+
+        The core serves REST before it loads its checkpoints (``session.py`` ``start``:
+        ``rest_manager.start`` first, ``download_manager.start`` → ``load_checkpoints`` after IPv8),
+        and ``update_download``/``delete_download`` answer 404 for a download not loaded yet
+        (``downloads_endpoint.py`` lines 555-557 and 507-509 at v8.4.3).
+        """
+        if not self.checkpoints_loaded:
+            return None
         return self.downloads.get(request.match_info["infohash"].lower())
 
     async def get_downloads(self, request: web.Request) -> web.Response:

@@ -11,7 +11,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import pytest
 
 from peerdeck import (
+    ALL,
     EnqueueOptions,
+    PeerdeckNotFoundError,
     PeerdeckServerError,
     TorrentFile,
     TransferEvent,
@@ -46,6 +48,44 @@ async def test_a_pause_right_after_a_restart_sticks(core: Core, backend: Tribler
         await pausing
     assert core.server.downloads[seeding].status == "STOPPED"
     assert (await backend.transfers())[0].state is TransferState.PAUSED
+
+
+async def test_a_pause_before_the_checkpoints_are_loaded_sticks(core: Core, backend: TriblerBackend) -> None:
+    """Issue 24's pause at 0.2 to 0.5 s after a restart: the core answers, but has not loaded the download yet
+    (404 "this download does not exist"); it then loads and runs as before the restart."""
+    seeding = seed(core, "seed.bin", status="SEEDING", progress=1.0, time_finished=1_700_000_000, hops=0)
+    await backend.update()
+    core.server.restart()  # checkpoints not loaded yet
+    pausing = asyncio.ensure_future(backend.pause([seeding]))
+    await until(core, lambda: reads(core) >= 3)  # waiting for the checkpoints
+    core.server.checkpoints_loaded = True
+    core.server.attach_handles()
+    async with asyncio.timeout(HANG_GUARD):
+        await pausing
+    assert core.server.downloads[seeding].status == "STOPPED"
+
+
+async def test_pause_all_before_the_checkpoints_are_loaded_pauses_every_download(
+    core: Core, backend: TriblerBackend
+) -> None:
+    downloads = [seed(core, f"run{n}.bin", progress=0.5, hops=0) for n in range(2)]
+    core.server.restart()
+    pausing = asyncio.ensure_future(backend.pause(ALL))
+    await until(core, lambda: reads(core) >= 2)
+    core.server.checkpoints_loaded = True
+    core.server.attach_handles()
+    async with asyncio.timeout(HANG_GUARD):
+        await pausing
+    assert [core.server.downloads[d].status for d in downloads] == ["STOPPED", "STOPPED"]
+
+
+async def test_a_pause_whose_download_never_loads_fails_clearly(core: Core, backend: TriblerBackend) -> None:
+    seeding = seed(core, "seed.bin", status="SEEDING", progress=1.0, time_finished=1_700_000_000, hops=0)
+    core.server.restart()
+    backend.pause_wait = 0.2
+    with pytest.raises(PeerdeckNotFoundError):
+        async with asyncio.timeout(HANG_GUARD):
+            await backend.pause([seeding])
 
 
 async def test_a_resume_right_after_a_restart_sticks(core: Core, backend: TriblerBackend) -> None:
