@@ -145,16 +145,26 @@ async def eventually(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def collect(events: AsyncIterator[TransferEvent], into: list[TransferEvent]) -> None:
-    async for event in events:
-        into.append(event)
+@contextlib.asynccontextmanager
+async def following(core: Core, backend: TriblerBackend, interval: float) -> AsyncIterator[list[TransferEvent]]:
+    """The backend's pushed events, collected into the list given while the block runs."""
+    seen: list[TransferEvent] = []
+    events = backend.events(interval=interval)
+    assert isinstance(events, AsyncGenerator)
 
+    async def collect() -> None:
+        async for event in events:
+            seen.append(event)
 
-async def stop(follower: asyncio.Future[None], events: AsyncGenerator[TransferEvent, None]) -> None:
-    follower.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await follower
-    await events.aclose()
+    follower = asyncio.ensure_future(collect())
+    try:
+        await core.server.wait_streams(1)
+        yield seen
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+        await events.aclose()
 
 
 async def test_a_paused_add_is_announced_paused(core: Core, backend: TriblerBackend) -> None:
@@ -162,18 +172,11 @@ async def test_a_paused_add_is_announced_paused(core: Core, backend: TriblerBack
     core.server.handle_delay = 0.3
     content, infohash = make_torrent("a.bin")
     await backend.update()
-    seen: list[TransferEvent] = []
-    events = backend.events(interval=0.05)
-    assert isinstance(events, AsyncGenerator)
-    follower = asyncio.ensure_future(collect(events, seen))
-    try:
-        await core.server.wait_streams(1)
+    async with following(core, backend, 0.05) as seen:
         async with asyncio.timeout(HANG_GUARD):
             await backend.enqueue(TorrentFile(content), EnqueueOptions(start_paused=True))
-        reads = core.server.requests.count(("GET", "/api/downloads"))
-        await until(core, lambda: core.server.requests.count(("GET", "/api/downloads")) >= reads + 2)
-    finally:
-        await stop(follower, events)
+        before = reads(core)
+        await until(core, lambda: reads(core) >= before + 2)
     assert [(e.kind, e.transfer.state) for e in seen if e.transfer.id == infohash] == [
         (TransferEventKind.ADDED, TransferState.PAUSED)
     ]
@@ -191,12 +194,7 @@ async def test_what_changed_while_the_core_loaded_is_announced_once_at_once(
     running = seed(core, "run.bin", progress=0.5, hops=0)
     seed(core, "stopped.bin", status="STOPPED", progress=0.2, user_stopped=True, hops=0)
     await backend.update()
-    seen: list[TransferEvent] = []
-    events = backend.events(interval=3600)
-    assert isinstance(events, AsyncGenerator)
-    follower = asyncio.ensure_future(collect(events, seen))
-    try:
-        await core.server.wait_streams(1)
+    async with following(core, backend, 3600) as seen:
         await until(core, lambda: reads(core) >= 2)  # the update's, then the first stream's
         before = reads(core)
         core.server.shut_down()
@@ -212,8 +210,6 @@ async def test_what_changed_while_the_core_loaded_is_announced_once_at_once(
         core.server.checkpoints_loaded = True
         core.server.attach_handles()  # the stopped download: STOPPED again, no frame
         await eventually(lambda: len(seen) >= 2)
-    finally:
-        await stop(follower, events)
     assert sorted((e.kind.value, e.transfer.id) for e in seen) == sorted(
         [(TransferEventKind.COMPLETED.value, running), (TransferEventKind.ADDED.value, elsewhere)]
     )
