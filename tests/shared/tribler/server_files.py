@@ -31,38 +31,35 @@ class FileRoutes:
             },
         )
 
-    async def _tracker_url(self, request: web.Request) -> tuple[FakeDownload | None, str | None]:
+    async def _tracker_request(self, request: web.Request) -> tuple[FakeDownload, str] | web.Response:
+        """The download and ``url`` a tracker route names, or the core's error answer."""
         download = self._get(request)
         if download is None:
-            return None, None
-        url = (await request.json()).get("url")
-        return download, url
-
-    async def add_tracker(self, request: web.Request) -> web.Response:
-        download, url = await self._tracker_url(request)
-        if download is None:
             return handled("this download does not exist", 404)
+        url = (await request.json()).get("url")
         if not url:
             return handled("url parameter missing", 400)
+        return download, str(url)
+
+    async def add_tracker(self, request: web.Request) -> web.Response:
+        found = await self._tracker_request(request)
+        if isinstance(found, web.Response):
+            return found
+        download, url = found
         download.trackers.append(url)
         return rest({"added": True})
 
     async def remove_tracker(self, request: web.Request) -> web.Response:
-        download, url = await self._tracker_url(request)
-        if download is None:
-            return handled("this download does not exist", 404)
-        if not url:
-            return handled("url parameter missing", 400)
+        found = await self._tracker_request(request)
+        if isinstance(found, web.Response):
+            return found
+        download, url = found
         download.trackers = [t for t in download.trackers if t != url]
         return rest({"removed": True})
 
     async def force_announce(self, request: web.Request) -> web.Response:
-        download, url = await self._tracker_url(request)
-        if download is None:
-            return handled("this download does not exist", 404)
-        if not url:
-            return handled("url parameter missing", 400)
-        return rest({"forced": True})
+        found = await self._tracker_request(request)
+        return found if isinstance(found, web.Response) else rest({"forced": True})
 
     async def get_files(self, request: web.Request) -> web.Response:
         download = self._get(request)
