@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -28,6 +29,7 @@ from peerdeck.models import BackendKind, SearchKind, TransferEventKind
 from peerdeck.soulsync import SoulSyncBackend
 from peerdeck.soulsync.backend import search_hits, to_transfer
 from peerdeck.soulsync.models import DownloadTask, MetadataResults
+from peerdeck.soulsync.wishlist import is_future_release
 
 from .conftest import FakeClock, limiter
 from .server import SoulSyncServer
@@ -532,3 +534,69 @@ async def test_an_older_download_of_the_same_song_is_not_the_awaited_one(
     await backend.update()  # the album search ends: this run's task is listed
     (task_id,) = await backend.enqueue(hit)
     assert server.tasks[task_id].status != "completed" and len(server.runs) == 1
+
+
+async def test_a_wishlist_run_for_another_profile_is_refused_before_anything_changes(
+    server: SoulSyncServer, api_key: str, clock: FakeClock
+) -> None:
+    """A run started through the API always downloads profile 1's wishlist (SoulSync 3.1.9 takes the run's
+    profile from the session, and an API client has none): profile 2's pick would add the track and then
+    run admin's wishlist, downloading nothing of it, or something admin had waiting."""
+    backend = SoulSyncBackend(
+        str(server.url),
+        Credentials(api_key=api_key),
+        profile_id=2,
+        rate_limiter=limiter(clock),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    try:
+        await backend.client.add_to_wishlist({"id": "earlier", "name": "Roygbiv", "artists": ["Boards of Canada"]})
+        hit = await anext(backend.search("Around the World", limit=1))
+        with pytest.raises(PeerdeckNotSupportedError, match="profile 1"):
+            await backend.enqueue(hit)
+        with pytest.raises(PeerdeckNotSupportedError, match="profile 1"):
+            await backend.process_wishlist()
+        assert server.runs == [] and server.tasks == {}
+        assert [t["track_id"] for t in server.wishlists[2]] == ["earlier"]  # the pick added nothing
+    finally:
+        await backend.close()
+
+
+async def test_the_button_leaves_unreleased_tracks_for_later_as_soulsync_does(
+    backend: SoulSyncBackend, server: SoulSyncServer
+) -> None:
+    """SoulSync's own run skips tracks whose album is announced but not out yet (a watchlist scan adds them),
+    but an explicit ``track_ids`` selection overrides that: the button must not ask for them early."""
+    released = await anext(backend.search("Roygbiv", limit=1))
+    await backend.client.add_to_wishlist(released.raw)
+    announced = {"id": "announced-1", "name": "Next Single", "artists": [{"name": "Boards of Canada"}]}
+    announced["album"] = {"id": "next-lp", "name": "Next LP", "release_date": f"{datetime.now(UTC).year + 1}-12-31"}
+    await backend.client.add_to_wishlist(announced)
+    started = await backend.process_wishlist()
+    assert [server.tasks[t].track_name for t in started] == ["Roygbiv"]
+    assert server.runs == [["1109731"]]
+    assert started.notice is not None and "1 track on the wishlist is not released yet" in started.notice
+    again = await backend.process_wishlist()
+    assert again == [] and len(server.runs) == 1
+    assert again.notice is not None and "not released yet" in again.notice
+
+
+@pytest.mark.parametrize(
+    ("text", "future"),
+    [
+        ("2027", True),
+        ("2026", False),
+        ("2026-07", True),
+        ("2026-06", False),
+        ("2026-06-16", True),
+        ("2026-06-15", False),  # released today
+        ("2026-13-01", False),  # a wrong month falls back to the year
+        ("2026-09-31", True),  # no such day: the month decides
+        ("2026-06-31", False),
+        ("", False),
+        ("soon", False),
+    ],
+)
+def test_future_releases_at_their_precision(text: str, future: bool) -> None:
+    assert is_future_release(text, today=date(2026, 6, 15)) is future

@@ -8,13 +8,17 @@ Where each behaviour comes from (``Nezreka/SoulSync`` at tag ``3.1.9``, or the r
   its display does not break), which is also what its album grouping then sees. With
   ``wishlist.allow_duplicate_tracks`` off (``refuse_duplicates``) the same name and first artist under another
   id is refused with 409 ``CONFLICT``.
-* ``POST /wishlist/process`` (``api/wishlist.py`` → ``web_server.py`` ``start_wishlist_missing_downloads``
-  → ``core/wishlist/processing.py``): 409 ``CONFLICT`` only while the automatic run goes
-  (``auto_wishlist_running``); otherwise 200 "Wishlist processing started." whatever happens inside. The
-  route calls the UI's handler, which reads the same body with a strict ``get_json()``: no JSON body and it
-  fails inside (nothing starts); ``track_ids`` limits the run to those entries (unknown ids are dropped);
-  every run is a new batch, **also for tracks an earlier run is still downloading** (no guard: issue 24
-  saw the same file fetched twice, and seven times over a day).
+* ``POST /wishlist/process`` (``api/wishlist.py`` → ``web_server.py`` ``start_wishlist_missing_downloads`` →
+  ``core/wishlist/processing.py``): 409 ``CONFLICT`` only while the automatic run goes (``auto_wishlist_running``);
+  otherwise 200 "Wishlist processing started." whatever happens inside. The route calls the UI's handler, which
+  reads the same body with a strict ``get_json()``: no JSON body and it fails inside (nothing starts);
+  ``track_ids`` limits the run to those entries (unknown ids are dropped); a run without ``track_ids`` leaves out
+  tracks whose album's ``release_date`` is surely in the future (``core/wishlist/processing.py`` lines 763-769,
+  ``core/metadata/release_dates.py``), a ``track_ids`` selection overrides that; every run is a new batch, **also
+  for tracks an earlier run is still downloading** (no guard: issue 24 saw the same file fetched twice, and seven
+  times over a day). The run is always the wishlist of profile 1, whatever ``X-Profile-Id`` says: the handler takes
+  its profile from ``get_current_profile_id()``, which for ``/api/v1/`` requests is the session's
+  (``web_server.py`` ``_set_profile_context``, line 631), and an API client has no session, so 1.
 * Album sub-batches (``core/wishlist/album_grouping.py``, ``_run_wishlist_cycle``): tracks of one album
   (same album id, else same album name), at least ``wishlist.album_bundle_min_tracks`` (default 2) of
   them, are searched as a whole album first; their tasks appear only when that search ends
@@ -26,6 +30,7 @@ Where each behaviour comes from (``Nezreka/SoulSync`` at tag ``3.1.9``, or the r
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,6 +47,8 @@ if TYPE_CHECKING:
 QUALITY_PROFILES = {1, 2}
 ALBUM_SEARCH_SECONDS = 45.0
 DEFAULT_ALBUM_BUNDLE_MIN_TRACKS = 2
+SESSION_PROFILE = 1
+"""The profile a run started through the API downloads for: an API client has no session, so admin's."""
 
 
 @dataclass
@@ -172,11 +179,13 @@ class WishlistRoutes:
             body = await request.json()
         except ValueError:
             return answer
-        entries = list(self.wishlists.get(profile_of(request), []))
+        entries = list(self.wishlists.get(SESSION_PROFILE, []))
         track_ids = body.get("track_ids") if isinstance(body, dict) else None
         if track_ids:
             by_id = {entry["track_id"]: entry for entry in entries}
             entries = [by_id[t] for t in dict.fromkeys(str(t) for t in track_ids) if t in by_id]
+        else:
+            entries = [entry for entry in entries if not _unreleased(entry["track_data"])]
         self.runs.append([entry["track_id"] for entry in entries])
         self._start_run(entries)
         return answer
@@ -227,3 +236,16 @@ def _same_song(stored: JsonObject, new: JsonObject) -> bool:
 
     same_name = str(stored.get("name", "")).lower() == str(new.get("name", "")).lower()
     return same_name and first_artist(stored) == first_artist(new)
+
+
+def _unreleased(track: JsonObject) -> bool:
+    """``is_future_release`` for the day-precise dates the catalogue gives (year-only: by year)."""
+    album = track.get("album") if isinstance(track.get("album"), dict) else {}
+    text = str(album.get("release_date") or track.get("release_date") or "")
+    today = datetime.datetime.now().astimezone().date()
+    try:
+        if len(text) >= 10:
+            return datetime.date.fromisoformat(text[:10]) > today
+        return int(text[:4]) > today.year
+    except ValueError:
+        return False

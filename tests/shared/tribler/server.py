@@ -17,16 +17,12 @@ Tribler cannot be installed here, so this aiohttp app reproduces, route by route
   type must be the misspelt ``applications/x-bittorrent``, "Cannot set anonymous download
   without safe seeding enabled", DELETE's required ``remove_data``, PATCH's rules (anon_hops
   alone, selected_files range, falsy limits ignored, move_storage to an existing directory,
-  unknown state), files, .torrent, ranged stream, trackers;
+  unknown state), a 404 for a download whose checkpoint is not loaded yet (``_get``); files,
+  .torrent, ranged stream and trackers are :mod:`.server_files`;
 * events (``core/restapi/events_endpoint.py``): ``text/event-stream`` frames
   ``event: <topic>\\ndata: <json>\\n\\n``, ``events_start`` first, events delivered only to
   streams open at that moment, no keep-alives; ``/api/events/info`` (sessions as a string);
-* remote search (``content_discovery/restapi/search_endpoint.py``, ``community.py``):
-  ``{request_uuid, peers}`` at once, results later as ``remote_query_results`` frames, one
-  per answering peer, that every open stream receives (other clients' searches included);
-* local search, completions, popular (``database/restapi/database_endpoint.py``), settings
-  (``core/restapi/settings_endpoint.py``: recursive merge), statistics
-  (``core/restapi/statistics_endpoint.py``).
+* search: :mod:`.server_search`; settings and statistics: :mod:`.server_core`.
 
 What the real 8.4.3 core was seen to do when run headless from its own source on loopback
 and driven through ``TriblerClient`` and ``create_backend("tribler")`` (issue 16), and that
@@ -38,8 +34,8 @@ this server therefore reproduces:
   add, :meth:`TriblerServer.restart` then :meth:`TriblerServer.attach_handles`);
 * a stop before the handle exists only sets ``user_stopped``: the handle then starts the
   download anyway (a .torrent goes HASHCHECKING → DOWNLOADING or SEEDING, a magnet METADATA),
-  also after a restart (issue 24: a pause 0.2 to 1 s after it was lost, STOPPED → SEEDING; one
-  4.9 s after it held); a resume then sticks, and a removal keeps the data (``download.py``,
+  also after a restart (issue 24: two pauses in the first second were lost, STOPPED → SEEDING;
+  one 4.9 s after held); a resume then sticks, and a removal keeps the data (``download.py``,
   ``download_manager.py``); a reloaded download announces only a status that differs from
   its placeholder (``update_lt_status``);
 * PATCH waits for the core's one-second alert tick (``alert_tick``; ``max_in_flight`` shows
@@ -73,8 +69,7 @@ import contextlib
 import hashlib
 import json
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,8 +79,8 @@ import aiohttp
 from aiohttp import web
 
 from ..torrents import bencode
+from .legacy import API_KEY, Handler, legacy_app
 from .records import (
-    PIECE_LENGTH,
     FakeDownload,
     bdecode,
     full_settings,
@@ -94,11 +89,12 @@ from .records import (
     torrent_metadata,
     traceback_error,
 )
+from .server_core import CoreRoutes
+from .server_files import FileRoutes
+from .server_search import SearchRoutes
 
 __all__ = ["API_KEY", "PEER_KEY", "FakeDownload", "TriblerServer", "legacy_app", "serve", "torrent_metadata"]
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-API_KEY = "0123456789abcdef0123456789abcdef"
 FIXTURES = web.AppKey("fixtures", dict[str, bytes])
 _COMPONENT_ROUTES = ("/api/search", "/api/metadata", "/api/rss", "/api/versioning")
 PEER_KEY = "4c69624e61434c504b3a" + "ab" * 64
@@ -122,7 +118,7 @@ class _Stream:
     """Frames to write; None ends the stream cleanly, ``_CUT`` drops it mid-chunk."""
 
 
-class TriblerServer:
+class TriblerServer(FileRoutes, SearchRoutes, CoreRoutes):
     """State and handlers of one fake core; tests drive its downloads and event stream."""
 
     def __init__(self, api_key: str = API_KEY) -> None:
@@ -419,6 +415,15 @@ class TriblerServer:
     # ------------------------------------------------------------------ downloads
 
     def _get(self, request: web.Request) -> FakeDownload | None:
+        """The download a route names; None (404) also while its checkpoint has not been loaded.
+
+        The core serves REST before it loads its checkpoints (``session.py`` ``start``:
+        ``rest_manager.start`` first, ``download_manager.start`` → ``load_checkpoints`` after IPv8),
+        and ``update_download``/``delete_download`` answer 404 for a download not loaded yet
+        (``downloads_endpoint.py`` lines 555-557 and 508-510 at v8.4.3).
+        """
+        if not self.checkpoints_loaded:
+            return None
         return self.downloads.get(request.match_info["infohash"].lower())
 
     async def get_downloads(self, request: web.Request) -> web.Response:
@@ -665,234 +670,6 @@ class TriblerServer:
             self.notify("torrent_finished", infohash=infohash, name=download.name, hidden=False)
         if download.safe_seeding and download.hops == 0:
             download.hops = self.settings["libtorrent"]["download_defaults"]["number_hops"]
-
-    async def get_torrent(self, request: web.Request) -> web.Response:
-        download = self._get(request)
-        if download is None or download.metainfo is None:
-            return handled("this download does not exist", 404)
-        return web.Response(
-            body=download.metainfo,
-            headers={
-                "content-type": "application/x-bittorrent",
-                "Content-Disposition": f"attachment; filename={download.infohash}.torrent",
-            },
-        )
-
-    async def _tracker_url(self, request: web.Request) -> tuple[FakeDownload | None, str | None]:
-        download = self._get(request)
-        if download is None:
-            return None, None
-        url = (await request.json()).get("url")
-        return download, url
-
-    async def add_tracker(self, request: web.Request) -> web.Response:
-        download, url = await self._tracker_url(request)
-        if download is None:
-            return handled("this download does not exist", 404)
-        if not url:
-            return handled("url parameter missing", 400)
-        download.trackers.append(url)
-        return rest({"added": True})
-
-    async def remove_tracker(self, request: web.Request) -> web.Response:
-        download, url = await self._tracker_url(request)
-        if download is None:
-            return handled("this download does not exist", 404)
-        if not url:
-            return handled("url parameter missing", 400)
-        download.trackers = [t for t in download.trackers if t != url]
-        return rest({"removed": True})
-
-    async def force_announce(self, request: web.Request) -> web.Response:
-        download, url = await self._tracker_url(request)
-        if download is None:
-            return handled("this download does not exist", 404)
-        if not url:
-            return handled("url parameter missing", 400)
-        return rest({"forced": True})
-
-    async def get_files(self, request: web.Request) -> web.Response:
-        download = self._get(request)
-        if download is None:
-            return handled("this download does not exist", 404)
-        files = [
-            {
-                "index": index,
-                "name": name,
-                "size": size,
-                "included": download.selected_files is None or index in download.selected_files,
-                "progress": download.progress,
-            }
-            for index, (name, size) in enumerate(download.files)
-        ]
-        return rest({"infohash": request.match_info["infohash"], "files": files})
-
-    async def stream(self, request: web.Request) -> web.StreamResponse:
-        download = self._get(request)
-        if download is None or not download.files:
-            return handled("this download does not exist", 404)
-        index = int(request.match_info["fileindex"])
-        if not 0 <= index < len(download.files):
-            return handled("this download does not exist", 404)
-        download.streamed = True
-        data = download.file_data(index)
-        size = len(data)
-        response = web.StreamResponse()
-        try:
-            start, stop = request.http_range.start, request.http_range.stop
-        except ValueError:
-            response.headers["Content-Range"] = f"bytes */{size}"
-            response.set_status(416)
-            await response.prepare(request)
-            return response
-        todo = size
-        if start is not None or stop is not None:
-            start = start or 0
-            if start < 0:
-                start = max(start + size, 0)
-            stop = min(stop if stop is not None else size, size)
-            todo = stop - start
-            if start >= size:
-                response.headers["Content-Range"] = f"bytes */{size}"
-                response.set_status(416)
-                await response.prepare(request)
-                return response
-            response.headers["Content-Range"] = f"bytes {start}-{start + todo - 1}/{size}"
-            response.set_status(206)
-        start = start or 0
-        response.content_type = "video/mp4" if download.files[index][0].endswith("mp4") else "application/octet-stream"
-        response.content_length = todo
-        response.headers["Accept-Ranges"] = "bytes"
-        await response.prepare(request)
-        # The core writes one piece at a time, as pieces arrive.
-        for at in range(start, start + todo, PIECE_LENGTH):
-            await response.write(data[at : min(at + PIECE_LENGTH, start + todo)])
-        await response.write_eof()
-        return response
-
-    # ------------------------------------------------------------------ search
-
-    @staticmethod
-    def _matches(query: str, entry: dict[str, Any]) -> bool:
-        words = query.lower().replace("*", "").split()
-        return all(word in entry["name"].lower() for word in words)
-
-    async def remote_search(self, request: web.Request) -> web.Response:
-        query = request.query.get("fts_text")
-        if query is None:
-            return handled(f"Got search with no fts_text: {dict(request.query)}", 400)
-        request_uuid = str(uuid.uuid4())
-        task = asyncio.create_task(self._answer(request_uuid, query))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return rest({"request_uuid": request_uuid, "peers": self.search_peers})
-
-    async def _answer(self, request_uuid: str, query: str) -> None:
-        """Peers answer after a while, each with what it has (often the same torrents)."""
-        fts = f'"{query}"*'
-        foreign = [torrent_metadata("Another client's search", 1)]
-        for index, peer in enumerate(self.search_peers):
-            await asyncio.sleep(self.search_delay)
-            # Another client's search: every open stream gets its results too.
-            self.notify("remote_query_results", query="other*", results=foreign, uuid=str(uuid.uuid4()), peer=peer)
-            catalogue = self.peer_catalogues[index] if self.peer_catalogues else self.remote_catalogue
-            matches = [entry for entry in catalogue if self._matches(query, entry)]
-            self.notify("remote_query_results", query=fts, results=matches, uuid=request_uuid, peer=peer)
-
-    async def local_search(self, request: web.Request) -> web.Response:
-        query = request.query.get("fts_text")
-        if query is None:
-            return handled(f"Got search with no fts_text: {dict(request.query)}", 400)
-        try:
-            first, last = int(request.query.get("first", 1)), int(request.query.get("last", 50))
-            sort_desc = _parse_bool(request.query.get("sort_desc", "true"))
-            _parse_bool(request.query.get("hide_xxx", "false"))
-        except ValueError:
-            return handled("Error processing request parameters", 400)
-        matches = [entry for entry in self.local_catalogue if self._matches(query, entry)]
-        body: dict[str, Any] = {
-            "results": matches[first - 1 : last],
-            "first": first,
-            "last": last,
-            "sort_by": None,
-            "sort_desc": sort_desc,
-        }
-        if request.query.get("include_total"):
-            body.update(total=len(matches), max_rowid=len(self.local_catalogue))
-        return rest(body)
-
-    async def completions(self, request: web.Request) -> web.Response:
-        prefix = request.query.get("q")
-        if not prefix:
-            return handled("query parameter missing", 400)
-        words = {w for e in self.local_catalogue for w in e["name"].lower().split() if w.startswith(prefix.lower())}
-        return rest({"completions": sorted(words)[:5]})
-
-    async def popular(self, _: web.Request) -> web.Response:
-        popular = sorted(self.local_catalogue, key=lambda e: -(e["num_seeders"] + e["num_leechers"]))
-        return rest({"results": popular[:50], "first": 1, "last": 50})
-
-    # ------------------------------------------------------------------ core
-
-    async def get_settings(self, _: web.Request) -> web.Response:
-        return rest({"settings": self.settings})
-
-    async def update_settings(self, request: web.Request) -> web.Response:
-        def merge(target: dict[str, Any], updates: dict[str, Any]) -> None:
-            for key, value in updates.items():
-                if isinstance(value, dict):
-                    merge(target.setdefault(key, {}), value)
-                else:
-                    target[key] = value
-
-        merge(self.settings, await request.json())
-        return rest({"modified": True})
-
-    async def statistics_tribler(self, _: web.Request) -> web.Response:
-        stats = {
-            "peers": 12,
-            "db_size": 4096,
-            "num_torrents": len(self.local_catalogue),
-            "libtorrent": {"sessions": [], "total_recv_bytes": 0, "total_sent_bytes": 0},
-            "endpoint_version": "0.2.1",
-        }
-        return rest({"tribler_statistics": stats})
-
-    async def statistics_ipv8(self, _: web.Request) -> web.Response:
-        return rest({"ipv8_statistics": {"total_up": 1000, "total_down": 2000}})
-
-
-def _parse_bool(value: str) -> bool:
-    """The core's ``parse_bool``: true/false or 1/0, anything else a ValueError."""
-    if value.lower() in ("true", "1"):
-        return True
-    if value.lower() in ("false", "0"):
-        return False
-    raise ValueError(value)
-
-
-def legacy_app(api_key: str = API_KEY) -> web.Application:
-    """Tribler 7.13/7.14: no ``/api`` prefix, ``apikey`` query, errors as plain strings."""
-
-    @web.middleware
-    async def key_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        key = request.headers.get("X-Api-Key") or request.query.get("apikey") or request.cookies.get("api_key")
-        if key != api_key:
-            return rest({"error": "Unauthorized access"}, 401)
-        try:
-            return await handler(request)
-        except web.HTTPNotFound:
-            return handled(f"Could not find {request.path}", 404)
-
-    async def settings(_: web.Request) -> web.Response:
-        return rest({"settings": {"api": {"key": api_key}}, "ports": {}})
-
-    async def downloads(_: web.Request) -> web.Response:
-        return rest({"downloads": [], "checkpoints": {"total": 0, "loaded": 0, "all_loaded": True}})
-
-    app = web.Application(middlewares=[key_middleware])
-    app.add_routes([web.get("/settings", settings), web.get("/downloads", downloads)])
-    return app
 
 
 async def serve(app: web.Application) -> AsyncIterator[str]:

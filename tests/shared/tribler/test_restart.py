@@ -11,7 +11,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import pytest
 
 from peerdeck import (
+    ALL,
     EnqueueOptions,
+    PeerdeckNotFoundError,
     PeerdeckServerError,
     TorrentFile,
     TransferEvent,
@@ -46,6 +48,44 @@ async def test_a_pause_right_after_a_restart_sticks(core: Core, backend: Tribler
         await pausing
     assert core.server.downloads[seeding].status == "STOPPED"
     assert (await backend.transfers())[0].state is TransferState.PAUSED
+
+
+async def test_a_pause_before_the_checkpoints_are_loaded_sticks(core: Core, backend: TriblerBackend) -> None:
+    """Issue 24's pause at 0.2 to 0.5 s after a restart: the core answers, but has not loaded the download yet
+    (404 "this download does not exist"); it then loads and runs as before the restart."""
+    seeding = seed(core, "seed.bin", status="SEEDING", progress=1.0, time_finished=1_700_000_000, hops=0)
+    await backend.update()
+    core.server.restart()  # checkpoints not loaded yet
+    pausing = asyncio.ensure_future(backend.pause([seeding]))
+    await until(core, lambda: reads(core) >= 3)  # waiting for the checkpoints
+    core.server.checkpoints_loaded = True
+    core.server.attach_handles()
+    async with asyncio.timeout(HANG_GUARD):
+        await pausing
+    assert core.server.downloads[seeding].status == "STOPPED"
+
+
+async def test_pause_all_before_the_checkpoints_are_loaded_pauses_every_download(
+    core: Core, backend: TriblerBackend
+) -> None:
+    downloads = [seed(core, f"run{n}.bin", progress=0.5, hops=0) for n in range(2)]
+    core.server.restart()
+    pausing = asyncio.ensure_future(backend.pause(ALL))
+    await until(core, lambda: reads(core) >= 2)
+    core.server.checkpoints_loaded = True
+    core.server.attach_handles()
+    async with asyncio.timeout(HANG_GUARD):
+        await pausing
+    assert [core.server.downloads[d].status for d in downloads] == ["STOPPED", "STOPPED"]
+
+
+async def test_a_pause_whose_download_never_loads_fails_clearly(core: Core, backend: TriblerBackend) -> None:
+    seeding = seed(core, "seed.bin", status="SEEDING", progress=1.0, time_finished=1_700_000_000, hops=0)
+    core.server.restart()
+    backend.pause_wait = 0.2
+    with pytest.raises(PeerdeckNotFoundError):
+        async with asyncio.timeout(HANG_GUARD):
+            await backend.pause([seeding])
 
 
 async def test_a_resume_right_after_a_restart_sticks(core: Core, backend: TriblerBackend) -> None:
@@ -105,16 +145,26 @@ async def eventually(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def collect(events: AsyncIterator[TransferEvent], into: list[TransferEvent]) -> None:
-    async for event in events:
-        into.append(event)
+@contextlib.asynccontextmanager
+async def following(core: Core, backend: TriblerBackend, interval: float) -> AsyncIterator[list[TransferEvent]]:
+    """The backend's pushed events, collected into the list given while the block runs."""
+    seen: list[TransferEvent] = []
+    events = backend.events(interval=interval)
+    assert isinstance(events, AsyncGenerator)
 
+    async def collect() -> None:
+        async for event in events:
+            seen.append(event)
 
-async def stop(follower: asyncio.Future[None], events: AsyncGenerator[TransferEvent, None]) -> None:
-    follower.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await follower
-    await events.aclose()
+    follower = asyncio.ensure_future(collect())
+    try:
+        await core.server.wait_streams(1)
+        yield seen
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+        await events.aclose()
 
 
 async def test_a_paused_add_is_announced_paused(core: Core, backend: TriblerBackend) -> None:
@@ -122,18 +172,11 @@ async def test_a_paused_add_is_announced_paused(core: Core, backend: TriblerBack
     core.server.handle_delay = 0.3
     content, infohash = make_torrent("a.bin")
     await backend.update()
-    seen: list[TransferEvent] = []
-    events = backend.events(interval=0.05)
-    assert isinstance(events, AsyncGenerator)
-    follower = asyncio.ensure_future(collect(events, seen))
-    try:
-        await core.server.wait_streams(1)
+    async with following(core, backend, 0.05) as seen:
         async with asyncio.timeout(HANG_GUARD):
             await backend.enqueue(TorrentFile(content), EnqueueOptions(start_paused=True))
-        reads = core.server.requests.count(("GET", "/api/downloads"))
-        await until(core, lambda: core.server.requests.count(("GET", "/api/downloads")) >= reads + 2)
-    finally:
-        await stop(follower, events)
+        before = reads(core)
+        await until(core, lambda: reads(core) >= before + 2)
     assert [(e.kind, e.transfer.state) for e in seen if e.transfer.id == infohash] == [
         (TransferEventKind.ADDED, TransferState.PAUSED)
     ]
@@ -151,12 +194,7 @@ async def test_what_changed_while_the_core_loaded_is_announced_once_at_once(
     running = seed(core, "run.bin", progress=0.5, hops=0)
     seed(core, "stopped.bin", status="STOPPED", progress=0.2, user_stopped=True, hops=0)
     await backend.update()
-    seen: list[TransferEvent] = []
-    events = backend.events(interval=3600)
-    assert isinstance(events, AsyncGenerator)
-    follower = asyncio.ensure_future(collect(events, seen))
-    try:
-        await core.server.wait_streams(1)
+    async with following(core, backend, 3600) as seen:
         await until(core, lambda: reads(core) >= 2)  # the update's, then the first stream's
         before = reads(core)
         core.server.shut_down()
@@ -172,8 +210,6 @@ async def test_what_changed_while_the_core_loaded_is_announced_once_at_once(
         core.server.checkpoints_loaded = True
         core.server.attach_handles()  # the stopped download: STOPPED again, no frame
         await eventually(lambda: len(seen) >= 2)
-    finally:
-        await stop(follower, events)
     assert sorted((e.kind.value, e.transfer.id) for e in seen) == sorted(
         [(TransferEventKind.COMPLETED.value, running), (TransferEventKind.ADDED.value, elsewhere)]
     )

@@ -208,12 +208,29 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         self._announce(await self._completions_from_log(transfers, primed))
         return self._build_status(state, transfers, uploads), transfers
 
+    def export_state(self) -> dict[str, Any]:
+        """The tracker's state under ``transfers``, and where the event log was last read under ``event_log``."""
+        if not self._tracker.primed:
+            return {}
+        state: dict[str, Any] = {"transfers": super().export_state()}
+        position = self._log.position()
+        if position is not None:
+            state["event_log"] = position
+        return state
+
     def restore_state(self, data: Mapping[str, Any]) -> None:
-        """Resume the tracker; completions it announced are not announced again from a late log event."""
-        super().restore_state(data)
+        """Resume the tracker and the event log; completions announced are not announced again.
+
+        A state saved before the event log's position was kept is the tracker's alone.
+        """
+        nested = data.get("transfers")
+        transfers: Mapping[str, Any] = nested if isinstance(nested, Mapping) else data
+        super().restore_state(transfers)
         self._event_completed.update(
-            str(key) for key, item in data.items() if isinstance(item, Mapping) and item.get("done")
+            str(key) for key, item in transfers.items() if isinstance(item, Mapping) and item.get("done")
         )
+        if isinstance(nested, Mapping):
+            self._log.resume(data.get("event_log"))
 
     def _note_version(self, state: Mapping[str, Any]) -> None:
         """Another version than the routes were chosen for means slskd restarted as another build."""

@@ -5,6 +5,10 @@ stamped with the transfer's ``endedAt`` but recorded only after the file was mov
 sort *below* an event already read; a cursor "newest id seen" would skip it. So each look reads
 back over a window of time (:data:`LATE_WINDOW`) and keeps the ids it has seen in that window.
 
+Where the last look stopped is part of the backend's persisted state (:meth:`EventLog.position`),
+so a caller that restarts (Home Assistant) finds a completion slskd logged meanwhile, also for a
+download already cleared from slskd's list.
+
 A slskd started with ``--volatile`` keeps its log in memory, and a restart empties it; a log
 that shrank (``X-Total-Count`` below the last one) is such a restart, and everything in the new
 log is new. A version change (an upgrade or downgrade is a restart) is noted by the backend.
@@ -82,6 +86,24 @@ class EventLog:
         self._forget_old()
         primed, self._primed = self._primed, True
         return fresh if primed else None
+
+    def position(self) -> dict[str, Any] | None:
+        """Where the last look stopped, as JSON-ready data (None before the log was first read)."""
+        if not self._primed:
+            return None
+        return {key: stamp.isoformat() if stamp is not None else None for key, stamp in self._seen.items()}
+
+    def resume(self, position: Any) -> None:
+        """Continue from :meth:`position` of an earlier process: the first read then returns what came since.
+
+        A malformed position is ignored (the first read then only marks, as without one).
+        """
+        if not isinstance(position, dict):
+            return
+        seen = {str(key): self._parse_time(stamp) for key, stamp in position.items()}
+        self._seen = seen
+        self._newest = max((stamp for stamp in seen.values() if stamp is not None), default=None)
+        self._primed = True
 
     async def _window(self) -> tuple[list[JsonObject], int | None]:
         """Pages from the newest back to :data:`LATE_WINDOW` below the newest event seen so far."""

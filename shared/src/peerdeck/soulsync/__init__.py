@@ -1,7 +1,7 @@
 """SoulSync (REST API v1, 3.1.x): the full client, its rate limiter and the unified backend."""
 
 from .backend import SoulSyncBackend, search_hits, to_transfer
-from .client import SoulSyncAuthenticationError, SoulSyncClient, SoulSyncForbiddenError
+from .client import SoulSyncClient
 from .models import (
     ApiKeyInfo,
     ApiResult,
@@ -17,6 +17,7 @@ from .models import (
     WishlistAdded,
 )
 from .ratelimit import RateLimiter
+from .wire import SoulSyncAuthenticationError, SoulSyncForbiddenError
 
 __all__ = [
     "ApiKeyInfo",

@@ -64,7 +64,14 @@ from ..models import (
 from .client import SoulSyncClient
 from .models import DownloadTask, MetadataResults
 from .ratelimit import RateLimiter
-from .wishlist import DEFAULT_ALBUM_BUNDLE_MIN_TRACKS, WishlistTrack, album_groups, same_track, unfinished
+from .wishlist import (
+    DEFAULT_ALBUM_BUNDLE_MIN_TRACKS,
+    WishlistTrack,
+    album_groups,
+    is_future_release,
+    same_track,
+    unfinished,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -117,9 +124,16 @@ STILL_SEARCHING = (
     "SoulSync is still searching for {count} of the wishlist's tracks from an earlier run (an album search takes "
     "about a minute); nothing was started twice, and their downloads are announced as added when they appear."
 )
+UNRELEASED = "{count} on the wishlist {verb} not released yet; SoulSync searches {pronoun} once {pronoun} {verb} out."
 TASKS_NOT_YET = (
     "SoulSync started the run, but no download task has appeared yet for {count} of its tracks; they are "
     "announced as added when they appear."
+)
+
+OTHER_PROFILE = (
+    "SoulSync runs the wishlist of profile 1 for every API call, whatever profile is asked for (its run takes "
+    "the profile from the web session, and an API client has none), so profile {profile}'s tracks would not be "
+    "downloaded; use profile 1, or enqueue tracks as requests (track_enqueue='request')"
 )
 
 PAUSE_UNSUPPORTED = (
@@ -366,6 +380,7 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         """
         if not hit.raw:
             raise PeerdeckInputError("this search hit carries no track data for the wishlist")
+        self._check_run_profile()
         async with self._wishlist_lock:
             try:
                 added = await self.client.wishlist_add(hit.raw, failure_reason="Requested through Peerdeck")
@@ -395,10 +410,15 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
         so). Tracks of one album are searched as an album first: their tasks come later, and
         the result is ``pending`` with a notice instead of looking like nothing started.
         """
+        self._check_run_profile()
         async with self._wishlist_lock:
-            wishlist = await self._wishlist_tracks()
-            if not wishlist:
+            listed = await self._wishlist_tracks()
+            if not listed:
                 return Enqueued(notice=WISHLIST_EMPTY)
+            wishlist = [track for track in listed if not is_future_release(track.release_date)]
+            unreleased = _unreleased(len(listed) - len(wishlist))
+            if not wishlist:
+                return Enqueued(notice=unreleased)
             tasks = await self.client.all_downloads()
             self._settle_awaited(tasks)
             running = [task for task in tasks if unfinished(task) and any(t.matches(task) for t in wishlist)]
@@ -411,10 +431,21 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
                 self._remember(running)
                 waiting = sum(1 for track in wishlist if self._is_awaited(track))
                 if waiting:
-                    return Enqueued(notice=STILL_SEARCHING.format(count=waiting), pending=True)
-                return Enqueued(notice=WISHLIST_DOWNLOADING.format(count=_downloads(len(running))))
+                    return _noting(Enqueued(notice=STILL_SEARCHING.format(count=waiting), pending=True), unreleased)
+                notice = WISHLIST_DOWNLOADING.format(count=_downloads(len(running)))
+                return _noting(Enqueued(notice=notice), unreleased)
             started = await self._run_wishlist(todo, {task.id for task in tasks})
-            return started if started is not None else Enqueued(notice=WISHLIST_RUNNING)
+            return _noting(started if started is not None else Enqueued(notice=WISHLIST_RUNNING), unreleased)
+
+    def _check_run_profile(self) -> None:
+        """Refuse a wishlist run for a profile other than 1, which SoulSync 3.1.9 would not run.
+
+        ``POST /wishlist/process`` hands over to the web UI's handler, which reads the profile from
+        the session (``web_server.py`` ``_set_profile_context``), and an API client has none.
+        """
+        profile = self.client.profile_id
+        if profile is not None and profile != 1:
+            raise PeerdeckNotSupportedError(OTHER_PROFILE.format(profile=profile))
 
     async def _wishlist_tracks(self) -> list[WishlistTrack]:
         """Every wishlist entry of the profile (pages of 200, SoulSync's largest)."""
@@ -551,6 +582,23 @@ class SoulSyncBackend(TrackedBackend[SoulSyncClient]):
                 f"SoulSync 3.1.x cancels by slskd transfer id, which its download list does not show; cancel "
                 f"{task.filename or _task_name(task)!r} from user {task.username!r} in slskd, or use remove(ALL)"
             ) from err
+
+
+def _unreleased(count: int) -> str | None:
+    """The notice for wishlist tracks left out until their release, None when there are none."""
+    if not count:
+        return None
+    if count == 1:
+        return UNRELEASED.format(count="1 track", verb="is", pronoun="it")
+    return UNRELEASED.format(count=f"{count} tracks", verb="are", pronoun="them")
+
+
+def _noting(result: Enqueued, extra: str | None) -> Enqueued:
+    """``result`` with ``extra`` added to its notice."""
+    if extra is None:
+        return result
+    notice = f"{result.notice} {extra}" if result.notice else extra
+    return Enqueued(list(result), notice=notice, pending=result.pending, untracked=result.untracked)
 
 
 def _downloads(count: int) -> str:

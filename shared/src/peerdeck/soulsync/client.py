@@ -1,6 +1,7 @@
 """Async client for SoulSync's public REST API (``/api/v1``, SoulSync 3.1.x).
 
-Every route is a method named after it; :meth:`SoulSyncClient.call` reaches any other.
+Every route is a method named after it; :meth:`SoulSyncClient.call` reaches any other. The
+answers' envelope, SoulSync's error codes and ids in paths are :mod:`.wire`.
 What the daemon does that callers must know (``../shared/reference/backend-apis.md`` §2):
 
 * Auth is an ``sk_`` key, as ``Authorization: Bearer`` or ``?api_key=``; no key is a 401
@@ -21,23 +22,15 @@ it; the conformance server ``tests/shared/soulsync/server.py`` reproduces it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
-from ..client import DEFAULT_TIMEOUT, HttpClient, parse_retry_after
+from ..client import DEFAULT_TIMEOUT, HttpClient
 from ..exceptions import (
-    PeerdeckAuthenticationError,
-    PeerdeckConflictError,
-    PeerdeckForbiddenError,
     PeerdeckInputError,
     PeerdeckInvalidResponseError,
-    PeerdeckNotFoundError,
-    PeerdeckNotSupportedError,
-    PeerdeckRateLimitedError,
     PeerdeckResponseError,
     PeerdeckServerError,
 )
@@ -59,9 +52,16 @@ from .models import (
     require_object,
 )
 from .ratelimit import RateLimiter, route_key
-
-RATE_LIMIT_RETRY_AFTER = 60.0
-"""SoulSync's window is one minute and its 429 says nothing more, so a minute always suffices."""
+from .wire import (
+    Params,
+    SoulSyncForbiddenError,
+    clean_params,
+    error_of,
+    library_id,
+    path_segment,
+    raise_for_status,
+    search_text,
+)
 
 DOWNLOADS_PAGE_LIMIT = 500
 """The largest page ``GET /downloads`` serves."""
@@ -71,83 +71,6 @@ BUBBLE_SNAPSHOTS = ("artist_bubbles", "search_bubbles", "discover_downloads")
 
 WATCHLIST_SOURCES = ("spotify", "itunes", "deezer", "discogs", "musicbrainz", "amazon")
 """The catalogues a watched artist's id may come from."""
-
-Params = Mapping[str, str | int | float | None]
-
-
-class SoulSyncAuthenticationError(PeerdeckAuthenticationError):
-    """A missing (``AUTH_REQUIRED``) or wrong (``INVALID_KEY``) API key; keeps SoulSync's code."""
-
-    def __init__(self, message: str, status: int, code: str | None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
-class SoulSyncForbiddenError(PeerdeckForbiddenError):
-    """A 403 other than a bad key (``FORBIDDEN``: bootstrap after a key exists); keeps the code."""
-
-    def __init__(self, message: str, status: int, code: str | None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
-def envelope_error(body: bytes) -> tuple[str | None, str] | None:
-    """``(code, message)`` of an error envelope, or None when the body is not one (HTML pages)."""
-    try:
-        return error_of(json.loads(body))
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def error_of(payload: Any) -> tuple[str | None, str] | None:
-    """``(code, message)`` of a decoded envelope's ``error``, or None when it has none."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("error"), dict):
-        return None
-    error = payload["error"]
-    code = error.get("code")
-    return (str(code) if code is not None else None, str(error.get("message") or ""))
-
-
-def _segment(value: str | int) -> str:
-    """One path segment, percent-encoded (ids may hold ``:`` or spaces, never ``/``).
-
-    SoulSync's router decodes ``%2F`` before matching, so an id with a slash reaches no
-    route and gets an HTML 405: refuse it here with a clear error instead.
-    """
-    text = str(value)
-    if not text:
-        raise PeerdeckInputError("an empty id was given")
-    if "/" in text:
-        raise PeerdeckInputError(f"SoulSync cannot take an id containing '/' in its API: {text!r}")
-    return quote(text, safe="")
-
-
-def _library_id(value: int | str) -> str:
-    """A library id for the path: SoulSync's are numeric text (``"12345"``), and it can fetch no other.
-
-    Libraries read from Jellyfin or Navidrome hold ids like ``"a1b2c3"``; SoulSync lists
-    them but answers 400 "must be an integer" to every look-up by such an id.
-    """
-    text = str(value).strip()
-    if not text.isdigit():
-        raise PeerdeckNotSupportedError(
-            f"SoulSync's API can only fetch library entries with numeric ids; {text!r} is not one "
-            "(a Jellyfin or Navidrome library id): search the library instead"
-        )
-    return text
-
-
-def _clean(params: Params | None) -> dict[str, str | int | float]:
-    return {k: v for k, v in (params or {}).items() if v is not None}
-
-
-def _query(text: str) -> str:
-    stripped = text.strip()
-    if not stripped:
-        raise PeerdeckInputError("the search text is empty")
-    return stripped
 
 
 class SoulSyncClient(HttpClient):
@@ -188,29 +111,7 @@ class SoulSyncClient(HttpClient):
         return headers
 
     def _raise_for_status(self, what: str, status: int, headers: Mapping[str, str], body: bytes) -> None:
-        parsed = envelope_error(body)
-        if parsed is None and status == 404:
-            raise PeerdeckNotSupportedError(
-                f"{what}: SoulSync has no such route (it answered its HTML 404 page); "
-                "this SoulSync version may not have it, or the URL has a wrong path prefix"
-            )
-        code, text = parsed if parsed is not None else (None, "")
-        message = f"{what}: SoulSync answered {status}" + (f" {code}" if code else "") + (f": {text}" if text else "")
-        if status == 401 or (status == 403 and code == "INVALID_KEY"):
-            hint = "; create a key in SoulSync's Settings or with bootstrap_api_key" if status == 401 else ""
-            raise SoulSyncAuthenticationError(message + hint, status, code)
-        if status == 403:
-            raise SoulSyncForbiddenError(message, status, code)
-        if status == 404:
-            raise PeerdeckNotFoundError(message, status, code)
-        if status == 409:
-            raise PeerdeckConflictError(message, status, code)
-        if status == 429:
-            retry_after = parse_retry_after(headers.get("Retry-After"))
-            raise PeerdeckRateLimitedError(message, RATE_LIMIT_RETRY_AFTER if retry_after is None else retry_after)
-        if status >= 500:
-            raise PeerdeckServerError(message, status, code)
-        raise PeerdeckResponseError(message, status, code)
+        raise_for_status(what, status, headers, body)
 
     async def call(
         self,
@@ -221,7 +122,7 @@ class SoulSyncClient(HttpClient):
         json_body: Any = None,
     ) -> ApiResult:
         """Call ``/api/v1/<route>`` (already percent-encoded) through the limiter; unwrap the envelope."""
-        query = _clean(params)
+        query = clean_params(params)
         if self.api_key and self.key_in_query:
             query["api_key"] = self.api_key
         path = f"api/v1/{route.lstrip('/')}"
@@ -284,15 +185,15 @@ class SoulSyncClient(HttpClient):
 
     async def search_tracks(self, query: str, *, source: str = "auto", limit: int = 20) -> MetadataResults:
         """Tracks from the metadata catalogues (not Soulseek); ``source``: auto, spotify, itunes, deezer."""
-        return await self._search("tracks", {"query": _query(query), "source": source, "limit": limit})
+        return await self._search("tracks", {"query": search_text(query), "source": source, "limit": limit})
 
     async def search_albums(self, query: str, *, limit: int = 20) -> MetadataResults:
         """Albums from the primary metadata catalogue."""
-        return await self._search("albums", {"query": _query(query), "limit": limit})
+        return await self._search("albums", {"query": search_text(query), "limit": limit})
 
     async def search_artists(self, query: str, *, limit: int = 20) -> MetadataResults:
         """Artists from the primary metadata catalogue."""
-        return await self._search("artists", {"query": _query(query), "limit": limit})
+        return await self._search("artists", {"query": search_text(query), "limit": limit})
 
     # ------------------------------------------------------------------ downloads
 
@@ -333,7 +234,7 @@ class SoulSyncClient(HttpClient):
         """
         if not username:
             raise PeerdeckInputError("SoulSync needs the Soulseek username of the download to cancel it")
-        await self.call("POST", f"downloads/{_segment(download_id)}/cancel", json_body={"username": username})
+        await self.call("POST", f"downloads/{path_segment(download_id)}/cancel", json_body={"username": username})
 
     async def cancel_all_downloads(self) -> None:
         """Cancel every active download and clear the finished ones (needs slskd reachable)."""
@@ -352,7 +253,7 @@ class SoulSyncClient(HttpClient):
         ``INTERNAL_ERROR`` although the job was queued (its id is lost); this method reports
         that answer as it is.
         """
-        body: JsonObject = {"query": _query(query)}
+        body: JsonObject = {"query": search_text(query)}
         if notify_url:
             body["notify_url"] = notify_url
         if metadata:
@@ -361,7 +262,7 @@ class SoulSyncClient(HttpClient):
 
     async def request_status(self, request_id: str) -> MusicRequest:
         """A request's progress; SoulSync forgets requests after an hour (then 404)."""
-        return MusicRequest.from_json(await self._object("GET", f"request/{_segment(request_id)}"))
+        return MusicRequest.from_json(await self._object("GET", f"request/{path_segment(request_id)}"))
 
     # ------------------------------------------------------------------ wishlist
 
@@ -419,7 +320,7 @@ class SoulSyncClient(HttpClient):
         A wishlist item's ``id`` is a row number, and SoulSync answers 404 ``NOT_FOUND``
         to it, as to any track that is not on the wishlist.
         """
-        await self.call("DELETE", f"wishlist/{_segment(track_id)}")
+        await self.call("DELETE", f"wishlist/{path_segment(track_id)}")
 
     async def process_wishlist(self, track_ids: Sequence[str] | None = None) -> None:
         """Ask SoulSync to download the wishlist now, or only the entries with these ``track_ids``.
@@ -483,7 +384,7 @@ class SoulSyncClient(HttpClient):
 
     async def remove_from_watchlist(self, artist_id: str) -> None:
         """Stop watching an artist, by any of its catalogue ids (not the row ``id``)."""
-        await self.call("DELETE", f"watchlist/{_segment(artist_id)}")
+        await self.call("DELETE", f"watchlist/{path_segment(artist_id)}")
 
     async def update_watchlist_artist(
         self, artist_id: str, filters: Mapping[str, bool], *, quality_profile_id: int | None = None
@@ -494,7 +395,7 @@ class SoulSyncClient(HttpClient):
             body["quality_profile_id"] = quality_profile_id
         if not body:
             raise PeerdeckInputError("no watchlist filters given")
-        return await self._object("PATCH", f"watchlist/{_segment(artist_id)}", json_body=body)
+        return await self._object("PATCH", f"watchlist/{path_segment(artist_id)}", json_body=body)
 
     async def scan_watchlist(self) -> None:
         """Look for new releases now (409 ``CONFLICT`` when a scan is running)."""
@@ -525,11 +426,11 @@ class SoulSyncClient(HttpClient):
 
     async def library_artist(self, artist_id: int | str) -> JsonObject:
         """``{artist, albums}`` of one library artist."""
-        return await self._object("GET", f"library/artists/{_library_id(artist_id)}")
+        return await self._object("GET", f"library/artists/{library_id(artist_id)}")
 
     async def library_artist_albums(self, artist_id: int | str) -> list[JsonObject]:
         """Albums of one library artist."""
-        return await self._list(f"library/artists/{_library_id(artist_id)}/albums", "albums")
+        return await self._list(f"library/artists/{library_id(artist_id)}/albums", "albums")
 
     async def library_albums(
         self,
@@ -543,7 +444,7 @@ class SoulSyncClient(HttpClient):
         """Library albums, optionally by artist or year."""
         params: Params = {
             "search": search,
-            "artist_id": None if artist_id is None else _library_id(artist_id),
+            "artist_id": None if artist_id is None else library_id(artist_id),
             "year": year,
             "page": page,
             "limit": limit,
@@ -552,11 +453,11 @@ class SoulSyncClient(HttpClient):
 
     async def library_album(self, album_id: int | str) -> JsonObject:
         """``{album, tracks}`` of one library album."""
-        return await self._object("GET", f"library/albums/{_library_id(album_id)}")
+        return await self._object("GET", f"library/albums/{library_id(album_id)}")
 
     async def library_album_tracks(self, album_id: int | str) -> list[JsonObject]:
         """Tracks of one library album."""
-        return await self._list(f"library/albums/{_library_id(album_id)}/tracks", "tracks")
+        return await self._list(f"library/albums/{library_id(album_id)}/tracks", "tracks")
 
     async def library_tracks(
         self, *, title: str | None = None, artist: str | None = None, limit: int = 50
@@ -568,7 +469,7 @@ class SoulSyncClient(HttpClient):
 
     async def library_track(self, track_id: int | str) -> JsonObject:
         """One library track."""
-        data = await self._object("GET", f"library/tracks/{_library_id(track_id)}")
+        data = await self._object("GET", f"library/tracks/{library_id(track_id)}")
         return require_object(data.get("track"), "GET /api/v1/library/tracks/{id}")
 
     async def library_genres(self, *, source: str = "artists") -> list[JsonObject]:
@@ -597,14 +498,14 @@ class SoulSyncClient(HttpClient):
 
     async def playlist(self, playlist_id: str) -> JsonObject:
         """One playlist with its tracks."""
-        return await self._object("GET", f"playlists/{_segment(playlist_id)}")
+        return await self._object("GET", f"playlists/{path_segment(playlist_id)}")
 
     async def sync_playlist(
         self, playlist_id: str, *, playlist_name: str, tracks: Sequence[Mapping[str, Any]]
     ) -> JsonObject:
         """Start syncing (downloading what is missing of) a playlist."""
         body = {"playlist_name": playlist_name, "tracks": [dict(t) for t in tracks]}
-        return await self._object("POST", f"playlists/{_segment(playlist_id)}/sync", json_body=body)
+        return await self._object("POST", f"playlists/{path_segment(playlist_id)}/sync", json_body=body)
 
     # ------------------------------------------------------------------ settings and keys
 
@@ -643,7 +544,7 @@ class SoulSyncClient(HttpClient):
 
     async def revoke_api_key(self, key_id: str) -> None:
         """Delete a key by its id (404 ``NOT_FOUND`` when unknown)."""
-        await self.call("DELETE", f"api-keys/{_segment(key_id)}")
+        await self.call("DELETE", f"api-keys/{path_segment(key_id)}")
 
     async def bootstrap_api_key(self, label: str = "Peerdeck", *, use_it: bool = True) -> NewApiKey:
         """The first key of a fresh SoulSync, without a key; ``use_it`` makes this client use it.
@@ -771,7 +672,7 @@ class SoulSyncClient(HttpClient):
 
     async def listenbrainz_playlist(self, playlist_id: str) -> JsonObject:
         """One ListenBrainz playlist."""
-        return await self._object("GET", f"listenbrainz/playlists/{_segment(playlist_id)}")
+        return await self._object("GET", f"listenbrainz/playlists/{path_segment(playlist_id)}")
 
     # ------------------------------------------------------------------ cache
 

@@ -9,6 +9,10 @@ A run groups its tracks by album (``core/wishlist/album_grouping.py``): an album
 least ``wishlist.album_bundle_min_tracks`` (default 2) of them is searched as a whole first,
 and its tasks appear only when that search ends (45 to 47 s measured); every other track is
 searched on its own and its task appears at once.
+
+A run of the whole wishlist leaves out tracks whose album is announced but not out yet (a
+watchlist scan adds them; ``core/metadata/release_dates.py``), but a ``track_ids`` selection
+overrides that, so the backend leaves them out itself when it runs the wishlist for the user.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from .models import DownloadTask
@@ -43,6 +48,8 @@ class WishlistTrack:
     album_key: str | None
     """SoulSync's album grouping key, None when the track cannot join an album search."""
     album_name: str = ""
+    release_date: str = ""
+    """The album's release date as the catalogue gave it (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any]) -> WishlistTrack:
@@ -57,7 +64,9 @@ class WishlistTrack:
         album = data.get("album")
         album_key: str | None = None
         album_name = ""
+        release_date = str(data.get("release_date") or "")
         if isinstance(album, Mapping):
+            release_date = str(album.get("release_date") or release_date)
             album_name = str(album.get("name") or "").strip()
             album_id = album.get("id")
             if isinstance(album_id, str) and album_id.strip():
@@ -70,6 +79,7 @@ class WishlistTrack:
             artists=artists,
             album_key=album_key,
             album_name=album_name,
+            release_date=release_date,
         )
 
     def matches(self, task: DownloadTask) -> bool:
@@ -79,6 +89,35 @@ class WishlistTrack:
         artist = (task.artist_name or "").strip().casefold()
         names = {a.casefold() for a in self.artists}
         return not artist or not names or artist in names or artist == ", ".join(self.artists).casefold()
+
+
+def is_future_release(text: str, today: date | None = None) -> bool:
+    """True only when the date is surely after today at its precision (SoulSync's ``is_future_release``).
+
+    Missing or unreadable dates count as released, and so does a release dated today.
+    """
+    today = today or datetime.now().astimezone().date()  # SoulSync's local day
+    parts = text.strip().split("-")
+    try:
+        year = int(parts[0])
+    except ValueError:
+        return False
+    try:
+        month = int(parts[1]) if len(parts) > 1 and parts[1] else None
+    except ValueError:
+        month = None
+    if month is None or not 1 <= month <= 12:
+        return year > today.year
+    try:
+        day = int(parts[2][:2]) if len(parts) > 2 and parts[2] else None
+    except ValueError:
+        day = None
+    if day is None:
+        return (year, month) > (today.year, today.month)
+    try:
+        return date(year, month, day) > today
+    except ValueError:
+        return (year, month) > (today.year, today.month)
 
 
 def same_track(one: WishlistTrack, other: WishlistTrack) -> bool:

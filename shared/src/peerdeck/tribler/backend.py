@@ -56,7 +56,7 @@ from ..models import (
     TransferState,
 )
 from ..validation import validate_info_hash
-from .actions import act_on, has_handle, once_loaded, running, stopped
+from .actions import POLL, act_on, has_handle, once_loaded, running, stopped
 from .client import TriblerActionError, TriblerClient, TriblerComponentOffError
 from .sse import Backoff, EventsStart, RemoteQueryResults, TorrentFinished, TorrentStatusChanged, TriblerEvent
 
@@ -226,8 +226,7 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         for infohash in finished:
             if infohash in transfers and transfers[infohash].progress < 1.0:
                 transfers[infohash] = replace(transfers[infohash], progress=1.0)
-        checkpoints = data.get("checkpoints")
-        if isinstance(checkpoints, dict) and checkpoints.get("all_loaded") is False:
+        if not _checkpoints_loaded(data):
             return transfers, []
         return transfers, self._tracker.observe(transfers)
 
@@ -453,13 +452,24 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
         raise TriblerActionError(action, failed, done)
 
     async def _select(self, ids: TransferSelector) -> tuple[list[str], dict[str, Mapping[str, Any]]]:
-        """Validated info-hashes (``ALL``: every listed download) and the records Tribler lists now."""
+        """Validated info-hashes (``ALL``: every listed download) and the records Tribler lists now.
+
+        Right after a restart the core answers before it has loaded its downloads: one not
+        loaded yet is neither listed nor known to a change (404), and loads as it ran before.
+        So the list is awaited until every checkpoint is loaded, bounded by ``pause_wait``.
+        """
         hashes = None if ids is ALL else [validate_info_hash(i) for i in ids]
         if hashes is not None and not hashes:
             raise PeerdeckInputError("no downloads given")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.pause_wait
+        data = await self.client.downloads()
+        while not _checkpoints_loaded(data) and loop.time() < deadline:
+            await asyncio.sleep(POLL)
+            data = await self.client.downloads()
         records: dict[str, Mapping[str, Any]] = {
             str(r.get("infohash", "")).lower(): r
-            for r in (await self.client.downloads())["downloads"]
+            for r in data["downloads"]
             if isinstance(r, dict) and r.get("infohash")
         }
         return (list(records) if hashes is None else hashes), records
@@ -558,10 +568,15 @@ async def _before(deadline: float, call: Awaitable[T]) -> T | None:
         return None
 
 
+def _checkpoints_loaded(data: Mapping[str, Any]) -> bool:
+    """The core has loaded every download it had (``checkpoints.all_loaded``; True when not said)."""
+    checkpoints = data.get("checkpoints")
+    return not (isinstance(checkpoints, dict) and checkpoints.get("all_loaded") is False)
+
+
 def _settled(data: Mapping[str, Any]) -> bool:
     """Every checkpoint loaded and every download with its handle: the list tells the truth."""
-    checkpoints = data.get("checkpoints")
-    if isinstance(checkpoints, dict) and checkpoints.get("all_loaded") is False:
+    if not _checkpoints_loaded(data):
         return False
     return all(has_handle(r) for r in data.get("downloads", ()) if isinstance(r, dict))
 
