@@ -59,7 +59,8 @@ async def test_a_magnet_renamed_by_its_metadata_is_found_without_a_reconciliatio
         await backend.update()
         finished = {"id": 5, "message": 'Torrent download finished. Torrent: "debian.iso"'}
         mocked.get(f"{API}/transfer/info", payload={"dl_info_speed": 0})
-        mocked.get(re.compile(rf"^{re.escape(API)}/log/main\?.*$"), payload=[finished])
+        mocked.get(f"{API}/app/webapiVersion", body="2.8.19")
+        mocked.get(re.compile(rf"^{re.escape(API)}/log/main\?.*$"), payload=[{"id": 4}, finished])
         mocked.get(f"{API}/torrents/info?filter=active", payload=[])
         mocked.get(re.compile(rf"^{re.escape(API)}/torrents/info\?hashes={HASH}$"), payload=[seeding])
         update = await backend.update()
@@ -68,3 +69,56 @@ async def test_a_magnet_renamed_by_its_metadata_is_found_without_a_reconciliatio
     assert [e.kind for e in update.events] == [TransferEventKind.COMPLETED]
     assert update.transfers[HASH].name == "debian.iso"
     assert maindata_calls == 1, "the name was resolved by looking up the torrents fetching metadata"
+
+
+def started_log(last_id: int, started_at: int) -> list[dict[str, Any]]:
+    """The end of qBittorrent's log: its lines are numbered from 0 at each start."""
+    return [{"id": i, "timestamp": started_at, "message": f"line {i}", "type": 1} for i in range(last_id + 1)]
+
+
+async def test_a_restarted_daemon_is_read_whole_although_its_session_survived() -> None:
+    """A restarted qBittorrent numbers its log from 0 again: the line read last is gone, so the next
+    tick reads everything (with no new login to tell, as with an API key or a bypassed login)."""
+    downloading = {"name": "debian.iso", "state": "downloading", "progress": 0.5}
+    seeding = {"name": "debian.iso", "state": "uploading", "progress": 1.0}
+    backend = QBittorrentBackend(URL, Credentials(api_key="key"))
+    log = re.compile(rf"^{re.escape(API)}/log/main\?.*$")
+    maindata = re.compile(rf"^{re.escape(API)}/sync/maindata\?.*$")
+    with aioresponses() as mocked:
+        mocked.get(log, payload=started_log(40, 1000))
+        mocked.get(maindata, payload={"rid": 7, "full_update": True, "torrents": {HASH: downloading}})
+        await backend.update()
+        mocked.get(f"{API}/transfer/info", payload={"dl_info_data": 0, "up_info_data": 0})
+        mocked.get(log, payload=started_log(20, 2000)[-3:])
+        mocked.get(log, payload=started_log(20, 2000))
+        mocked.get(maindata, payload={"rid": 1, "full_update": True, "torrents": {HASH: seeding}})
+        update = await backend.update()
+        asked = [str(url) for (method, url) in mocked.requests if "log/main" in str(url) or "maindata" in str(url)]
+    await backend.close()
+    assert [e.kind for e in update.events] == [TransferEventKind.COMPLETED]
+    assert any("last_known_id=39" in url for url in asked), "the line read last is asked for again"
+    assert any("rid=0" in url for url in asked), "sync ids of the old run are void"
+    assert backend.restarts == 1
+    assert backend.full_reads == 2
+
+
+async def test_session_totals_that_went_down_mean_a_restart() -> None:
+    downloading = {"name": "debian.iso", "state": "downloading", "progress": 0.5}
+    seeding = {"name": "debian.iso", "state": "uploading", "progress": 1.0}
+    backend = QBittorrentBackend(URL, Credentials(api_key="key"))
+    log = re.compile(rf"^{re.escape(API)}/log/main\?.*$")
+    maindata = re.compile(rf"^{re.escape(API)}/sync/maindata\?.*$")
+    with aioresponses() as mocked:
+        mocked.get(log, payload=started_log(3, 1000))
+        state = {"dl_info_data": 5_000_000, "up_info_data": 10}
+        mocked.get(
+            maindata, payload={"rid": 7, "full_update": True, "torrents": {HASH: downloading}, "server_state": state}
+        )
+        await backend.update()
+        mocked.get(f"{API}/transfer/info", payload={"dl_info_data": 1_000, "up_info_data": 10})
+        mocked.get(log, payload=started_log(3, 1000))
+        mocked.get(maindata, payload={"rid": 1, "full_update": True, "torrents": {HASH: seeding}})
+        update = await backend.update()
+    await backend.close()
+    assert [e.kind for e in update.events] == [TransferEventKind.COMPLETED]
+    assert backend.restarts == 1
