@@ -268,11 +268,11 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                 )
 
     async def async_refresh_details(self) -> None:
-        """Refresh now with moving transfers' figures re-read and categories and tags at most one refresh
-        interval old, for an answer that lists transfers."""
+        """Refresh now with moving transfers' figures and categories and tags re-read, for an answer that
+        lists transfers (an automation routing a download by its category reads it here)."""
         if isinstance(self.backend, QBittorrentBackend):
             self.backend.want_details()
-            self.backend.want_exact(self.fast_interval.total_seconds())
+            self.backend.want_exact(0.0)
             await self.async_refresh()
 
     async def _async_update_data(self) -> PeerdeckSnapshot:

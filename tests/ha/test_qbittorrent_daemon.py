@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
@@ -28,7 +29,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.peerdeck.const import DOMAIN
+from custom_components.peerdeck.const import DOMAIN, WATCHED_EXACT_MAX_AGE
 from peerdeck import PeerdeckError, TransferState
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
 from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
@@ -278,11 +279,11 @@ async def test_moving_torrents_figures_are_read_while_the_card_is_open(
     await hass.async_block_till_done()
     assert not await reads_moving()
 
-    filters.clear()
+    full_reads = coordinator.backend.full_reads
     await hass.services.async_call(
         DOMAIN, "get_transfers", {"config_entry_id": entry.entry_id}, blocking=True, return_response=True
     )
-    assert "active" in filters, "get_transfers answers with fresh figures"
+    assert coordinator.backend.full_reads == full_reads + 1, "get_transfers answers with fresh figures and categories"
     assert not await reads_moving()
 
 
@@ -299,11 +300,16 @@ async def lengthen_log(other: QBittorrentClient, count: int) -> None:
         content, info_hash = make_torrent(f"filler-{index}.bin")
         await other.torrents_add(torrent_files=[(f"filler-{index}.torrent", content)], stopped=True)
         await until(lambda h=info_hash: listed(other, h))
-        await other.torrents_delete([info_hash], delete_files=True)
+        await other.torrents_delete([info_hash])
+        await until(lambda h=info_hash: gone(other, h))
 
 
 async def listed(client: QBittorrentClient, info_hash: str) -> bool:
     return bool(await client.torrents_info(hashes=[info_hash]))
+
+
+async def gone(client: QBittorrentClient, info_hash: str) -> bool:
+    return not await listed(client, info_hash)
 
 
 async def waiting(client: QBittorrentClient, info_hash: str) -> bool:
@@ -408,3 +414,44 @@ async def test_torrent_added_elsewhere_after_a_daemon_restart_is_announced_in_on
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
+
+
+async def test_categories_and_tags_changed_elsewhere_are_exact_in_get_transfers(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    """qBittorrent logs nothing for a category or tag change; automations routing by category read them."""
+    entry = await add_entry(hass, qbittorrent)
+    coordinator = entry.runtime_data.coordinator
+    content, info_hash = make_torrent("routed.bin", data_dir=qbittorrent.save_path)
+    async with QBittorrentClient(qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password) as qb:
+        await qb.torrents_add(torrent_files=[("routed.torrent", content)], category="tv")
+        await until(lambda: finished(qb, info_hash))
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert coordinator.data.transfers[info_hash].category == "tv"
+        await qb.torrents_create_category("rss-3")
+        await qb.torrents_set_category([info_hash], "rss-3")
+        await qb.torrents_add_tags([info_hash], ["keep"])
+    await coordinator.async_refresh()  # a tick: nothing in the log, no full read
+    listed = await hass.services.async_call(
+        DOMAIN, "get_transfers", {"config_entry_id": entry.entry_id}, blocking=True, return_response=True
+    )
+    assert [(t["id"], t["category"], t["tags"]) for t in listed["transfers"]] == [(info_hash, "rss-3", ["keep"])]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_an_open_card_keeps_categories_fresh(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon, hass_ws_client: WebSocketGenerator
+) -> None:
+    entry = await add_entry(hass, qbittorrent)
+    backend = entry.runtime_data.backend
+    assert isinstance(backend, QBittorrentBackend)
+    assert backend.exact_max_age == math.inf, "nobody looks: categories wait for a read that needs them"
+    card = await hass_ws_client(hass)
+    await card.send_json_auto_id({"type": "peerdeck/transfers/subscribe", "entry_id": entry.entry_id})
+    assert (await card.receive_json())["success"]
+    assert backend.exact_max_age == WATCHED_EXACT_MAX_AGE
+    await card.close()
+    await hass.async_block_till_done()
+    assert backend.exact_max_age == math.inf
+    assert await hass.config_entries.async_unload(entry.entry_id)
