@@ -86,6 +86,15 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
 
 
+def worker_pid(pid: int) -> int:
+    """The process doing a daemon's work: ``pid``'s only child when it has one (syncthing 1.19 keeps a
+    monitor parent even with ``--no-restart``; its server runs as the child), else ``pid`` itself."""
+    children = [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
+    return children[0] if len(children) == 1 else pid
+
+
 @dataclass
 class CpuWindow:
     """CPU used by named processes (or threads) over a wall-clock window (:meth:`begin`, then :meth:`end`)."""
