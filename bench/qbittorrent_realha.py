@@ -102,6 +102,8 @@ ARRIVALS_PER_MINUTE = 20
 REMOVALS_PER_MINUTE = 10
 RELABELS_PER_MINUTE = 5
 """The busy boxes' other program: torrents added, finished ones removed, and recategorised and retagged."""
+SETTLE_TICK = 15.0
+"""Seconds the other program waits before the end-of-window checks: one of Peerdeck's 10-s ticks and its own time."""
 LIST_NARROWING = frozenset({"category", "tag", "hashes", "limit"})
 CURRENT_RUNNER = "/opt/peerdeck/test/bin/python"
 """What runs this script inside the current stack's root (its test venv: aiohttp; Peerdeck comes from this checkout)."""
@@ -412,7 +414,7 @@ async def run_mix(
                 phases.append(await measure("Peerdeck (10 s)", hass, daemon.pid, proxy, window))
                 if other is not None:
                     other.paused = True  # two reads compared: nothing changes between them
-                    await asyncio.sleep(ARRIVALS_PER_MINUTE / 60 * 3 + 1)
+                    await asyncio.sleep(SETTLE_TICK)
                 (real, real_labels), shown = await truth(client), await entry_counts(hass, ours["entry_id"])
                 shown_labels = await labels_shown(hass, ours["entry_id"])
                 if other is not None:

@@ -27,7 +27,8 @@ newest few by ``added_on`` (5.x sorts before it serialises); 5.x's ``torrents/co
 adds and removals the log did not name.
 
 The expensive ``sync/maindata`` (merged from deltas) runs only to start, after ``ALL``
-actions, when nothing cheaper placed a change (at most once a tick), when categories and tags
+actions, when nothing cheaper placed a change (at most once a tick; while such changes keep
+coming, at HA core's pace), when categories and tags
 must be exact (qBittorrent logs nothing when they change: ``exact_max_age`` and
 :meth:`want_exact`), after the daemon restarted, and as a slow reconciliation every
 ``reconcile_interval``. A restart shows as a new session, a log that no longer holds the line
@@ -147,7 +148,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         verify_ssl: bool = True,
         request_timeout: float = DEFAULT_TIMEOUT,
         reconcile_interval: float = 1800.0,
-        min_reconcile_gap: float = 0.0,
+        min_reconcile_gap: float = 30.0,
+        reconcile_burst: int = 2,
         details_max_age: float = 0.0,
         exact_max_age: float = math.inf,
     ) -> None:
@@ -164,8 +166,12 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         )
         self.reconcile_interval = reconcile_interval
         self.min_reconcile_gap = min_reconcile_gap
-        """A change nothing cheaper could place calls for a full read: at most this often (0: once a tick);
-        the start, restarts and the slow reconciliation do not count."""
+        self.reconcile_burst = reconcile_burst
+        """A change nothing cheaper could place calls for a full read in that tick: up to ``reconcile_burst``
+        in a row, then, while such changes keep coming (4.x on a cross-seed box: a torrent whose data is
+        there seeds before the next tick, and only a full read finds it), one per ``min_reconcile_gap`` —
+        HA core's own pace, so a busy box never costs more than core. The start, restarts, ``want_exact``
+        and the slow reconciliation do not count."""
         self.details_max_age = details_max_age
         """How old the figures of torrents moving data may get, in seconds (0: re-read every refresh;
         ``math.inf``: only when :meth:`want_details` asks, and at each reconciliation)."""
@@ -197,10 +203,11 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         """Categories torrents added elsewhere arrived in, the latest last (RSS rules and *arr use their own)."""
         self._changed_unseen = False
         """Something changed that the cheap tick cannot place: a torrent added or renamed elsewhere, the
-        queue reordered elsewhere. A reconciliation follows, at most every ``min_reconcile_gap``."""
+        queue reordered elsewhere. A full read follows, as ``reconcile_burst`` allows."""
         self._reconcile_needed = True
         self._last_reconcile = -math.inf
-        self._last_log_reconcile = -math.inf
+        self._reconcile_credit = float(reconcile_burst)
+        self._credit_at = time.monotonic()
 
     # ------------------------------------------------------------------ reading
 
@@ -226,11 +233,21 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
                 await self._reconcile()
             else:
                 self._apply(*tick)
-                if self._changed_unseen and time.monotonic() - self._last_log_reconcile >= self.min_reconcile_gap:
-                    self._last_log_reconcile = time.monotonic()
+                if self._changed_unseen and self._take_reconcile_credit():
                     await self._reconcile()
         self._exact_wanted = math.inf
         return self._build_status(), dict(self._transfers)
+
+    def _take_reconcile_credit(self) -> bool:
+        """Whether a full read for a change nothing cheaper placed may run now (a token bucket)."""
+        now = time.monotonic()
+        refill = (now - self._credit_at) / self.min_reconcile_gap if self.min_reconcile_gap > 0 else math.inf
+        self._reconcile_credit = min(self._reconcile_credit + refill, float(self.reconcile_burst))
+        self._credit_at = now
+        if self._reconcile_credit < 1:
+            return False
+        self._reconcile_credit -= 1
+        return True
 
     def want_exact(self, max_age: float) -> None:
         """Make the next refresh's categories and tags at most ``max_age`` seconds old (a full read if older)."""
