@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aioresponses import aioresponses
+import pytest
+from aioresponses import CallbackResult, aioresponses
 
 from peerdeck import Backend, Credentials, TransferEventKind
 from peerdeck.qbittorrent import QBittorrentBackend
+from peerdeck.qbittorrent import backend as backend_module
 
 URL = "http://192.0.2.10:8080"
 API = f"{URL}/api/v2"
@@ -122,3 +124,41 @@ async def test_session_totals_that_went_down_mean_a_restart() -> None:
     await backend.close()
     assert [e.kind for e in update.events] == [TransferEventKind.COMPLETED]
     assert backend.restarts == 1
+
+
+async def test_changes_only_a_full_read_can_place_are_read_in_their_tick_then_at_core_pace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """4.x on a cross-seed box: each tick's new torrent already seeds, and no cheap list holds it. The first
+    ones are read in their tick; while they keep coming, one full read per 30 s (HA core's own pace)."""
+    clock = [1000.0]
+    monkeypatch.setattr(backend_module.time, "monotonic", lambda: clock[0])
+    backend = QBittorrentBackend(URL, Credentials(api_key="key"))
+    log: list[dict[str, Any]] = started_log(3, 1000)
+    torrents: dict[str, Any] = {}
+
+    def log_lines(url: Any, **_: Any) -> CallbackResult:
+        since = int(url.query.get("last_known_id", -1))
+        return CallbackResult(payload=[line for line in log if line["id"] > since])
+
+    def maindata(url: Any, **_: Any) -> CallbackResult:
+        return CallbackResult(payload={"rid": 1, "full_update": True, "torrents": dict(torrents)})
+
+    full_reads = []
+    with aioresponses() as mocked:
+        mocked.get(re.compile(rf"^{re.escape(API)}/log/main\?.*$"), callback=log_lines, repeat=True)
+        mocked.get(re.compile(rf"^{re.escape(API)}/sync/maindata\?.*$"), callback=maindata, repeat=True)
+        mocked.get(f"{API}/transfer/info", payload={}, repeat=True)
+        mocked.get(f"{API}/app/webapiVersion", body="2.8.19", repeat=True)
+        mocked.get(re.compile(rf"^{re.escape(API)}/torrents/info\?filter=.*$"), payload=[], repeat=True)
+        await backend.update()
+        for tick in range(1, 7):
+            clock[0] += 10
+            name = f"cross-{tick}.bin"
+            torrents[f"{tick:040x}"] = {"name": name, "state": "stalledUP", "progress": 1.0}
+            log.append({"id": log[-1]["id"] + 1, "timestamp": 1000, "message": f'Added new torrent. Torrent: "{name}"'})
+            before = backend.full_reads
+            await backend.update()
+            full_reads.append(backend.full_reads - before)
+    await backend.close()
+    assert full_reads == [1, 1, 0, 1, 0, 0], "two in a row, then one per 30 s"

@@ -244,7 +244,7 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         refill = (now - self._credit_at) / self.min_reconcile_gap if self.min_reconcile_gap > 0 else math.inf
         self._reconcile_credit = min(self._reconcile_credit + refill, float(self.reconcile_burst))
         self._credit_at = now
-        if self._reconcile_credit < 1:
+        if self._reconcile_credit < 1 - 1e-9:  # credit refilled in thirds adds up to a hair under 1
             return False
         self._reconcile_credit -= 1
         return True
