@@ -100,8 +100,9 @@ _LOG_TORRENT = re.compile(r'Torrent: "(.*?)"(?=\.|,|$| )')
 """How qBittorrent's log names the torrent a line is about (4.x and 5.x)."""
 _ACTION_WATCH_SECONDS = 30.0
 _PLACING_SHARE = 0.25
-"""A list is tried to place torrents added elsewhere only while it would hold at most this share of
-all torrents (its cost follows what it holds); 5.x's newest-first list costs about a third of a full read."""
+"""A list is tried to place torrents added elsewhere only while it costs at most this share of a full read."""
+_LIMITED_LIST_COST = 0.35
+"""What 5.x's sorted and limited list costs against the same list whole (measured: 48 of ~140-190 ms at 2,000)."""
 _ARRIVAL_CATEGORIES = 4
 _SEARCH_POLL = 0.5
 
@@ -199,6 +200,10 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._logins = 0
         self._session_totals: tuple[int, int] = (0, 0)
         self._exact_wanted = math.inf
+        self._unplaced: set[str] = set()
+        """Names the log gave of torrents added elsewhere that no list read so far held."""
+        self._read_newest = False
+        self._newest_failed = False
         self._arrivals: dict[str, None] = {}
         """Categories torrents added elsewhere arrived in, the latest last (RSS rules and *arr use their own)."""
         self._changed_unseen = False
@@ -233,9 +238,10 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
                 await self._reconcile()
             else:
                 self._apply(*tick)
-                if self._changed_unseen and self._take_reconcile_credit():
+                if self._changed_unseen and not self._read_newest and self._take_reconcile_credit():
                     await self._reconcile()
         self._exact_wanted = math.inf
+        self._read_newest = False
         return self._build_status(), dict(self._transfers)
 
     def _take_reconcile_credit(self) -> bool:
@@ -290,6 +296,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._details_read = time.monotonic()
         self._reconcile_needed = False
         self._changed_unseen = False
+        self._unplaced = set()
+        self._newest_failed = False
         self._last_reconcile = time.monotonic()
 
     def want_details(self) -> None:
@@ -329,49 +337,62 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._queue_window = _next_window(queue_front, index.queued)
         # Torrents we added were looked up by hash, so their log lines name torrents known by now;
         # another name means a torrent added (or renamed) elsewhere.
-        unplaced = {name for name in unknown if not index.by_name.get(name)}
-        if unplaced:
-            found |= await self._place(unplaced, moving_read=moving_read)
-        if unplaced or holding & index.queued or not await self._count_holds():
+        self._unplaced = {name for name in self._unplaced | unknown if not index.by_name.get(name)}
+        if self._unplaced:
+            found |= await self._place(moving_read=moving_read)
+        if self._unplaced or holding & index.queued or not await self._count_holds():
             self._changed_unseen = True
         return moving | found, removed
 
-    async def _place(self, names: set[str], *, moving_read: bool) -> set[str]:
-        """Find torrents added elsewhere by the cheapest lists that can hold them; returns the hashes
-        read (``names`` keeps those still not found)."""
-        index = self._torrents
+    async def _place(self, *, moving_read: bool) -> set[str]:
+        """Find the torrents added elsewhere (``_unplaced`` names) by the cheapest lists that can hold them;
+        returns the hashes read. On 5.x the newest few of all torrents hold them for sure: that list costs
+        about a third of a full read, so it is paced as full reads are, and once it failed a full read follows."""
         found: set[str] = set()
-        for query in await self._placing_lists(len(names), moving_read=moving_read):
-            records = await self.client.torrents_info(**query)
-            new = {str(r["hash"]) for r in records if r.get("hash") and str(r["hash"]) not in index.records}
-            found |= self._merge(records)
-            for torrent_hash in new:
-                category = str(index.records[torrent_hash].get("category") or "")
-                self._arrivals.pop(category, None)
-                self._arrivals[category] = None
-            while len(self._arrivals) > _ARRIVAL_CATEGORIES:
-                del self._arrivals[next(iter(self._arrivals))]
-            names -= {str(r.get("name", "")) for r in records}
-            if not names:
-                break
+        five = await self.client.can_count()
+        for query in self._placing_lists(limited=five, moving_read=moving_read):
+            found |= await self._read_placing_list(query)
+            if not self._unplaced:
+                return found
+        if five and not self._newest_failed and self._take_reconcile_credit():
+            self._read_newest = True
+            found |= await self._read_placing_list(self._limited({}))
+            self._newest_failed = bool(self._unplaced)
         return found
 
-    async def _placing_lists(self, count: int, *, moving_read: bool) -> list[dict[str, Any]]:
-        """The ``torrents/info`` lists that can hold a torrent just added elsewhere, cheapest first, each
-        with the share of all torrents it holds; only those holding few torrents are worth reading."""
+    async def _read_placing_list(self, query: Mapping[str, Any]) -> set[str]:
+        index = self._torrents
+        records = await self.client.torrents_info(**query)
+        new = {str(r["hash"]) for r in records if r.get("hash") and str(r["hash"]) not in index.records}
+        found = self._merge(records)
+        for torrent_hash in new:
+            category = str(index.records[torrent_hash].get("category") or "")
+            self._arrivals.pop(category, None)
+            self._arrivals[category] = None
+        while len(self._arrivals) > _ARRIVAL_CATEGORIES:
+            del self._arrivals[next(iter(self._arrivals))]
+        self._unplaced -= {str(r.get("name", "")) for r in records}
+        return found
+
+    def _placing_lists(self, *, limited: bool, moving_read: bool) -> list[dict[str, Any]]:
+        """The ``torrents/info`` lists that can hold a torrent just added elsewhere and cost little, cheapest
+        first: a list costs what it holds — its records serialised on 4.x; on 5.x, which sorts and limits
+        before it serialises, the newest few of it (a third of that)."""
         index = self._torrents
         total = max(len(index.records), 1)
-        lists: list[tuple[float, dict[str, Any]]] = [(len(index.checking) / total, {"status_filter": "checking"})]
-        if not moving_read:
-            lists.append((len(self._moving) / total, {"status_filter": "active"}))
-        if await self.client.can_count():
-            # 5.x sorts and limits before it serialises: the newest few always hold what was just added.
-            lists.append((_PLACING_SHARE, {"sort": "added_on", "reverse": True, "limit": count + _WINDOW_MARGIN}))
-        else:
-            lists.append((len(index.incomplete) / total, {"status_filter": "downloading"}))
-            lists += [(index.category_sizes[c] / total, {"category": c}) for c in self._arrivals if c]
-        lists.sort(key=lambda share_query: share_query[0])
-        return [query for share, query in lists if share <= _PLACING_SHARE]
+        held = [
+            (len(index.checking), {"status_filter": "checking"}),
+            *(() if moving_read else ((len(self._moving), {"status_filter": "active"}),)),
+            (len(index.incomplete), {"status_filter": "downloading"}),
+            *((index.category_sizes[c], {"category": c}) for c in self._arrivals if c),
+        ]
+        factor = _LIMITED_LIST_COST if limited else 1.0
+        lists = sorted((count * factor / total, i, query) for i, (count, query) in enumerate(held))
+        return [self._limited(query) if limited else query for share, _, query in lists if share <= _PLACING_SHARE]
+
+    def _limited(self, query: dict[str, Any]) -> dict[str, Any]:
+        """``query``'s newest few: as many as the torrents still to place, and a margin."""
+        return {**query, "sort": "added_on", "reverse": True, "limit": len(self._unplaced) + _WINDOW_MARGIN}
 
     async def _count_holds(self) -> bool:
         """Whether 5.x's ``torrents/count`` (nearly free) agrees with the torrents we know; True on 4.x."""
