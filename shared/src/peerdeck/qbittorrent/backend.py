@@ -1,10 +1,11 @@
 """qBittorrent behind Peerdeck's unified :class:`~peerdeck.backend.Backend`.
 
 The update path is built around what calls cost the daemon. ``sync/maindata`` (full or delta)
-and unfiltered ``torrents/info`` cost ~0.2 ms of daemon CPU per torrent (0.43 s at 2,000); a
-filtered list costs in proportion to what it matches *before* ``limit``/``offset``; and
-``transfer/info``, ``log/main`` deltas and ``hashes=`` look-ups of a few torrents cost almost
-nothing. So each tick reads only what can have changed:
+and unfiltered ``torrents/info`` cost ~0.1-0.2 ms of daemon CPU per torrent; a filtered list
+costs in proportion to what it matches (4.x serialises it before ``limit``/``offset``; 5.x sorts
+and limits first, so its newest few cost about a third); and ``transfer/info``, ``log/main``
+deltas, ``hashes=`` look-ups of a few torrents and 5.x's ``torrents/count`` cost almost nothing
+(``bench/qbittorrent_call_costs.py`` measures them). So each tick reads only what can have changed:
 
 * ``transfer/info`` (the daemon's rates and totals) and the new lines of qBittorrent's log: it
   logs each add, finish, pause, resume, removal, move and error with the torrent's name
@@ -22,14 +23,13 @@ nothing. So each tick reads only what can have changed:
 
 A torrent the log names that we do not know was added elsewhere (RSS, *arr, cross-seed): it is
 placed by the cheapest list that can hold it — the torrents checking or moving data, the
-incomplete ones or the categories such torrents arrived in while those are few, and on 5.x the
-newest few by ``added_on`` (5.x sorts before it serialises); 5.x's ``torrents/count`` shows
-adds and removals the log did not name.
+incomplete ones, the categories such torrents arrived in — while that costs little; when none
+holds it (a cross-seeded torrent already seeds), by 5.x's newest few of all torrents or a full
+read, paced (``reconcile_burst``). 5.x's ``torrents/count`` shows adds and removals the log did
+not name.
 
 The expensive ``sync/maindata`` (merged from deltas) runs only to start, after ``ALL``
-actions, when nothing cheaper placed a change (at most once a tick; while such changes keep
-coming, at HA core's pace), when categories and tags
-must be exact (qBittorrent logs nothing when they change: ``exact_max_age`` and
+actions, when nothing cheaper placed a change, when categories and tags must be exact (qBittorrent logs nothing when they change: ``exact_max_age`` and
 :meth:`want_exact`), after the daemon restarted, and as a slow reconciliation every
 ``reconcile_interval``. A restart shows as a new session, a log that no longer holds the line
 read last (qBittorrent numbers it from 0 again) or session totals that went down.
