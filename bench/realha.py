@@ -18,11 +18,13 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,15 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     path = Path(f"/proc/{pid}/stat") if thread is None else Path(f"/proc/{pid}/task/{thread}/stat")
     fields = path.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
+
+
+def worker_pid(pid: int) -> int:
+    """The process doing a daemon's work: ``pid``'s only child when it has one (syncthing 1.19 keeps a
+    monitor parent even with ``--no-restart``; its server runs as the child), else ``pid`` itself."""
+    children = [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
+    return children[0] if len(children) == 1 else pid
 
 
 @dataclass
@@ -144,14 +155,19 @@ class WireCounts:
     """Requests per ``path`` (plus ``?filter=…`` where a query names one)."""
     bytes_up: int = 0
     bytes_down: int = 0
+    full_reads: int = 0
+    """Requests that read every item (as the proxy's ``full_read`` tells), counted as they happen."""
 
     def copy(self) -> WireCounts:
-        return WireCounts(Counter(self.requests), self.bytes_up, self.bytes_down)
+        return WireCounts(Counter(self.requests), self.bytes_up, self.bytes_down, self.full_reads)
 
     def since(self, earlier: WireCounts) -> WireCounts:
         """The difference from an earlier copy."""
         return WireCounts(
-            self.requests - earlier.requests, self.bytes_up - earlier.bytes_up, self.bytes_down - earlier.bytes_down
+            self.requests - earlier.requests,
+            self.bytes_up - earlier.bytes_up,
+            self.bytes_down - earlier.bytes_down,
+            self.full_reads - earlier.full_reads,
         )
 
     @property
@@ -168,10 +184,19 @@ class CountingProxy:
     Responses are relayed byte for byte.
     """
 
-    def __init__(self, target_host: str, target_port: int, *, label_params: Iterable[str] = ("filter",)) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        *,
+        label_params: Iterable[str] = ("filter",),
+        full_read: Callable[[str, Mapping[str, str]], bool] | None = None,
+    ) -> None:
         self.target_host = target_host
         self.target_port = target_port
         self.label_params = tuple(label_params)
+        self.full_read = full_read
+        """Tells, from a request's path and query, whether it reads every item (counted in ``full_reads``)."""
         self.counts = WireCounts()
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -227,7 +252,7 @@ class CountingProxy:
                     lines[index] = line.replace(ours, host)
                 elif name.strip().lower() == b"content-length":
                     length = int(value.strip() or 0)
-            self.counts.requests[self._label(lines[0])] += 1
+            self._count(lines[0])
             body = await reader.readexactly(length) if length else b""
             data = b"\r\n".join(lines) + body
             self.counts.bytes_up += len(data)
@@ -240,12 +265,14 @@ class CountingProxy:
             writer.write(chunk)
             await writer.drain()
 
-    def _label(self, request_line: bytes) -> str:
+    def _count(self, request_line: bytes) -> None:
         parts = request_line.decode("latin-1").split(" ")
         target = urlsplit(parts[1] if len(parts) > 1 else "")
         params = dict(parse_qsl(target.query))
         labels = [f"{name}={params[name]}" for name in self.label_params if name in params]
-        return target.path + (f"?{'&'.join(labels)}" if labels else "")
+        self.counts.requests[target.path + (f"?{'&'.join(labels)}" if labels else "")] += 1
+        if self.full_read is not None and self.full_read(target.path, params):
+            self.counts.full_reads += 1
 
 
 @contextlib.asynccontextmanager
@@ -343,6 +370,14 @@ class RealHomeAssistant:
 
     def stop(self) -> None:
         self.process.stop()
+
+    def keep_logs(self) -> Path:
+        """Copy Home Assistant's logs out of the config folder (removed after a run); returns where they went."""
+        kept = Path(tempfile.mkdtemp(prefix="peerdeck-realha-log-"))
+        for log in (self.process.config_dir / "home-assistant.log", self.process.log_path):
+            if log.exists():
+                shutil.copy2(log, kept / log.name)
+        return kept
 
 
 @dataclass

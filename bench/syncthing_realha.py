@@ -48,6 +48,7 @@ from bench.realha import (  # noqa: E402
     RealHomeAssistant,
     bench_venv,
     counting_proxy,
+    worker_pid,
 )
 from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, free_port  # noqa: E402
 
@@ -143,7 +144,8 @@ async def measure(
     entities = await integration_entities(hass, platform)
     before = proxy.counts.copy()
     assert daemon.process is not None
-    window = CpuWindow({"syncthing": daemon.process.pid, "hass": hass.pid})
+    # The server process (syncthing 1.19 runs it as the child of a monitor process), not the monitor.
+    window = CpuWindow({"syncthing": worker_pid(daemon.process.pid), "hass": hass.pid})
     window.begin()
     await asyncio.sleep(minutes * 60)
     window.end()
@@ -211,6 +213,7 @@ async def run(args: argparse.Namespace) -> None:
                 hass = RealHomeAssistant(python, base / "ha", free_port(), session)
                 (base / "downloads").mkdir()
                 await hass.start(base / "downloads")
+                finished = False
                 try:
                     core = await measure(
                         "core",
@@ -239,8 +242,11 @@ async def run(args: argparse.Namespace) -> None:
                         ),
                         args.minutes,
                     )
+                    finished = True
                 finally:
                     hass.stop()
+                    if not finished:
+                        print(f"Home Assistant's logs kept in {hass.keep_logs()}")
             report([core, peerdeck], args.folders)
         finally:
             a.stop()

@@ -38,6 +38,9 @@ PUSHED_BACKSTOP_INTERVAL: Final = 300
 """Seconds between backstop refreshes of daemons that push events, while nothing transfers."""
 EVENT_REFRESH_COOLDOWN: Final = 0.5
 """Seconds between refreshes for Syncthing's events (its refresh costs no request): a change shows within 1 s."""
+WATCHED_EXACT_MAX_AGE: Final = 30
+"""Seconds qBittorrent's categories and tags may get old while the transfers card is open: it logs nothing when
+they change, so only a full read shows them, and this is HA core's own pace of full reads."""
 EVENT_RETRY_MIN: Final = 1
 EVENT_RETRY_MAX: Final = 300
 """Bounds of the wait, in seconds, before following a failed event stream again (doubled each time)."""

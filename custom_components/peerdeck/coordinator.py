@@ -56,6 +56,7 @@ from .const import (
     PUSHED_BACKSTOP_INTERVAL,
     SAVE_DELAY,
     SETUP_WAIT,
+    WATCHED_EXACT_MAX_AGE,
 )
 from .helpers import daemon_name, public_url
 from .store import event_store
@@ -301,9 +302,11 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
 
     @callback
     def async_watch_details(self, watched: bool) -> None:
-        """Re-read moving transfers' figures every refresh while someone watches them (an open card)."""
+        """Re-read moving transfers' figures every refresh while someone watches them (an open card), and
+        categories and tags (which qBittorrent changes silently) at HA core's own pace."""
         if isinstance(self.backend, QBittorrentBackend):
             self.backend.details_max_age = 0.0 if watched else math.inf
+            self.backend.exact_max_age = WATCHED_EXACT_MAX_AGE if watched else math.inf
             if watched:
                 self.backend.want_details()
                 self.config_entry.async_create_background_task(
@@ -311,9 +314,11 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                 )
 
     async def async_refresh_details(self) -> None:
-        """Refresh now with moving transfers' figures re-read, for an answer that lists transfers."""
+        """Refresh now with moving transfers' figures and categories and tags re-read, for an answer that
+        lists transfers (an automation routing a download by its category reads it here)."""
         if isinstance(self.backend, QBittorrentBackend):
             self.backend.want_details()
+            self.backend.want_exact(0.0)
             await self.async_refresh()
 
     async def _async_update_data(self) -> PeerdeckSnapshot:

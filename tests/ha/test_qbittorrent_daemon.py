@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
@@ -28,7 +29,8 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.peerdeck.const import DOMAIN
+from custom_components.peerdeck.const import DOMAIN, WATCHED_EXACT_MAX_AGE
+from peerdeck import PeerdeckError, TransferState
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
 from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
 from tests.shared.torrents import make_torrent
@@ -277,9 +279,179 @@ async def test_moving_torrents_figures_are_read_while_the_card_is_open(
     await hass.async_block_till_done()
     assert not await reads_moving()
 
-    filters.clear()
+    full_reads = coordinator.backend.full_reads
     await hass.services.async_call(
         DOMAIN, "get_transfers", {"config_entry_id": entry.entry_id}, blocking=True, return_response=True
     )
-    assert "active" in filters, "get_transfers answers with fresh figures"
+    assert coordinator.backend.full_reads == full_reads + 1, "get_transfers answers with fresh figures and categories"
     assert not await reads_moving()
+
+
+def start_again(daemon: QBittorrentDaemon) -> subprocess.Popen[bytes]:
+    """Start qbittorrent-nox again with the same profile (the fixture's process has ended)."""
+    return subprocess.Popen(
+        daemon.process.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+async def lengthen_log(other: QBittorrentClient, count: int) -> None:
+    """Make qBittorrent log more lines than it logs when it starts: add and remove torrents elsewhere."""
+    for index in range(count):
+        content, info_hash = make_torrent(f"filler-{index}.bin")
+        await other.torrents_add(torrent_files=[(f"filler-{index}.torrent", content)], stopped=True)
+        await until(lambda h=info_hash: listed(other, h))
+        await other.torrents_delete([info_hash])
+        await until(lambda h=info_hash: gone(other, h))
+
+
+async def listed(client: QBittorrentClient, info_hash: str) -> bool:
+    return bool(await client.torrents_info(hashes=[info_hash]))
+
+
+async def gone(client: QBittorrentClient, info_hash: str) -> bool:
+    return not await listed(client, info_hash)
+
+
+async def waiting(client: QBittorrentClient, info_hash: str) -> bool:
+    """Whether a download without peers or data is loaded and waiting (qBittorrent keeps it over a restart)."""
+    rows = await client.torrents_info(hashes=[info_hash])
+    return bool(rows) and rows[0]["state"] == "stalledDL"
+
+
+async def finished(client: QBittorrentClient, info_hash: str) -> bool:
+    rows = await client.torrents_info(hashes=[info_hash])
+    return bool(rows) and float(rows[0]["progress"]) >= 1.0
+
+
+async def restarted(daemon: QBittorrentDaemon, log_cursor: int) -> tuple[subprocess.Popen[bytes], QBittorrentClient]:
+    """Stop qBittorrent and start it again; returns it and a client of someone else. The new log must
+    not have reached the old one's last id (the case that blinded Peerdeck)."""
+    daemon.process.send_signal(signal.SIGTERM)
+    daemon.process.wait(timeout=15)
+    process = start_again(daemon)
+    other = QBittorrentClient(daemon.url, username=daemon.username, password=daemon.password)
+
+    async def answers() -> bool:
+        try:
+            await other.app_version()
+        except PeerdeckError:  # still starting
+            return False
+        return True
+
+    await until(answers)
+    assert int((await other.log_main())[-1]["id"]) < log_cursor
+    return process, other
+
+
+async def test_download_finished_after_a_daemon_restart_is_announced_in_one_refresh(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon, tmp_path: Path
+) -> None:
+    """Issue 22: qBittorrent numbers its log from 0 again after a restart; the cursor must not blind us."""
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    entry = await add_entry(hass, qbittorrent)
+    coordinator = entry.runtime_data.coordinator
+    staging = tmp_path / "staging"
+    content, info_hash = make_torrent("after-restart.bin", data_dir=staging)
+    async with QBittorrentClient(qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password) as qb:
+        await lengthen_log(qb, 12)
+        await qb.torrents_add(torrent_files=[("after-restart.torrent", content)])  # its data is not there yet
+        await until(lambda: waiting(qb, info_hash))
+        cursor = int((await qb.log_main())[-1]["id"])
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert coordinator.data.transfers[info_hash].progress < 1.0
+
+    (staging / "after-restart.bin").rename(qbittorrent.save_path / "after-restart.bin")
+    process, other = await restarted(qbittorrent, cursor)
+    try:
+        async with other:
+            await until(lambda: waiting(other, info_hash))  # restored by qBittorrent
+            await other.torrents_recheck([info_hash])  # someone rechecks it: it finds its data and finishes
+            await until(lambda: finished(other, info_hash))
+        assert completed == []
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert [event.data["id"] for event in completed] == [info_hash]
+        assert coordinator.data.transfers[info_hash].state is TransferState.COMPLETED
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert len(completed) == 1
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+async def test_torrent_added_elsewhere_after_a_daemon_restart_is_announced_in_one_refresh(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    added = async_capture_events(hass, "peerdeck_transfer_added")
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    entry = await add_entry(hass, qbittorrent)
+    coordinator = entry.runtime_data.coordinator
+    async with QBittorrentClient(qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password) as qb:
+        await lengthen_log(qb, 12)
+        cursor = int((await qb.log_main())[-1]["id"])
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    added.clear()
+
+    process, other = await restarted(qbittorrent, cursor)
+    try:
+        content, info_hash = make_torrent("added-elsewhere.bin", data_dir=qbittorrent.save_path)
+        async with other:
+            await other.torrents_add(torrent_files=[("added-elsewhere.torrent", content)], category="tv")
+            await until(lambda: finished(other, info_hash))
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert [(e.data["id"], e.data["category"]) for e in added] == [(info_hash, "tv")]
+        assert [e.data["id"] for e in completed] == [info_hash]
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert len(added) == 1
+        assert len(completed) == 1
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+async def test_categories_and_tags_changed_elsewhere_are_exact_in_get_transfers(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    """qBittorrent logs nothing for a category or tag change; automations routing by category read them."""
+    entry = await add_entry(hass, qbittorrent)
+    coordinator = entry.runtime_data.coordinator
+    content, info_hash = make_torrent("routed.bin", data_dir=qbittorrent.save_path)
+    async with QBittorrentClient(qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password) as qb:
+        await qb.torrents_add(torrent_files=[("routed.torrent", content)], category="tv")
+        await until(lambda: finished(qb, info_hash))
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert coordinator.data.transfers[info_hash].category == "tv"
+        await qb.torrents_create_category("rss-3")
+        await qb.torrents_set_category([info_hash], "rss-3")
+        await qb.torrents_add_tags([info_hash], ["keep"])
+    await coordinator.async_refresh()  # a tick: nothing in the log, no full read
+    listed = await hass.services.async_call(
+        DOMAIN, "get_transfers", {"config_entry_id": entry.entry_id}, blocking=True, return_response=True
+    )
+    assert [(t["id"], t["category"], t["tags"]) for t in listed["transfers"]] == [(info_hash, "rss-3", ["keep"])]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_an_open_card_keeps_categories_fresh(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon, hass_ws_client: WebSocketGenerator
+) -> None:
+    entry = await add_entry(hass, qbittorrent)
+    backend = entry.runtime_data.backend
+    assert isinstance(backend, QBittorrentBackend)
+    assert backend.exact_max_age == math.inf, "nobody looks: categories wait for a read that needs them"
+    card = await hass_ws_client(hass)
+    await card.send_json_auto_id({"type": "peerdeck/transfers/subscribe", "entry_id": entry.entry_id})
+    assert (await card.receive_json())["success"]
+    assert backend.exact_max_age == WATCHED_EXACT_MAX_AGE
+    await card.close()
+    await hass.async_block_till_done()
+    assert backend.exact_max_age == math.inf
+    assert await hass.config_entries.async_unload(entry.entry_id)

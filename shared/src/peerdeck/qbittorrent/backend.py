@@ -1,10 +1,11 @@
 """qBittorrent behind Peerdeck's unified :class:`~peerdeck.backend.Backend`.
 
 The update path is built around what calls cost the daemon. ``sync/maindata`` (full or delta)
-and unfiltered ``torrents/info`` cost ~0.2 ms of daemon CPU per torrent (0.43 s at 2,000); a
-filtered list costs in proportion to what it matches *before* ``limit``/``offset``; and
-``transfer/info``, ``log/main`` deltas and ``hashes=`` look-ups of a few torrents cost almost
-nothing. So each tick reads only what can have changed:
+and unfiltered ``torrents/info`` cost ~0.1-0.2 ms of daemon CPU per torrent; a filtered list
+costs in proportion to what it matches (4.x serialises it before ``limit``/``offset``; 5.x sorts
+and limits first, so its newest few cost about a third); and ``transfer/info``, ``log/main``
+deltas, ``hashes=`` look-ups of a few torrents and 5.x's ``torrents/count`` cost almost nothing
+(``bench/qbittorrent_call_costs.py`` measures them). So each tick reads only what can have changed:
 
 * ``transfer/info`` (the daemon's rates and totals) and the new lines of qBittorrent's log: it
   logs each add, finish, pause, resume, removal, move and error with the torrent's name
@@ -20,9 +21,18 @@ nothing. So each tick reads only what can have changed:
   count states and every change of state reaches it through the log. A torrent that stopped
   moving since the last read is looked up once.
 
+A torrent the log names that we do not know was added elsewhere (RSS, *arr, cross-seed): it is
+placed by the cheapest list that can hold it — the torrents checking or moving data, the
+incomplete ones, the categories such torrents arrived in — while that costs little; when none
+holds it (a cross-seeded torrent already seeds), by 5.x's newest few of all torrents or a full
+read, paced (``reconcile_burst``). 5.x's ``torrents/count`` shows adds and removals the log did
+not name.
+
 The expensive ``sync/maindata`` (merged from deltas) runs only to start, after ``ALL``
-actions, when the log names a torrent we do not know (added elsewhere) — never more than
-once per ``min_reconcile_gap`` — and as a slow reconciliation every ``reconcile_interval``.
+actions, when nothing cheaper placed a change, when categories and tags must be exact (qBittorrent logs nothing when they change: ``exact_max_age`` and
+:meth:`want_exact`), after the daemon restarted, and as a slow reconciliation every
+``reconcile_interval``. A restart shows as a new session, a log that no longer holds the line
+read last (qBittorrent numbers it from 0 again) or session totals that went down.
 """
 
 from __future__ import annotations
@@ -89,6 +99,11 @@ _WINDOW_MAX = 200
 _LOG_TORRENT = re.compile(r'Torrent: "(.*?)"(?=\.|,|$| )')
 """How qBittorrent's log names the torrent a line is about (4.x and 5.x)."""
 _ACTION_WATCH_SECONDS = 30.0
+_PLACING_SHARE = 0.25
+"""A list is tried to place torrents added elsewhere only while it costs at most this share of a full read."""
+_LIMITED_LIST_COST = 0.35
+"""What 5.x's sorted and limited list costs against the same list whole (measured: 48 of ~140-190 ms at 2,000)."""
+_ARRIVAL_CATEGORIES = 4
 _SEARCH_POLL = 0.5
 
 
@@ -135,7 +150,9 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         request_timeout: float = DEFAULT_TIMEOUT,
         reconcile_interval: float = 1800.0,
         min_reconcile_gap: float = 30.0,
+        reconcile_burst: int = 2,
         details_max_age: float = 0.0,
+        exact_max_age: float = math.inf,
     ) -> None:
         super().__init__(
             QBittorrentClient(
@@ -150,11 +167,22 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         )
         self.reconcile_interval = reconcile_interval
         self.min_reconcile_gap = min_reconcile_gap
-        """A torrent the log names but we do not know (added elsewhere) calls for a reconciliation: at most
-        this often (HA core polls every 30 s); the start and the slow reconciliation do not count."""
+        self.reconcile_burst = reconcile_burst
+        """A change nothing cheaper could place calls for a full read in that tick: up to ``reconcile_burst``
+        in a row, then, while such changes keep coming (4.x on a cross-seed box: a torrent whose data is
+        there seeds before the next tick, and only a full read finds it), one per ``min_reconcile_gap`` —
+        HA core's own pace, so a busy box never costs more than core. The start, restarts, ``want_exact``
+        and the slow reconciliation do not count."""
         self.details_max_age = details_max_age
         """How old the figures of torrents moving data may get, in seconds (0: re-read every refresh;
         ``math.inf``: only when :meth:`want_details` asks, and at each reconciliation)."""
+        self.exact_max_age = exact_max_age
+        """How old categories and tags may get, in seconds: qBittorrent logs nothing when they change, so
+        only a full read shows them (``math.inf``: at the slow reconciliation, or when :meth:`want_exact` asks)."""
+        self.full_reads = 0
+        """Full reads (``sync/maindata``) so far, to show what the update path costs."""
+        self.restarts = 0
+        """Daemon restarts noticed so far."""
         self._maindata = MaindataState()
         self._torrents = TorrentIndex()
         self._server_state: JsonObject = {}
@@ -167,13 +195,24 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._details_read = -math.inf
         self._check_window = _WINDOW_MARGIN
         self._queue_window = _WINDOW_MARGIN
-        self._log_id: int | None = None
+        self._log_mark: tuple[int, Any, str] | None = None
+        """The log line read last (id, time, text): a restarted daemon's log no longer holds it."""
+        self._logins = 0
+        self._session_totals: tuple[int, int] = (0, 0)
+        self._exact_wanted = math.inf
+        self._unplaced: set[str] = set()
+        """Names the log gave of torrents added elsewhere that no list read so far held."""
+        self._read_newest = False
+        self._newest_failed = False
+        self._arrivals: dict[str, None] = {}
+        """Categories torrents added elsewhere arrived in, the latest last (RSS rules and *arr use their own)."""
         self._changed_unseen = False
         """Something changed that the cheap tick cannot place: a torrent added or renamed elsewhere, the
-        queue reordered elsewhere. A reconciliation follows, at most every ``min_reconcile_gap``."""
+        queue reordered elsewhere. A full read follows, as ``reconcile_burst`` allows."""
         self._reconcile_needed = True
         self._last_reconcile = -math.inf
-        self._last_log_reconcile = -math.inf
+        self._reconcile_credit = float(reconcile_burst)
+        self._credit_at = time.monotonic()
 
     # ------------------------------------------------------------------ reading
 
@@ -188,17 +227,51 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         )
 
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
-        """The cheap tick, or the reconciliation when it is due or the tick calls for it."""
-        now = time.monotonic()
-        if self._reconcile_needed or now - self._last_reconcile >= self.reconcile_interval:
+        """The cheap tick, or a full read when it is due or the tick calls for it (never two in a tick)."""
+        age = time.monotonic() - self._last_reconcile
+        if self._reconcile_needed or age >= min(self.reconcile_interval, self.exact_max_age, self._exact_wanted):
             await self._reconcile()
         else:
-            changed, removed = await self._cheap_tick()
-            self._apply(changed, removed)
-            if self._changed_unseen and time.monotonic() - self._last_log_reconcile >= self.min_reconcile_gap:
-                self._last_log_reconcile = time.monotonic()
+            tick = await self._cheap_tick()
+            if tick is None:
+                self._forget_daemon_state()
                 await self._reconcile()
+            else:
+                self._apply(*tick)
+                if self._changed_unseen and not self._read_newest and self._take_reconcile_credit():
+                    await self._reconcile()
+        self._exact_wanted = math.inf
+        self._read_newest = False
         return self._build_status(), dict(self._transfers)
+
+    def _take_reconcile_credit(self) -> bool:
+        """Whether a full read for a change nothing cheaper placed may run now (a token bucket)."""
+        now = time.monotonic()
+        refill = (now - self._credit_at) / self.min_reconcile_gap if self.min_reconcile_gap > 0 else math.inf
+        self._reconcile_credit = min(self._reconcile_credit + refill, float(self.reconcile_burst))
+        self._credit_at = now
+        if self._reconcile_credit < 1 - 1e-9:  # credit refilled in thirds adds up to a hair under 1
+            return False
+        self._reconcile_credit -= 1
+        return True
+
+    def want_exact(self, max_age: float) -> None:
+        """Make the next refresh's categories and tags at most ``max_age`` seconds old (a full read if older)."""
+        self._exact_wanted = min(self._exact_wanted, max_age)
+
+    def _forget_daemon_state(self) -> None:
+        """The daemon restarted: its log ids, sync ids and maybe its version start anew, so ours are void."""
+        self.restarts += 1
+        self._log_mark = None
+        self._maindata.reset()
+        self.client.forget_version()
+
+    def _restarted(self, server_state: Mapping[str, Any]) -> bool:
+        """Whether the daemon restarted since the last tick: a new session, or session totals that went down."""
+        totals = _session_totals(server_state)
+        went_down = any(now < before for now, before in zip(totals, self._session_totals, strict=True))
+        self._session_totals = totals
+        return went_down or self.client.logins != self._logins
 
     async def reconcile(self) -> None:
         """Fetch the expensive full picture now (``sync/maindata`` deltas merged in place)."""
@@ -206,39 +279,52 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
             await self._reconcile()
 
     async def _reconcile(self) -> None:
-        if self._log_id is None:
+        if self._log_mark is None:
             entries = await self.client.log_main()
-            self._log_id = int(entries[-1]["id"]) if entries else -1
+            self._log_mark = _log_mark(entries[-1]) if entries else None
         self._maindata.apply(await self.client.sync_maindata(self._maindata.rid))
+        self.full_reads += 1
         # Rebuilt whole (it is rare): what the cheap ticks could not see is corrected here.
         self._torrents = TorrentIndex(self._maindata.torrents)
         self._transfers = {h: to_transfer(h, r) for h, r in self._torrents.records.items()}
         self._counts = count_states(self._transfers.values())
         self._announce(self._tracker.observe(self._transfers))
         self._server_state = dict(self._maindata.server_state)
+        self._session_totals = _session_totals(self._server_state)
+        self._logins = self.client.logins
         self._moving = set()
         self._details_read = time.monotonic()
         self._reconcile_needed = False
         self._changed_unseen = False
+        self._unplaced = set()
+        self._newest_failed = False
         self._last_reconcile = time.monotonic()
 
     def want_details(self) -> None:
         """Re-read the figures of the torrents moving data at the next refresh (someone looks at them)."""
         self._details_read = -math.inf
 
-    async def _cheap_tick(self) -> tuple[set[str], set[str]]:
-        """Refresh what can have changed; returns the hashes refreshed and those removed."""
-        self._server_state.update(await self.client.transfer_info())
+    async def _cheap_tick(self) -> tuple[set[str], set[str]] | None:
+        """Refresh what can have changed; returns the hashes refreshed and those removed (None: the daemon
+        restarted, and nothing kept since its start holds)."""
+        server_state = await self.client.transfer_info()
+        if self._restarted(server_state):
+            return None
+        self._server_state.update(server_state)
+        names = await self._log_names()
+        if names is None:
+            return None
         now = time.monotonic()
         moving: set[str] = set()
         stopped: set[str] = set()
-        if now - self._details_read >= self.details_max_age:
+        moving_read = now - self._details_read >= self.details_max_age
+        if moving_read:
             moving = self._merge(await self.client.torrents_info(status_filter="active"))
             stopped, self._moving = self._moving - moving, moving
             self._details_read = now
         self._lookup = {h: until for h, until in self._lookup.items() if until >= now}
         index = self._torrents
-        named, unknown = index.named(await self._log_names())
+        named, unknown = index.named(names)
         checking_front = index.checking_front(self._check_window)
         queue_front = index.queue_front(self._queue_window)
         # With downloads queued, a slot holder can be sent back to the queue (settings or order changed elsewhere).
@@ -251,9 +337,68 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._queue_window = _next_window(queue_front, index.queued)
         # Torrents we added were looked up by hash, so their log lines name torrents known by now;
         # another name means a torrent added (or renamed) elsewhere.
-        if any(not index.by_name.get(name) for name in unknown) or holding & index.queued:
+        self._unplaced = {name for name in self._unplaced | unknown if not index.by_name.get(name)}
+        if self._unplaced:
+            found |= await self._place(moving_read=moving_read)
+        if self._unplaced or holding & index.queued or not await self._count_holds():
             self._changed_unseen = True
         return moving | found, removed
+
+    async def _place(self, *, moving_read: bool) -> set[str]:
+        """Find the torrents added elsewhere (``_unplaced`` names) by the cheapest lists that can hold them;
+        returns the hashes read. On 5.x the newest few of all torrents hold them for sure: that list costs
+        about a third of a full read, so it is paced as full reads are, and once it failed a full read follows."""
+        found: set[str] = set()
+        five = await self.client.can_count()
+        for query in self._placing_lists(limited=five, moving_read=moving_read):
+            found |= await self._read_placing_list(query)
+            if not self._unplaced:
+                return found
+        if five and not self._newest_failed and self._take_reconcile_credit():
+            self._read_newest = True
+            found |= await self._read_placing_list(self._limited({}))
+            self._newest_failed = bool(self._unplaced)
+        return found
+
+    async def _read_placing_list(self, query: Mapping[str, Any]) -> set[str]:
+        index = self._torrents
+        records = await self.client.torrents_info(**query)
+        new = {str(r["hash"]) for r in records if r.get("hash") and str(r["hash"]) not in index.records}
+        found = self._merge(records)
+        for torrent_hash in new:
+            category = str(index.records[torrent_hash].get("category") or "")
+            self._arrivals.pop(category, None)
+            self._arrivals[category] = None
+        while len(self._arrivals) > _ARRIVAL_CATEGORIES:
+            del self._arrivals[next(iter(self._arrivals))]
+        self._unplaced -= {str(r.get("name", "")) for r in records}
+        return found
+
+    def _placing_lists(self, *, limited: bool, moving_read: bool) -> list[dict[str, Any]]:
+        """The ``torrents/info`` lists that can hold a torrent just added elsewhere and cost little, cheapest
+        first: a list costs what it holds — its records serialised on 4.x; on 5.x, which sorts and limits
+        before it serialises, the newest few of it (a third of that)."""
+        index = self._torrents
+        total = max(len(index.records), 1)
+        held = [
+            (len(index.checking), {"status_filter": "checking"}),
+            *(() if moving_read else ((len(self._moving), {"status_filter": "active"}),)),
+            (len(index.incomplete), {"status_filter": "downloading"}),
+            *((index.category_sizes[c], {"category": c}) for c in self._arrivals if c),
+        ]
+        factor = _LIMITED_LIST_COST if limited else 1.0
+        lists = sorted((count * factor / total, i, query) for i, (count, query) in enumerate(held))
+        return [self._limited(query) if limited else query for share, _, query in lists if share <= _PLACING_SHARE]
+
+    def _limited(self, query: dict[str, Any]) -> dict[str, Any]:
+        """``query``'s newest few: as many as the torrents still to place, and a margin."""
+        return {**query, "sort": "added_on", "reverse": True, "limit": len(self._unplaced) + _WINDOW_MARGIN}
+
+    async def _count_holds(self) -> bool:
+        """Whether 5.x's ``torrents/count`` (nearly free) agrees with the torrents we know; True on 4.x."""
+        if not await self.client.can_count():
+            return True
+        return await self.client.torrents_count() == len(self._torrents.records)
 
     def _apply(self, changed: Iterable[str], removed: Iterable[str]) -> None:
         """Rebuild the transfers of ``changed`` records (and drop ``removed``), keeping counts in step."""
@@ -298,11 +443,17 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
                     removed.add(torrent_hash)
         return found, removed
 
-    async def _log_names(self) -> list[str]:
-        """Names of the torrents qBittorrent's new log lines are about (``Torrent: "name"``)."""
-        entries = await self.client.log_main(last_known_id=self._log_id if self._log_id is not None else -1)
+    async def _log_names(self) -> list[str] | None:
+        """Names of the torrents qBittorrent's new log lines are about (``Torrent: "name"``); None when the
+        log no longer holds the line read last (a restarted qBittorrent numbers its log from 0 again)."""
+        mark = self._log_mark
+        entries = await self.client.log_main(last_known_id=-1 if mark is None else mark[0] - 1)
+        if mark is not None:
+            if not entries or _log_mark(entries[0]) != mark:
+                return None
+            entries = entries[1:]
         if entries:
-            self._log_id = int(entries[-1]["id"])
+            self._log_mark = _log_mark(entries[-1])
         return [match.group(1) for entry in entries if (match := _LOG_TORRENT.search(str(entry.get("message", ""))))]
 
     def _build_status(self) -> Status:
@@ -468,6 +619,15 @@ def _magnet_hashes(uri: str) -> list[str]:
             topic = base64.b32decode(topic.upper()).hex()
         hashes.append(topic.lower())
     return hashes
+
+
+def _session_totals(server_state: Mapping[str, Any]) -> tuple[int, int]:
+    """Bytes down and up since the daemon started: they only go down when it restarts."""
+    return _opt_int(server_state.get("dl_info_data")) or 0, _opt_int(server_state.get("up_info_data")) or 0
+
+
+def _log_mark(entry: Mapping[str, Any]) -> tuple[int, Any, str]:
+    return int(entry["id"]), entry.get("timestamp"), str(entry.get("message", ""))
 
 
 def _opt_int(value: Any) -> int | None:

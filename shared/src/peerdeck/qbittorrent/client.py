@@ -87,6 +87,9 @@ class QBittorrentClient(HttpClient):
         self._login_lock = asyncio.Lock()
         self._api_version: tuple[int, ...] | None = None
         self._sid: str | None = None
+        self.logins = 0
+        """Sessions opened so far: a new one after the first may mean the daemon restarted (it forgets
+        every session), so whoever keeps state across calls can check."""
 
     # ------------------------------------------------------------------ plumbing
 
@@ -146,6 +149,7 @@ class QBittorrentClient(HttpClient):
                 raise PeerdeckInvalidResponseError(f"qBittorrent answered the login with {reply.status}")
             self._sid = _session_cookie(reply)
             self._logged_in = True
+            self.logins += 1
 
     async def _host_rejected(self) -> bool:
         """After a 401 on login: whether qBittorrent's Host header check answered it, not the password.
@@ -220,6 +224,10 @@ class QBittorrentClient(HttpClient):
             reply = await self._api("GET", "app/webapiVersion", decode="text")
             self._api_version = parse_api_version(str(reply.data))
         return self._api_version
+
+    def forget_version(self) -> None:
+        """Read the WebAPI version again at its next use (the daemon restarted, maybe upgraded)."""
+        self._api_version = None
 
     async def _uses_stop_start(self) -> bool:
         return await self.api_version() >= _STOP_START_API
@@ -398,9 +406,13 @@ class QBittorrentClient(HttpClient):
             return renames.get(generic, generic)
         return {v: k for k, v in renames.items()}.get(generic, generic)
 
+    async def can_count(self) -> bool:
+        """Whether this version has ``torrents/count`` (5.0+, whose lists also sort before they serialise)."""
+        return await self.api_version() >= _COUNT_API
+
     async def torrents_count(self) -> int:
         """Number of torrents (WebAPI 2.10+)."""
-        if await self.api_version() < _COUNT_API:
+        if not await self.can_count():
             raise PeerdeckNotSupportedError("torrents/count needs qBittorrent 5.0 or newer")
         return _int_text((await self._api("GET", "torrents/count", decode="text")).data)
 

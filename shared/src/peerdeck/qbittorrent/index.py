@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -21,6 +21,20 @@ CHECKING_STATES = frozenset({"checkingDL", "checkingUP", "checkingResumeData"})
 SLOT_STATES = frozenset({"downloading", "stalledDL", "metaDL"})
 """Downloads the queue manages that hold a slot (forced ones bypass the queue)."""
 METADATA_STATES = frozenset({"metaDL", "forcedMetaDL"})
+INCOMPLETE_STATES = frozenset(
+    {
+        "downloading",
+        "stalledDL",
+        "metaDL",
+        "forcedMetaDL",
+        "forcedDL",
+        "queuedDL",
+        "pausedDL",
+        "stoppedDL",
+        "checkingDL",
+    }
+)
+"""What qBittorrent's ``downloading`` list holds: its cost follows how many there are."""
 
 
 class TorrentIndex:
@@ -35,7 +49,10 @@ class TorrentIndex:
         queue order changed elsewhere)."""
         self.checking: set[str] = set()
         self.fetching_metadata: set[str] = set()
+        self.incomplete: set[str] = set()
         self.by_name: dict[str, set[str]] = {}
+        self.category_sizes: Counter[str] = Counter()
+        """Torrents per category: what a ``category=`` list would cost."""
         self._queue_front = QueueFront(self.queued, self._queue_order)
         self._check_front = QueueFront(self.checking, self._queue_order)
         for torrent_hash, record in (records or {}).items():
@@ -47,6 +64,9 @@ class TorrentIndex:
         before = self.records.get(torrent_hash)
         if before is not None and before.get("name") != record.get("name"):
             self._unname(torrent_hash, before)
+        if before is not None:
+            self.category_sizes[str(before.get("category") or "")] -= 1
+        self.category_sizes[str(record.get("category") or "")] += 1
         self.records[torrent_hash] = dict(record)
         self.by_name.setdefault(str(record.get("name", "")), set()).add(torrent_hash)
         state = record.get("state")
@@ -55,15 +75,17 @@ class TorrentIndex:
         _mark(self.holding_slots, torrent_hash, state in SLOT_STATES)
         self._check_front.mark(torrent_hash, state in CHECKING_STATES, reordered=reordered)
         _mark(self.fetching_metadata, torrent_hash, state in METADATA_STATES)
+        _mark(self.incomplete, torrent_hash, state in INCOMPLETE_STATES)
         return torrent_hash
 
     def drop(self, torrent_hash: str) -> bool:
         """Forget a torrent; True if it was known."""
         record = self.records.pop(torrent_hash, None)
-        for members in (self.queued, self.holding_slots, self.checking, self.fetching_metadata):
+        for members in (self.queued, self.holding_slots, self.checking, self.fetching_metadata, self.incomplete):
             members.discard(torrent_hash)  # a queue's front skips what left it
         if record is None:
             return False
+        self.category_sizes[str(record.get("category") or "")] -= 1
         self._unname(torrent_hash, record)
         return True
 
