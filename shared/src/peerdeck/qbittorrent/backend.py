@@ -29,8 +29,9 @@ read, paced (``reconcile_burst``). 5.x's ``torrents/count`` shows adds and remov
 not name.
 
 The expensive ``sync/maindata`` (merged from deltas) runs only to start, after ``ALL``
-actions, when nothing cheaper placed a change, when categories and tags must be exact (qBittorrent logs nothing when they change: ``exact_max_age`` and
-:meth:`want_exact`), after the daemon restarted, and as a slow reconciliation every
+actions, when nothing cheaper placed a change, when categories and tags must be exact
+(qBittorrent logs nothing when they change: ``exact_max_age`` and :meth:`want_exact`), after the
+daemon restarted, and as a slow reconciliation every
 ``reconcile_interval``. A restart shows as a new session, a log that no longer holds the line
 read last (qBittorrent numbers it from 0 again) or session totals that went down.
 """
