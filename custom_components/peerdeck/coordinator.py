@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -347,8 +348,6 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             except PeerdeckError as err:
                 raise self._update_error(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_BANNED}_{self.config_entry.entry_id}")
-        if update.restarted:
-            self._info_read = False  # a restarted daemon may be another version: read it with the next refresh
         if self.pushed and not update.status.connected:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -358,6 +357,12 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self._announce(update.events)
         if update.events:
             self._async_schedule_save()
+        if update.restarted:
+            # A restarted daemon may be another version: read it now, not a backstop interval later (after
+            # the events, so a failure loses none; the next refresh reads it then).
+            self._info_read = False
+            with contextlib.suppress(PeerdeckError):
+                await self._async_read_info()
         if self.pushed and not update.status.count(TransferState.ACTIVE):
             self.update_interval = self.backstop_interval
         self.refreshed = True

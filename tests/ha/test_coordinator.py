@@ -206,8 +206,7 @@ async def test_a_restarted_daemons_version_is_read_again(
     backend.backend_info = BackendInfo(kind=BackendKind.QBITTORRENT, version="5.3.0", api_version="2.11.4")
     await refresh(hass, loaded_entry)
     assert loaded_entry.runtime_data.coordinator.info.version == "4.5.2"  # no restart: not read again
-    backend.restarted = True  # upgraded, restarted
-    await refresh(hass, loaded_entry)
+    backend.restarted = True  # upgraded, restarted: read by the refresh that saw it, not a backstop interval later
     await refresh(hass, loaded_entry)
     assert loaded_entry.runtime_data.coordinator.info.version == "5.3.0"
     assert daemon_device().sw_version == "5.3.0"
