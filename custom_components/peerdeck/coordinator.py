@@ -333,12 +333,17 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         if isinstance(self.backend, QBittorrentBackend):
             reads.append(self.backend.client.transfer_speed_limits_mode())
         results: list[Any] = await asyncio.gather(*reads, return_exceptions=True)
+        if isinstance(update := results[0], Update):
+            # Announced before any failure is raised (another read's, or a stream down below): the update
+            # handed its events over once, and the backend will not give them again.
+            self._announce(update.events)
+            if update.events:
+                self._async_schedule_save()
         # The version's verdict first (an unsupported daemon), then the daemon's errors, then ours.
         for result in sorted((r for r in results if isinstance(r, BaseException)), key=_error_rank):
             if isinstance(result, PeerdeckError):
                 raise self._update_error(result) from result
             raise result
-        update: Update = results[0]
         if isinstance(self.backend, QBittorrentBackend):
             alternative_speed = results[-1]
         elif isinstance(self.backend, SyncthingBackend):
@@ -354,9 +359,6 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                 translation_key="stream_down",
                 translation_placeholders={"daemon": self.daemon_name},
             )
-        self._announce(update.events)
-        if update.events:
-            self._async_schedule_save()
         if update.restarted:
             # A restarted daemon may be another version: read it now, not a backstop interval later (after
             # the events, so a failure loses none; the next refresh reads it then).
