@@ -216,7 +216,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self._store = event_store(hass, entry.entry_id)
         self._transfer_listeners: list[TransferListener] = []
         self._restored = False
-        """Set once the stored state is in the backend: saved before that, it would be overwritten."""
+        """Set once the stored state is in the backend (by the first refresh if set-up went on without it)."""
+        self._state_known = False
+        """Set once the backend has read the daemon: exported before that, its state would say "no
+        transfers", and the next start would announce every transfer as added."""
         self._info_read = False
         self.refreshed = False
         """Set by the first refresh that succeeded: until then ``data`` may be a placeholder."""
@@ -334,6 +337,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             reads.append(self.backend.client.transfer_speed_limits_mode())
         results: list[Any] = await asyncio.gather(*reads, return_exceptions=True)
         if isinstance(update := results[0], Update):
+            self._state_known = True
             # Announced before any failure is raised (another read's, or a stream down below): the update
             # handed its events over once, and the backend will not give them again.
             self._announce(update.events)
@@ -378,7 +382,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         Never while events are held: stored as announced, an event that Home Assistant stopped
         before delivering would be lost; unsaved, the next start finds it again.
         """
-        if self._held is None and self._restored:
+        if self._held is None and self._state_known:
             # Exported now, as announced: by the time of the write the backend may know of changes
             # whose events are still queued for the next refresh.
             self._last_state = self.backend.export_state()
@@ -453,6 +457,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             try:
                 async for event in self.backend.events(interval=self.backstop_interval.total_seconds()):
                     delay = EVENT_RETRY_MIN
+                    self._state_known = True  # the backend read the daemon to find it
                     self._announce([event])
                     self._async_schedule_save()
                     await self.async_request_refresh()
