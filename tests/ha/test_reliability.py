@@ -11,10 +11,12 @@ from unittest.mock import MagicMock, patch
 import pytest
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, STATE_UNAVAILABLE
 from homeassistant.core import CoreState, Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.file import WriteError
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -152,6 +154,25 @@ async def test_stream_auth_failure_starts_reauth_at_once(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     assert hass.states.get(entity_id(hass, "sensor", "connection")).state == STATE_UNAVAILABLE
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_failed_event_store_write_is_written_when_home_assistant_stops(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_storage: dict[str, Any]
+) -> None:
+    """Space freed, then Home Assistant stops before the retry is due: its final write has the state."""
+
+    async def disk_full(store: Store[Any], data: dict[str, Any]) -> None:
+        raise WriteError("[Errno 28] No space left on device")
+
+    backend.add(HASH_A, "done.iso", TransferState.COMPLETED, progress=1.0)
+    with patch.object(Store, "_async_write_data", disk_full):
+        await refresh(hass, loaded_entry)
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+        await hass.async_block_till_done()
+    assert HASH_A not in hass_storage.get(STORE_KEY, {}).get("data", {})
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is True
 
 
 class GatedBackend(FakeBackend):
