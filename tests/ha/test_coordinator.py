@@ -293,15 +293,21 @@ class PushingBackend(FakeBackend):
             yield await self.pushed.get()
 
 
-async def test_pushed_events_are_followed_again_after_a_failure(
-    hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock
-) -> None:
+async def set_up_pushing(hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock) -> PushingBackend:
+    """The entry, set up against a pushing daemon (its first stream refused)."""
     backend = PushingBackend()
     create_backend.return_value = backend
-    completed = async_capture_events(hass, "peerdeck_transfer_completed")
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    return backend
+
+
+async def test_pushed_events_are_followed_again_after_a_failure(
+    hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock
+) -> None:
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    backend = await set_up_pushing(hass, entry, create_backend)
     assert backend.streams == 1
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=EVENT_RETRY_MIN))
     await hass.async_block_till_done()
@@ -322,12 +328,8 @@ async def test_events_of_a_refresh_that_finds_the_stream_down_are_still_announce
     hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock
 ) -> None:
     """The update hands its events over once: raising "stream down" must not drop them."""
-    backend = PushingBackend()
-    create_backend.return_value = backend
     completed = async_capture_events(hass, "peerdeck_transfer_completed")
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    backend = await set_up_pushing(hass, entry, create_backend)
     backend.add(HASH_A, "done.iso", TransferState.ACTIVE)
     await refresh(hass, entry)
     backend.set_state(HASH_A, TransferState.COMPLETED, progress=1.0)

@@ -122,6 +122,20 @@ async def seed(hass: HomeAssistant, entry: ConfigEntry, daemon: QBittorrentDaemo
     return info_hash
 
 
+async def finished_elsewhere(daemon: QBittorrentDaemon, name: str) -> str:
+    """A torrent another client adds (while Home Assistant does not look), once it has finished."""
+    content, info_hash = make_torrent(name, data_dir=daemon.save_path)
+    async with QBittorrentClient(daemon.url, username=daemon.username, password=daemon.password) as client:
+        await client.torrents_add(torrent_files=[(name.replace(".bin", ".torrent"), content)])
+
+        async def finished() -> bool:
+            rows = await client.torrents_info(hashes=[info_hash])
+            return bool(rows) and float(rows[0]["progress"]) >= 1.0
+
+        await qbt.until(finished)
+    return info_hash
+
+
 async def refreshed(hass: HomeAssistant, entry: ConfigEntry) -> None:
     await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
@@ -210,17 +224,7 @@ async def test_completion_while_home_assistant_is_stopped_reaches_an_automation(
     entry = await qbt.add_entry(hass, qbittorrent)
     assert await hass.config_entries.async_unload(entry.entry_id)  # Home Assistant stops
 
-    content, info_hash = make_torrent("while-stopped.bin", data_dir=qbittorrent.save_path)
-    async with QBittorrentClient(
-        qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password
-    ) as client:
-        await client.torrents_add(torrent_files=[("while-stopped.torrent", content)])
-
-        async def finished() -> bool:
-            rows = await client.torrents_info(hashes=[info_hash])
-            return bool(rows) and float(rows[0]["progress"]) >= 1.0
-
-        await qbt.until(finished)
+    info_hash = await finished_elsewhere(qbittorrent, "while-stopped.bin")
 
     # Home Assistant starts: the automation attaches its trigger only once it has started.
     hass.set_state(CoreState.not_running)
@@ -309,17 +313,7 @@ async def test_a_stalled_daemon_does_not_hold_up_the_start_and_its_catch_up_come
     assert await hass.config_entries.async_unload(entry.entry_id)  # Home Assistant stops
     added = async_capture_events(hass, "peerdeck_transfer_added")
     completed = async_capture_events(hass, "peerdeck_transfer_completed")
-    content, info_hash = make_torrent("while-stopped.bin", data_dir=qbittorrent.save_path)
-    async with QBittorrentClient(
-        qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password
-    ) as client:
-        await client.torrents_add(torrent_files=[("while-stopped.torrent", content)])
-
-        async def finished() -> bool:
-            rows = await client.torrents_info(hashes=[info_hash])
-            return bool(rows) and float(rows[0]["progress"]) >= 1.0
-
-        await qbt.until(finished)
+    info_hash = await finished_elsewhere(qbittorrent, "while-stopped.bin")
 
     os.kill(qbittorrent.process.pid, signal.SIGSTOP)  # it answers nothing while Home Assistant starts
     try:
