@@ -549,9 +549,8 @@ async def entry_for(hass: HomeAssistant, kind: str, backend: Any) -> AsyncIterat
 
 def shown_version(hass: HomeAssistant, entry: ConfigEntry) -> str | None:
     """The version the daemon's device shows."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-    assert device is not None
-    return device.sw_version
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    return next(device.sw_version for device in devices if (DOMAIN, entry.entry_id) in device.identifiers)
 
 
 async def test_slskd_upgraded_while_a_download_finishes_is_reconciled_once(hass: HomeAssistant) -> None:
