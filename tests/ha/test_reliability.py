@@ -175,6 +175,34 @@ async def test_a_failed_event_store_write_is_written_when_home_assistant_stops(
     assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is True
 
 
+async def test_a_reload_while_writes_fail_announces_nothing_again(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_storage: dict[str, Any]
+) -> None:
+    """The state a failed write still holds is what a reload reads, and what its retry writes later is not
+    older than the reloaded entry's."""
+
+    async def disk_full(store: Store[Any], data: dict[str, Any]) -> None:
+        raise WriteError("[Errno 28] No space left on device")
+
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    backend.add(HASH_A, "done.iso", TransferState.ACTIVE)
+    await refresh(hass, loaded_entry)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+    await hass.async_block_till_done()
+    assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is False
+    with patch.object(Store, "_async_write_data", disk_full):
+        backend.set_state(HASH_A, TransferState.COMPLETED, progress=1.0)
+        await refresh(hass, loaded_entry)
+        assert await hass.config_entries.async_unload(loaded_entry.entry_id)  # its write fails too
+        backend.tracker = type(backend.tracker)()  # the reload's backend is a new one
+        assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+        await hass.async_block_till_done()
+        await refresh(hass, loaded_entry)
+    assert [e.data["name"] for e in completed] == ["done.iso"]
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is True
+
+
 class GatedBackend(FakeBackend):
     """A daemon whose refresh answers only once the test opens the gate (slower than set-up waits)."""
 
