@@ -28,7 +28,7 @@ from .coordinator import (
 from .entity import daemon_device_info
 from .helpers import build_backend, public_url
 from .services import async_setup_services
-from .store import event_store
+from .store import async_remove_event_store
 from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
@@ -101,6 +101,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) ->
 
 async def async_remove_entry(hass: HomeAssistant, entry: PeerdeckConfigEntry) -> None:
     """Forget the entry's persisted event state, and its repair issues."""
-    await event_store(hass, entry.entry_id).async_remove()
+    await async_remove_event_store(hass, entry.entry_id)
     for issue in (ISSUE_BANNED, ISSUE_UNSUPPORTED_VERSION):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")

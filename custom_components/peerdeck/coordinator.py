@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -216,7 +217,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self._store = event_store(hass, entry.entry_id)
         self._transfer_listeners: list[TransferListener] = []
         self._restored = False
-        """Set once the stored state is in the backend: saved before that, it would be overwritten."""
+        """Set once the stored state is in the backend (by the first refresh if set-up went on without it)."""
+        self._state_known = False
+        """Set once the backend has read the daemon: exported before that, its state would say "no
+        transfers", and the next start would announce every transfer as added."""
         self._info_read = False
         self.refreshed = False
         """Set by the first refresh that succeeded: until then ``data`` may be a placeholder."""
@@ -337,12 +341,18 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         if isinstance(self.backend, QBittorrentBackend):
             reads.append(self.backend.client.transfer_speed_limits_mode())
         results: list[Any] = await asyncio.gather(*reads, return_exceptions=True)
+        if isinstance(update := results[0], Update):
+            self._state_known = True
+            # Announced before any failure is raised (another read's, or a stream down below): the update
+            # handed its events over once, and the backend will not give them again.
+            self._announce(update.events)
+            if update.events:
+                self._async_schedule_save()
         # The version's verdict first (an unsupported daemon), then the daemon's errors, then ours.
         for result in sorted((r for r in results if isinstance(r, BaseException)), key=_error_rank):
             if isinstance(result, PeerdeckError):
                 raise self._update_error(result) from result
             raise result
-        update: Update = results[0]
         if isinstance(self.backend, QBittorrentBackend):
             alternative_speed = results[-1]
         elif isinstance(self.backend, SyncthingBackend):
@@ -352,17 +362,18 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             except PeerdeckError as err:
                 raise self._update_error(err) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_BANNED}_{self.config_entry.entry_id}")
-        if update.restarted:
-            self._info_read = False  # a restarted daemon may be another version: read it with the next refresh
         if self.pushed and not update.status.connected:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="stream_down",
                 translation_placeholders={"daemon": self.daemon_name},
             )
-        self._announce(update.events)
-        if update.events:
-            self._async_schedule_save()
+        if update.restarted:
+            # A restarted daemon may be another version: read it now, not a backstop interval later (after
+            # the events, so a failure loses none; the next refresh reads it then).
+            self._info_read = False
+            with contextlib.suppress(PeerdeckError):
+                await self._async_read_info()
         if self.pushed and not update.status.count(TransferState.ACTIVE):
             self.update_interval = self.backstop_interval
         self.refreshed = True
@@ -376,7 +387,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         Never while events are held: stored as announced, an event that Home Assistant stopped
         before delivering would be lost; unsaved, the next start finds it again.
         """
-        if self._held is None and self._restored:
+        if self._held is None and self._state_known:
             # Exported now, as announced: by the time of the write the backend may know of changes
             # whose events are still queued for the next refresh.
             self._last_state = self.backend.export_state()
@@ -451,6 +462,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             try:
                 async for event in self.backend.events(interval=self.backstop_interval.total_seconds()):
                     delay = EVENT_RETRY_MIN
+                    self._state_known = True  # the backend read the daemon to find it
                     self._announce([event])
                     self._async_schedule_save()
                     await self.async_request_refresh()

@@ -6,6 +6,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
+from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, SAVE_RETRY_DELAY, STORAGE_VERSION
 
@@ -28,6 +29,20 @@ class EventStore(Store[EventState]):
             raise  # logged by Store, as before
 
 
+EVENT_STORES: HassKey[dict[str, EventStore]] = HassKey(f"{DOMAIN}_event_stores")
+
+
 def event_store(hass: HomeAssistant, entry_id: str) -> EventStore:
-    """The store of an entry's event state (``Backend.export_state``)."""
-    return EventStore(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.transfers")
+    """The store of an entry's event state (``Backend.export_state``), one per entry while Home Assistant
+    runs: a reload reads what a failed write still holds (not the older file), and the write's retry
+    never puts that older state over what the reloaded entry stored since."""
+    stores = hass.data.setdefault(EVENT_STORES, {})
+    if (store := stores.get(entry_id)) is None:
+        store = stores[entry_id] = EventStore(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.transfers")
+    return store
+
+
+async def async_remove_event_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget a removed entry's event state, pending writes included."""
+    await event_store(hass, entry_id).async_remove()
+    hass.data[EVENT_STORES].pop(entry_id, None)

@@ -206,8 +206,7 @@ async def test_a_restarted_daemons_version_is_read_again(
     backend.backend_info = BackendInfo(kind=BackendKind.QBITTORRENT, version="5.3.0", api_version="2.11.4")
     await refresh(hass, loaded_entry)
     assert loaded_entry.runtime_data.coordinator.info.version == "4.5.2"  # no restart: not read again
-    backend.restarted = True  # upgraded, restarted
-    await refresh(hass, loaded_entry)
+    backend.restarted = True  # upgraded, restarted: read by the refresh that saw it, not a backstop interval later
     await refresh(hass, loaded_entry)
     assert loaded_entry.runtime_data.coordinator.info.version == "5.3.0"
     assert daemon_device().sw_version == "5.3.0"
@@ -294,15 +293,21 @@ class PushingBackend(FakeBackend):
             yield await self.pushed.get()
 
 
-async def test_pushed_events_are_followed_again_after_a_failure(
-    hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock
-) -> None:
+async def set_up_pushing(hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock) -> PushingBackend:
+    """The entry, set up against a pushing daemon (its first stream refused)."""
     backend = PushingBackend()
     create_backend.return_value = backend
-    completed = async_capture_events(hass, "peerdeck_transfer_completed")
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    return backend
+
+
+async def test_pushed_events_are_followed_again_after_a_failure(
+    hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock
+) -> None:
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    backend = await set_up_pushing(hass, entry, create_backend)
     assert backend.streams == 1
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=EVENT_RETRY_MIN))
     await hass.async_block_till_done()
@@ -317,6 +322,42 @@ async def test_pushed_events_are_followed_again_after_a_failure(
     await hass.async_block_till_done()
     assert backend.streams == 3  # followed again after the stream ended
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_events_of_a_refresh_that_finds_the_stream_down_are_still_announced(
+    hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock
+) -> None:
+    """The update hands its events over once: raising "stream down" must not drop them."""
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    backend = await set_up_pushing(hass, entry, create_backend)
+    backend.add(HASH_A, "done.iso", TransferState.ACTIVE)
+    await refresh(hass, entry)
+    backend.set_state(HASH_A, TransferState.COMPLETED, progress=1.0)
+    backend.connected = False  # the event stream broke after the daemon told of the completion
+    await refresh(hass, entry)
+    assert not entry.runtime_data.coordinator.last_update_success
+    backend.connected = True
+    await refresh(hass, entry)
+    assert [e.data["name"] for e in completed] == ["done.iso"]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_events_of_an_update_are_announced_when_a_read_beside_it_fails(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend
+) -> None:
+    """The version is read beside the update after a restart; its failure must not drop the update's events."""
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    backend.add(HASH_A, "done.iso", TransferState.ACTIVE)
+    await refresh(hass, loaded_entry)
+    backend.restarted = True
+    backend.info_error = PeerdeckConnectionError("version read timed out")
+    await refresh(hass, loaded_entry)  # restarted: the version is read again, and fails
+    backend.set_state(HASH_A, TransferState.COMPLETED, progress=1.0)
+    await refresh(hass, loaded_entry)  # the update tells the completion; the version read beside it fails
+    assert not loaded_entry.runtime_data.coordinator.last_update_success
+    backend.info_error = None
+    await refresh(hass, loaded_entry)
+    assert [e.data["name"] for e in completed] == ["done.iso"]
 
 
 async def test_url_identified_entry_takes_the_identity_its_daemon_now_shows(

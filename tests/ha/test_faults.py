@@ -1,4 +1,5 @@
-"""Fault suite: real qbittorrent-nox and syncthing daemons under Home Assistant's own test harness.
+"""Fault suite: real qbittorrent-nox and syncthing daemons (and the slskd and Tribler conformance servers)
+under Home Assistant's own test harness.
 
 Each scenario breaks something the way it breaks in real life (a killed or stalled daemon, a
 changed key, a ban, Home Assistant stopped or restarted at a bad moment, a burst of actions) and
@@ -22,17 +23,23 @@ from unittest.mock import patch
 
 import pytest
 import pytest_socket
+from aiohttp import web
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntry, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.file import WriteError
-from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.peerdeck import coordinator as coordinator_module
 from custom_components.peerdeck.const import (
@@ -42,12 +49,18 @@ from custom_components.peerdeck.const import (
     SAVE_DELAY,
     SAVE_RETRY_DELAY,
 )
-from peerdeck import BackendKind, PeerdeckAuthenticationError, PeerdeckBannedError
+from peerdeck import BackendKind, Credentials, PeerdeckAuthenticationError, PeerdeckBannedError, RemoteFiles
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
+from peerdeck.slskd import SlskdBackend, split_id
 from peerdeck.syncthing import SyncthingBackend, SyncthingClient
+from peerdeck.tribler import TriblerBackend
 from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
+from tests.shared.slskd import server as slskd_server
 from tests.shared.syncthing.syncthing_daemons import SyncthingDaemon, running_pair
 from tests.shared.torrents import make_torrent
+from tests.shared.tribler import conftest as tribler_conformance
+from tests.shared.tribler import server as tribler_server
+from tests.shared.tribler.test_real_core import seed as seed_tribler
 
 from . import test_qbittorrent_daemon as qbt
 from . import test_syncthing_daemon as st
@@ -55,6 +68,8 @@ from . import test_syncthing_daemon as st
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("socket_enabled")]
 
 FOLDER = st.FOLDER
+SLSKD_SONG = ("@@music\\Artist\\Album\\01 - Blue Song.mp3", 8_000_000)
+"""A file the slskd conformance server's peer ``alice`` shares."""
 
 
 @pytest.fixture
@@ -104,6 +119,20 @@ async def seed(hass: HomeAssistant, entry: ConfigEntry, daemon: QBittorrentDaemo
     await hass.services.async_call(
         DOMAIN, "enqueue", {"config_entry_id": entry.entry_id, "torrent_file": str(torrent)}, blocking=True
     )
+    return info_hash
+
+
+async def finished_elsewhere(daemon: QBittorrentDaemon, name: str) -> str:
+    """A torrent another client adds (while Home Assistant does not look), once it has finished."""
+    content, info_hash = make_torrent(name, data_dir=daemon.save_path)
+    async with QBittorrentClient(daemon.url, username=daemon.username, password=daemon.password) as client:
+        await client.torrents_add(torrent_files=[(name.replace(".bin", ".torrent"), content)])
+
+        async def finished() -> bool:
+            rows = await client.torrents_info(hashes=[info_hash])
+            return bool(rows) and float(rows[0]["progress"]) >= 1.0
+
+        await qbt.until(finished)
     return info_hash
 
 
@@ -195,17 +224,7 @@ async def test_completion_while_home_assistant_is_stopped_reaches_an_automation(
     entry = await qbt.add_entry(hass, qbittorrent)
     assert await hass.config_entries.async_unload(entry.entry_id)  # Home Assistant stops
 
-    content, info_hash = make_torrent("while-stopped.bin", data_dir=qbittorrent.save_path)
-    async with QBittorrentClient(
-        qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password
-    ) as client:
-        await client.torrents_add(torrent_files=[("while-stopped.torrent", content)])
-
-        async def finished() -> bool:
-            rows = await client.torrents_info(hashes=[info_hash])
-            return bool(rows) and float(rows[0]["progress"]) >= 1.0
-
-        await qbt.until(finished)
+    info_hash = await finished_elsewhere(qbittorrent, "while-stopped.bin")
 
     # Home Assistant starts: the automation attaches its trigger only once it has started.
     hass.set_state(CoreState.not_running)
@@ -294,17 +313,7 @@ async def test_a_stalled_daemon_does_not_hold_up_the_start_and_its_catch_up_come
     assert await hass.config_entries.async_unload(entry.entry_id)  # Home Assistant stops
     added = async_capture_events(hass, "peerdeck_transfer_added")
     completed = async_capture_events(hass, "peerdeck_transfer_completed")
-    content, info_hash = make_torrent("while-stopped.bin", data_dir=qbittorrent.save_path)
-    async with QBittorrentClient(
-        qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password
-    ) as client:
-        await client.torrents_add(torrent_files=[("while-stopped.torrent", content)])
-
-        async def finished() -> bool:
-            rows = await client.torrents_info(hashes=[info_hash])
-            return bool(rows) and float(rows[0]["progress"]) >= 1.0
-
-        await qbt.until(finished)
+    info_hash = await finished_elsewhere(qbittorrent, "while-stopped.bin")
 
     os.kill(qbittorrent.process.pid, signal.SIGSTOP)  # it answers nothing while Home Assistant starts
     try:
@@ -522,6 +531,86 @@ async def test_home_assistant_restart_mid_sync_gives_one_completion(
         await refreshed(hass, entry)
     assert [e.data["id"] for e in completed if e.data["id"] == FOLDER] == [FOLDER]
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@contextlib.asynccontextmanager
+async def entry_for(hass: HomeAssistant, kind: str, backend: Any) -> AsyncIterator[MockConfigEntry]:
+    """A loaded entry whose backend (against a conformance server) is ``backend``."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=kind, data={"kind": kind, "url": "http://127.0.0.1", "api_key": "k"}, minor_version=2
+    )
+    entry.add_to_hass(hass)
+    with patch("custom_components.peerdeck.helpers.create_backend", return_value=backend):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        yield entry
+        assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def shown_version(hass: HomeAssistant, entry: ConfigEntry) -> str | None:
+    """The version the daemon's device shows."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    return next(device.sw_version for device in devices if (DOMAIN, entry.entry_id) in device.identifiers)
+
+
+async def test_slskd_upgraded_while_a_download_finishes_is_reconciled_once(hass: HomeAssistant) -> None:
+    server = slskd_server.SlskdConformance(slskd_server.Config(version="0.25.1"))
+    runner = web.AppRunner(server.app())
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    server.peers["alice"].hold = True
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    assert server.config.api_key is not None
+    backend = SlskdBackend(f"http://127.0.0.1:{runner.addresses[0][1]}", Credentials(api_key=server.config.api_key))
+    try:
+        async with entry_for(hass, "slskd", backend) as entry:
+            [transfer_id] = await backend.enqueue(RemoteFiles("alice", (SLSKD_SONG,)))
+            await refreshed(hass, entry)
+            server.restart(version="0.26.0")  # upgraded; the download goes on and finishes
+            server.peers["alice"].hold = False
+            record = server.downloads[split_id(transfer_id)[1]]
+            for _ in range(150):
+                if "Succeeded" in record["state"]:
+                    break
+                await asyncio.sleep(0.02)
+            await refreshed(hass, entry)  # one refresh: the completion, and the new version
+            assert [e.data["id"] for e in completed] == [transfer_id]
+            assert shown_version(hass, entry) == "0.26.0"
+            await refreshed(hass, entry)
+            assert len(completed) == 1
+    finally:
+        await runner.cleanup()
+
+
+async def test_tribler_upgraded_while_a_download_finishes_is_reconciled_once(hass: HomeAssistant) -> None:
+    server = tribler_server.TriblerServer()
+    app = server.app()
+    async for url in tribler_server.serve(app):
+        server.url = url
+        core = tribler_conformance.Core(server, app, url)
+        running = seed_tribler(core, "run.bin", progress=0.5, hops=0)
+        backend = TriblerBackend(
+            url, Credentials(api_key=tribler_server.API_KEY), startup_wait=5.0, events_backoff=tribler_conformance.FAST
+        )
+        backend.client.startup_retry_interval = 0.01
+        completed = async_capture_events(hass, "peerdeck_transfer_completed")
+        async with entry_for(hass, "tribler", backend) as entry:
+            await server.wait_streams(1)
+            server.shut_down()
+            server.version = "8.5.0"  # upgraded
+            server.restart()
+            finished = server.downloads[running]
+            finished.status, finished.progress = "SEEDING", 1.0
+            server.checkpoints_loaded = True
+            server.attach_handles()
+            server.notify("torrent_finished", infohash=running, name="run.bin", hidden=False)
+            for _ in range(150):
+                if completed and shown_version(hass, entry) == "8.5.0":
+                    break
+                await asyncio.sleep(0.1)
+            await refreshed(hass, entry)
+            assert [e.data["id"] for e in completed] == [running]
+            assert shown_version(hass, entry) == "8.5.0"
 
 
 async def test_reauth_after_a_password_change_recovers(hass: HomeAssistant, qbittorrent: QBittorrentDaemon) -> None:

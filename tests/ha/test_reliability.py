@@ -11,16 +11,19 @@ from unittest.mock import MagicMock, patch
 import pytest
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, STATE_UNAVAILABLE
 from homeassistant.core import CoreState, Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.file import WriteError
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
 )
 
+from custom_components.peerdeck import coordinator as coordinator_module
 from custom_components.peerdeck.const import CATCH_UP_DELAY, DOMAIN, EVENT_TEXT_LIMIT, SAVE_DELAY
 from custom_components.peerdeck.diagnostics import async_get_config_entry_diagnostics
 from peerdeck import (
@@ -31,6 +34,7 @@ from peerdeck import (
     PeerdeckConnectionError,
     TransferEvent,
     TransferState,
+    Update,
 )
 
 from .fake_backend import FakeBackend
@@ -150,6 +154,115 @@ async def test_stream_auth_failure_starts_reauth_at_once(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     assert hass.states.get(entity_id(hass, "sensor", "connection")).state == STATE_UNAVAILABLE
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_failed_event_store_write_is_written_when_home_assistant_stops(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_storage: dict[str, Any]
+) -> None:
+    """Space freed, then Home Assistant stops before the retry is due: its final write has the state."""
+
+    async def disk_full(store: Store[Any], data: dict[str, Any]) -> None:
+        raise WriteError("[Errno 28] No space left on device")
+
+    backend.add(HASH_A, "done.iso", TransferState.COMPLETED, progress=1.0)
+    with patch.object(Store, "_async_write_data", disk_full):
+        await refresh(hass, loaded_entry)
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+        await hass.async_block_till_done()
+    assert HASH_A not in hass_storage.get(STORE_KEY, {}).get("data", {})
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is True
+
+
+async def test_a_reload_while_writes_fail_announces_nothing_again(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_storage: dict[str, Any]
+) -> None:
+    """The state a failed write still holds is what a reload reads, and what its retry writes later is not
+    older than the reloaded entry's."""
+
+    async def disk_full(store: Store[Any], data: dict[str, Any]) -> None:
+        raise WriteError("[Errno 28] No space left on device")
+
+    completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    backend.add(HASH_A, "done.iso", TransferState.ACTIVE)
+    await refresh(hass, loaded_entry)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+    await hass.async_block_till_done()
+    assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is False
+    with patch.object(Store, "_async_write_data", disk_full):
+        backend.set_state(HASH_A, TransferState.COMPLETED, progress=1.0)
+        await refresh(hass, loaded_entry)
+        assert await hass.config_entries.async_unload(loaded_entry.entry_id)  # its write fails too
+        backend.tracker = type(backend.tracker)()  # the reload's backend is a new one
+        assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+        await hass.async_block_till_done()
+        await refresh(hass, loaded_entry)
+    assert [e.data["name"] for e in completed] == ["done.iso"]
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is True
+
+
+class GatedBackend(FakeBackend):
+    """A daemon whose refresh answers only once the test opens the gate (slower than set-up waits)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def update(self) -> Update:
+        await self.gate.wait()
+        return await super().update()
+
+
+async def set_up_slowly(hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock) -> GatedBackend:
+    """The entry set up while its first refresh is still waiting for the daemon."""
+    backend = GatedBackend()
+    create_backend.return_value = backend
+    entry.add_to_hass(hass)
+    with patch.object(coordinator_module, "SETUP_WAIT", 0.05):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    return backend
+
+
+async def test_a_first_refresh_rejected_after_set_up_went_on_starts_reauth(
+    hass: HomeAssistant, entry: MockConfigEntry, create_backend: MagicMock
+) -> None:
+    backend = await set_up_slowly(hass, entry, create_backend)
+    backend.error = PeerdeckAuthenticationError("qBittorrent rejected the username or password")
+    backend.gate.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_an_unload_during_a_slow_first_refresh_stores_no_empty_state(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    create_backend: MagicMock,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    added = async_capture_events(hass, "peerdeck_transfer_added")
+    backend = await set_up_slowly(hass, entry, create_backend)
+    backend.add(HASH_A, "there-before-peerdeck.iso")
+    assert await hass.config_entries.async_unload(entry.entry_id)  # Home Assistant stops meanwhile
+    backend.gate.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "Error" not in caplog.text and "Traceback" not in caplog.text
+    # The next start knows nothing of the daemon yet: what it holds is no news (an empty state stored
+    # by the first start would say "it held nothing", and every transfer would be announced as added).
+    backend.tracker = type(backend.tracker)()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await refresh(hass, entry)
+    assert added == []
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert hass_storage[STORE_KEY]["data"] == {
+        HASH_A: {"name": "there-before-peerdeck.iso", "state": "active", "done": False}
+    }
 
 
 async def test_diagnostics_of_an_entry_waiting_to_retry(

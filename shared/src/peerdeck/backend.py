@@ -149,6 +149,7 @@ class TrackedBackend(ABC, Generic[ClientT]):
         """Set by :meth:`daemon_restarted`: the next :meth:`_refresh` must read the full picture, not the
         changes since a cursor into the old process (it clears this once it has)."""
         self._restarted = False
+        self._version_seen: str | None = None
 
     def daemon_restarted(self, reason: str) -> None:
         """Call when the daemon shows it restarted — a new session, a cursor above its newest id, a new
@@ -157,6 +158,14 @@ class TrackedBackend(ABC, Generic[ClientT]):
         _LOGGER.info("%s restarted (%s); reading its whole state again", type(self).__name__, reason)
         self.reconcile_due = True
         self._restarted = True
+
+    def note_daemon_version(self, version: str | None) -> None:
+        """Compare the version a refresh read with the last one: another one is a restart (an upgrade or
+        a rollback), told to :meth:`daemon_restarted`."""
+        if version:
+            if self._version_seen not in (None, version):
+                self.daemon_restarted(f"version {self._version_seen} → {version}")
+            self._version_seen = version
 
     @property
     def tracker(self) -> TransferTracker:

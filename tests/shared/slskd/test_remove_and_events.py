@@ -103,8 +103,10 @@ async def test_a_restart_as_another_version_chooses_routes_again(start_slskd: St
     running.server.peers["alice"].hold = True
     async with backend_for(running) as backend:
         await backend.enqueue(RemoteFiles("alice", (SONG,)))  # batches, remembered
+        assert not (await backend.update()).restarted
         running.server.restart(version="0.25.1")  # rolled back: no batches route any more
-        await backend.update()  # the tick that sees the new version
+        assert (await backend.update()).restarted  # the tick that sees the new version tells a caller
+        assert not (await backend.update()).restarted
         ids = await backend.enqueue(RemoteFiles("alice", (RED,)))
     assert len(ids) == 1
     assert ("POST", "/api/v0/transfers/downloads/alice") in running.server.requests
@@ -118,7 +120,7 @@ async def test_a_restart_that_empties_the_event_log_loses_no_completion(start_sl
             await backend.client.event_raise("Noop")
         await backend.update()
         server.restart()  # --volatile: events, transfers and searches start empty
-        await backend.update()
+        assert (await backend.update()).restarted
         [transfer_id] = await backend.enqueue(RemoteFiles("alice", (SONG,)))
         record = server.downloads[split_id(transfer_id)[1]]
         await until(lambda: "Succeeded" in record["state"], "the download never finished")

@@ -177,7 +177,7 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         )
         self.search_poll_interval = search_poll_interval
         self.cancel_wait = _CANCEL_WAIT
-        self._log = EventLog(self.client, parse_time)
+        self._log = EventLog(self.client, parse_time, on_restart=self.daemon_restarted)
         self._event_completed: set[str] = set()
 
     # ------------------------------------------------------------------ reading
@@ -206,6 +206,7 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         self._event_completed.update(e.transfer.id for e in seen if e.kind is TransferEventKind.COMPLETED)
         self._announce(seen)
         self._announce(await self._completions_from_log(transfers, primed))
+        self.reconcile_due = False  # every refresh reads every transfer: a restart is reconciled by this one
         return self._build_status(state, transfers, uploads), transfers
 
     def export_state(self) -> dict[str, Any]:
@@ -238,6 +239,7 @@ class SlskdBackend(TrackedBackend[SlskdClient]):
         text = _opt_str(version.get("current") or version.get("full"))
         if text is not None:
             self.client.note_version(text)
+        self.note_daemon_version(text)
 
     async def _completions_from_log(self, transfers: Mapping[str, Transfer], primed: bool) -> list[TransferEvent]:
         """COMPLETED events for real downloads slskd logged as complete but no longer lists."""

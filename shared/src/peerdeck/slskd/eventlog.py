@@ -51,9 +51,17 @@ def is_real_transfer(record: Any) -> TypeGuard[dict[str, Any]]:
 class EventLog:
     """The events slskd logged since the last :meth:`read`."""
 
-    def __init__(self, client: SlskdClient, parse_time: Callable[[Any], datetime | None]) -> None:
+    def __init__(
+        self,
+        client: SlskdClient,
+        parse_time: Callable[[Any], datetime | None],
+        *,
+        on_restart: Callable[[str], None] | None = None,
+    ) -> None:
         self._client = client
         self._parse_time = parse_time
+        self._on_restart = on_restart
+        """Told when the log shows slskd restarted (``TrackedBackend.daemon_restarted``)."""
         self.supported = True
         self._seen: dict[str, datetime | None] = {}
         self._newest: datetime | None = None
@@ -72,6 +80,8 @@ class EventLog:
             return None
         if self._total is not None and total is not None and total < self._total:
             # The log shrank: slskd restarted with an in-memory log. Every event in it is new.
+            if self._on_restart is not None:
+                self._on_restart("its in-memory event log started again")
             self._seen.clear()
             self._newest = None
             events, total = await self._window()

@@ -209,8 +209,10 @@ class TriblerBackend(TrackedBackend[TriblerClient]):
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
         """Counts and summed rates from the downloads, liveness and version from ``events/info``."""
         info, data = await asyncio.gather(self.client.events_info(), self.client.downloads())
+        self.note_daemon_version(str(info.get("version") or ""))
         transfers, events = self._observe(data)
         self._announce(events)
+        self.reconcile_due = False  # every read is the whole list: a restart is reconciled by this one
         return _build_status(info, data, transfers), transfers
 
     def _observe(
