@@ -148,7 +148,7 @@ class TrackedBackend(ABC, Generic[ClientT]):
         self.reconcile_due = False
         """Set by :meth:`daemon_restarted`: the next :meth:`_refresh` must read the full picture, not the
         changes since a cursor into the old process (it clears this once it has)."""
-        self._restarted = False
+        self._restart_unreported = False
         self._version_seen: str | None = None
 
     def daemon_restarted(self, reason: str) -> None:
@@ -157,7 +157,7 @@ class TrackedBackend(ABC, Generic[ClientT]):
         (:attr:`reconcile_due`), and the :class:`Update` after it says ``restarted``."""
         _LOGGER.info("%s restarted (%s); reading its whole state again", type(self).__name__, reason)
         self.reconcile_due = True
-        self._restarted = True
+        self._restart_unreported = True
 
     def note_daemon_version(self, version: str | None) -> None:
         """Compare the version a refresh read with the last one: another one is a restart (an upgrade or
@@ -204,7 +204,7 @@ class TrackedBackend(ABC, Generic[ClientT]):
         """Status, transfers and the events since the last call (none are dropped)."""
         status, transfers = await self._locked_refresh()
         events, self._pending = tuple(self._pending), []
-        restarted, self._restarted = self._restarted, False
+        restarted, self._restart_unreported = self._restart_unreported, False
         return Update(status=status, transfers=transfers, events=events, restarted=restarted)
 
     def events(self, *, interval: float = 10.0) -> AsyncIterator[TransferEvent]:

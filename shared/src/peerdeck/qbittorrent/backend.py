@@ -230,11 +230,13 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
     async def _refresh(self) -> tuple[Status, dict[str, Transfer]]:
         """The cheap tick, or a full read when it is due or the tick calls for it (never two in a tick)."""
         age = time.monotonic() - self._last_reconcile
-        if self._reconcile_needed or age >= min(self.reconcile_interval, self.exact_max_age, self._exact_wanted):
+        due = self._reconcile_needed or self.reconcile_due
+        if due or age >= min(self.reconcile_interval, self.exact_max_age, self._exact_wanted):
             await self._reconcile()
         else:
             tick = await self._cheap_tick()
             if tick is None:
+                self.daemon_restarted("a new session, a log numbered anew or session totals that went down")
                 self._forget_daemon_state()
                 await self._reconcile()
             else:
@@ -295,7 +297,7 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._logins = self.client.logins
         self._moving = set()
         self._details_read = time.monotonic()
-        self._reconcile_needed = False
+        self._reconcile_needed = self.reconcile_due = False
         self._changed_unseen = False
         self._unplaced = set()
         self._newest_failed = False
