@@ -70,6 +70,10 @@ def test_a_good_file_parses_and_secrets_stay_references(tmp_path: Path, monkeypa
         (GOOD.replace("search_limit = 50", "enqueues_per_hour = -1"), "limits.enqueues_per_hour: expected a whole"),
         (GOOD.replace("search_limit = 50", "enqueues_per_hour = 1.5"), "limits.enqueues_per_hour: expected a whole"),
         ("[discord\n", "not valid TOML"),
+        # TOML has nan and inf: nan passes every "> 0" check, inf never ends a wait
+        (GOOD.replace("backend_timeout = 5", "backend_timeout = nan"), "limits.backend_timeout: expected a positive"),
+        (GOOD.replace("search_limit = 50", "poll_interval = inf"), "limits.poll_interval: expected a positive"),
+        (GOOD.replace("search_limit = 50", "board_interval = nan"), "limits.board_interval: expected a positive"),
     ],
 )
 def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
@@ -93,6 +97,26 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
     assert SecretRef(file=tmp_path / "pw").resolve() == "from-file"
     with pytest.raises(ConfigError, match="cannot read secret file"):
         SecretRef(file=tmp_path / "absent").resolve()
+
+
+def test_files_that_are_not_text_are_config_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A binary config or token file (a key file picked by mistake) is a config error, not a traceback."""
+    binary = tmp_path / "bot.toml"
+    binary.write_bytes(b"\xff\xfe[discord]")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_config(binary)
+    (tmp_path / "token").write_bytes(b"tok\xff")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        SecretRef(file=tmp_path / "token").resolve()
+    with pytest.raises(ConfigError, match="not a usable path"):
+        SecretRef(file=tmp_path / "to\x00ken").resolve()
+
+    path = write(tmp_path, GOOD.replace('token_env = "PD_TEST_TOKEN"', 'token_file = "token"'))
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(path)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2  # the unit's RestartPreventExitStatus: a restart cannot fix it
+    assert "discord token: secret file" in err and "Traceback" not in err
 
 
 def test_runner_reports_config_errors_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -50,6 +51,10 @@ class SecretRef:
             value = self.file.read_text(encoding="utf-8").strip()
         except OSError as err:
             raise ConfigError(f"cannot read secret file {self.file}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"secret file {self.file} is not UTF-8 text") from None
+        except ValueError:  # a NUL in the path
+            raise ConfigError(f"secret file {self.file!r} is not a usable path") from None
         if not value:
             raise ConfigError(f"secret file {self.file} is empty")
         return value
@@ -142,6 +147,8 @@ def load_config(path: Path | str) -> BotConfig:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as err:
         raise ConfigError(f"cannot read {file}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file} is not UTF-8 text; a config file is TOML, written as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{file} is not valid TOML: {err}") from None
     return parse_config(data, base_dir=file.parent)
@@ -348,6 +355,7 @@ def _whole(value: Any, where: str, *, least: int) -> int:
 
 
 def _positive(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    # TOML has nan and inf: nan passes every comparison, and an infinite timeout or interval never ends
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{where}: expected a positive number")
     return float(value)
