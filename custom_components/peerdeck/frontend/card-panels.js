@@ -3,14 +3,14 @@
 // in. Everything goes through the integration's websocket commands (card_commands.py), which apply
 // Home Assistant's own rules for who may do what.
 
-import { formatBytes, formatRatio, formatTime } from "./format.js";
+import { formatBytes, formatRatio, formatTime, plainName, plainText } from "./format.js";
 import { rowStatus, statusLabel } from "./transfer-rows.js";
 
 const MAX_TORRENT_BYTES = 10 * 1024 * 1024;
 
 /** The text of an error from ``callWS`` or ``subscribeMessage``. */
 export function errorText(err) {
-  return err?.message || err?.code || String(err);
+  return plainText(err?.message || err?.code || String(err));
 }
 
 /** The delete dialog: its title and explanation name what deleting does for this kind of row. */
@@ -63,7 +63,7 @@ export async function showDetails(card, row) {
           const term = document.createElement("dt");
           term.textContent = t(label);
           const description = document.createElement("dd");
-          description.textContent = String(value);
+          description.textContent = plainText(value);
           return [term, description];
         }),
     );
@@ -269,19 +269,20 @@ export class Panels {
     const el = this.el;
     for (const hit of message.hits ?? []) {
       this.hits.push(hit);
+      const name = plainName(hit.title, t("no_name"));
       const item = document.createElement("li");
       const main = document.createElement("div");
       main.className = "hit-main";
       const title = document.createElement("span");
       title.className = "hit-title";
-      title.textContent = hit.title;
-      title.title = hit.title;
+      title.textContent = name;
+      title.title = name;
       const meta = document.createElement("span");
       meta.className = "hit-meta";
       meta.textContent = [
         hit.size ? formatBytes(hit.size, locale) : "",
         hit.seeders !== null && hit.seeders !== undefined ? t("hit_seeders", { count: hit.seeders }) : "",
-        hit.source ?? "",
+        plainText(hit.source),
       ].filter(Boolean).join(" · ");
       main.append(title, meta);
       const add = document.createElement("button");
@@ -289,12 +290,12 @@ export class Panels {
       add.dataset.hit = hit.id;
       add.dataset.entry = entryId;
       add.textContent = t("add");
-      add.setAttribute("aria-label", `${t("add")}: ${hit.title}`);
+      add.setAttribute("aria-label", `${t("add")}: ${name}`);
       item.append(main, add);
       el.hits.append(item);
     }
     const count = t("search_count", { count: this.hits.length, daemon: feed?.title ?? "" });
-    if (message.error) this._result(el.searchPanel, t("search_failed", { error: message.error }), true);
+    if (message.error) this._result(el.searchPanel, t("search_failed", { error: plainText(message.error) }), true);
     else this._result(el.searchPanel, message.done ? count : `${t("searching")} ${count}`);
     if (message.done) this.stop();
   }
