@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from peerdeck import (
 )
 
 from .config import BackendConfig, BotConfig, ConfigError
+from .errors import no_answer
 from .state import damage_reason, unwritable_reason
 from .text import plain
 
@@ -146,8 +146,7 @@ def unreachable(backend_config: BackendConfig, err: PeerdeckConnectionError) -> 
     if isinstance(cause, aiohttp.ClientConnectorDNSError):
         return f"the host name {cause.host} could not be resolved: is the URL right?"
     if isinstance(cause, aiohttp.ClientConnectorError):
-        why = os.strerror(cause.os_error.errno).lower() if cause.os_error.errno else "refused"
-        return f"nothing answers at {cause.host}:{cause.port} ({why}): is the daemon running, and is the URL right?"
+        return f"{no_answer(cause)}: is the daemon running, and is the URL right?"
     if isinstance(cause, aiohttp.ServerDisconnectedError):
         return "it closed the connection without answering: is the URL (and http/https) right?"
     return "cannot reach it (a network error): is the daemon running, and is the URL right?"
