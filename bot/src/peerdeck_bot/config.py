@@ -53,8 +53,6 @@ class SecretRef:
             raise ConfigError(f"cannot read secret file {self.file}: {err.strerror}") from None
         except UnicodeDecodeError:
             raise ConfigError(f"secret file {self.file} is not UTF-8 text") from None
-        except ValueError:  # a NUL in the path
-            raise ConfigError(f"secret file {self.file!r} is not a usable path") from None
         if not value:
             raise ConfigError(f"secret file {self.file} is empty")
         return value
@@ -166,7 +164,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path()) -> BotConf
     token = _secret(discord, "discord", "token", base_dir) or SecretRef(env="DISCORD_TOKEN")
     guild_ids = tuple(_int(g, "discord.guild_ids") for g in _list(discord, "discord.guild_ids", "guild_ids"))
     channel = discord.get("notify_channel_id")
-    state_file = Path(_str(discord.get("state_file", "peerdeck-bot-state.json"), "discord.state_file"))
+    state_file = _path(discord.get("state_file", "peerdeck-bot-state.json"), "discord.state_file")
 
     perms = _table(data, "permissions")
     _only(perms, "permissions", {"read_roles", "write_roles", "admin_roles"})
@@ -298,7 +296,7 @@ def _secret(table: Mapping[str, Any], where: str, key: str, base_dir: Path) -> S
     if env is not None:
         return SecretRef(env=_str(env, f"{where}.{key}_env"))
     if file is not None:
-        path = Path(_str(file, f"{where}.{key}_file"))
+        path = _path(file, f"{where}.{key}_file")
         return SecretRef(file=path if path.is_absolute() else base_dir / path)
     return None
 
@@ -340,6 +338,13 @@ def _str(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: expected non-empty text")
     return value
+
+
+def _path(value: Any, where: str) -> Path:
+    text = _str(value, where)
+    if "\0" in text:  # TOML can write one ("\u0000"); no file system takes it
+        raise ConfigError(f"{where}: a path cannot contain a NUL character")
+    return Path(text)
 
 
 def _int(value: Any, where: str) -> int:
