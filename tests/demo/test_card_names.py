@@ -112,3 +112,39 @@ async def test_a_very_long_name_is_cut_with_an_ellipsis_in_one_line(page: Page) 
     assert result["cut"] is True and result["ellipsis"] == "ellipsis"
     assert result["rowHeight"] == 64
     assert result["title"] == 5004  # the whole name on hover
+
+
+async def test_details_of_two_transfers_with_the_same_name_never_mix(page: Page) -> None:
+    """The same file name on two entries: a late answer for the first never fills the second's details."""
+    result = await run(
+        page,
+        """
+        const entries = [{ entry_id: "e1", title: "qB", daemon: "qbittorrent" },
+                         { entry_id: "e2", title: "Box", daemon: "qbittorrent" }];
+        await h.mount({ config: { sort: "name" }, entries });
+        const base = h.transfers(1)[0];
+        h.deliver("e1", h.full("e1", [{ ...base, id: "a", name: "same.iso", path: "/one" }], { title: "qB" }));
+        h.deliver("e2", h.full("e2", [{ ...base, id: "b", name: "same.iso", path: "/two" }], { title: "Box" }));
+        await h.nextFrame();
+        const answers = {};
+        h.hass.answers["peerdeck/transfers/details"] = (message) =>
+          new Promise((resolve) => {
+            answers[message.entry_id] = () => resolve({ path: `/late-${message.entry_id}` });
+          });
+        const root = h.card.shadowRoot;
+        const rowEl = (key) => [...root.querySelectorAll(".row")].find((el) => el._key === key);
+        rowEl("e1|a").querySelector(".main").click();
+        await h.settle();
+        root.querySelector("dialog.details").close();
+        rowEl("e2|b").querySelector(".main").click();
+        await h.settle();
+        answers.e1();
+        await h.settle(); await h.settle();
+        const afterFirst = root.querySelector("dialog.details dl").textContent;
+        answers.e2();
+        await h.settle(); await h.settle();
+        return { afterFirst, afterSecond: root.querySelector("dialog.details dl").textContent };
+        """,
+    )
+    assert "/two" in result["afterFirst"] and "/late-e1" not in result["afterFirst"]
+    assert "/late-e2" in result["afterSecond"]

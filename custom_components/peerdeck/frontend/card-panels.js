@@ -30,6 +30,8 @@ export async function showDetails(card, row) {
   const { t } = card;
   const el = card._el;
   const locale = card._view.locale;
+  const key = `${row.entry}|${row.id}`; // two transfers can share a name: the dialog is bound to one transfer
+  el.details.dataset.key = key;
   el.detailsTitle.textContent = row.name;
   el.details.querySelector(".close").textContent = t("close");
   const fill = (details) => {
@@ -73,7 +75,7 @@ export async function showDetails(card, row) {
   el.details.querySelector(".close").focus();
   try {
     const details = await card._hass.callWS({ type: "peerdeck/transfers/details", entry_id: row.entry, transfer_id: row.id });
-    if (el.details.open && el.detailsTitle.textContent === row.name) fill(details);
+    if (el.details.open && el.details.dataset.key === key) fill(details);
   } catch (err) {
     // Gone meanwhile, or a card older than its integration: the feed's own fields stay shown.
   }
