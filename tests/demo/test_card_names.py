@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 
+import aiohttp
 import pytest
 
-from scripts.demo_support.browser import Page
+from scripts.demo_support.browser import Browser, Page
 
-from .card_support import run
+from .card_support import open_card_page, run
 
 pytestmark = pytest.mark.daemon
 
@@ -148,3 +149,30 @@ async def test_details_of_two_transfers_with_the_same_name_never_mix(page: Page)
     )
     assert "/two" in result["afterFirst"] and "/late-e1" not in result["afterFirst"]
     assert "/late-e2" in result["afterSecond"]
+
+
+async def test_a_very_long_name_leaves_the_dialogs_buttons_on_a_phone_screen() -> None:
+    """A 3,000-character name in the delete dialog: the whole name can be read, and Cancel and Delete stay in view."""
+    async with (
+        aiohttp.ClientSession() as session,
+        Browser() as browser,
+        open_card_page(session, browser, width=390, height=844) as page,
+    ):
+        result = await run(
+            page,
+            """
+            await h.mount({ config: { entry: "e1" } });
+            h.deliver("e1", h.full("e1", [{ ...h.transfers(1)[0], name: "Ω".repeat(3000) + " end.iso" }]));
+            await h.nextFrame();
+            const root = h.card.shadowRoot;
+            root.querySelector(".row .delete").click();
+            const dialog = root.querySelector("dialog.confirm-delete");
+            const box = (selector) => dialog.querySelector(selector).getBoundingClientRect();
+            const inView = (r) => r.top >= 0 && r.bottom <= innerHeight;
+            return { fits: dialog.getBoundingClientRect().height <= innerHeight,
+                     buttons: inView(box(".cancel")) && inView(box(".confirm")),
+                     title: dialog.querySelector("h2").textContent.length };
+            """,
+        )
+    assert result["fits"] and result["buttons"]
+    assert result["title"] == len("Delete ?") + 3008  # the whole name is there, in a box that scrolls
