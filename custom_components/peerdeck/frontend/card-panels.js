@@ -6,7 +6,10 @@
 import { formatBytes, formatRatio, formatTime, plainName, plainText } from "./format.js";
 import { rowStatus, statusLabel } from "./transfer-rows.js";
 
-const MAX_TORRENT_BYTES = 10 * 1024 * 1024;
+// Home Assistant's websocket closes the whole connection (every card and panel) on a message over
+// 4 MiB (aiohttp's default max_msg_size); a file goes base64-encoded, 4/3 of its size, with room left
+// for the rest of the message.
+const MAX_TORRENT_BYTES = 3_000_000;
 
 /** The text of an error from ``callWS`` or ``subscribeMessage``. */
 export function errorText(err) {
