@@ -157,7 +157,9 @@ async def test_nothing_is_sent_for_a_change_the_card_does_not_show(
     assert loaded_entry.runtime_data.coordinator.data.status.free_space == backend.free_space
     backend.set_state(HASH_B, TransferState.ACTIVE)
     await refresh(hass, loaded_entry)
-    assert await next_event(client, subscription) == {"changed": [{"id": HASH_B, "state": "active"}]}
+    assert await next_event(client, subscription) == {
+        "changed": [{"id": HASH_B, "state": "active", "status": "downloading"}]
+    }
 
 
 async def test_actions_show_in_the_feed(
