@@ -44,6 +44,8 @@ function formatNumber(value, locale, digits) {
 // byte-order marks) and letters that draw nothing (Hangul fillers, the blank braille cell).
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u115f\u1160\u3164\uffa0\u2800\u034f]/gu;
 const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
+// Whether a text needs any of that: almost no name does, and the card reads 20,000 of them at once.
+const NEEDS_WORK = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u115f\u1160\u3164\uffa0\u2800\u034f]|[^\S ]| {2}|^ | $/u;
 
 /**
  * Daemon-supplied text made honest to show: no direction overrides, no invisible characters, runs of
@@ -51,7 +53,9 @@ const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
  */
 export function plainText(value) {
   if (value === null || value === undefined) return "";
-  return String(value).replace(BREAKS, " ").replace(INVISIBLE, "").replace(/\s+/gu, " ").trim();
+  const text = String(value);
+  if (!NEEDS_WORK.test(text)) return text;
+  return text.replace(BREAKS, " ").replace(INVISIBLE, "").replace(/\s+/gu, " ").trim();
 }
 
 /** A daemon-supplied name, honest (see plainText); ``blank`` when nothing visible is left. */
