@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from peerdeck_bot.__main__ import main
+from peerdeck_bot.__main__ import main, secret_problems
 from peerdeck_bot.config import ConfigError, SecretRef, load_config
 
 GOOD = """
@@ -129,3 +129,32 @@ def test_runner_reports_config_errors_without_a_traceback(tmp_path: Path, capsys
     assert exit_.value.code == 2
     assert err.startswith("config error: backends.seedbox.password")
     assert "hunter2" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("token", ["Bot abc.def", "abc\ndef", "abc\u200bdef.ghi"])
+def test_a_token_with_characters_no_token_has_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    """A token pasted with "Bot ", a line break or a zero-width character stops the bot before it connects
+    (exit 2), instead of failing later in a way the service manager restarts for ever."""
+    monkeypatch.setenv("PD_TEST_TOKEN", token)
+    monkeypatch.setenv("PD_TEST_PASSWORD", "pw")
+    config = load_config(write(tmp_path, GOOD))
+
+    [problem] = secret_problems(config)
+
+    assert problem.startswith("discord token: the token in environment variable PD_TEST_TOKEN has characters")
+    assert token not in problem
+    monkeypatch.setenv("PD_TEST_TOKEN", "MTIz.GhIj-k_L.mnop")
+    assert secret_problems(config) == []
+
+
+def test_check_config_says_a_malformed_token_is_bad(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PD_TEST_TOKEN", "Bot MTIz.GhIj")
+    monkeypatch.setenv("PD_TEST_PASSWORD", "pw")
+    with pytest.raises(SystemExit):
+        main(["--config", str(write(tmp_path, GOOD.replace("8080", "1"))), "--check-config"])
+    [row] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("discord token")]
+    assert "BAD" in row and "has characters a Discord token never has" in row and "MTIz" not in row

@@ -24,7 +24,7 @@ from peerdeck import (
     create_backend,
 )
 
-from .config import BackendConfig, BotConfig, ConfigError
+from .config import BackendConfig, BotConfig, ConfigError, token_problem
 from .errors import no_answer
 from .state import damage_reason, unwritable_reason
 from .text import plain
@@ -180,11 +180,17 @@ async def check_config(config: BotConfig) -> int:
             (backend.name, backend.kind.value, public_url(backend.url), "ok" if found.ok else "FAIL", found.result)
         )
     try:
-        secrets.append(config.token.resolve())
+        token = config.token.resolve()
     except ConfigError as err:
         rows.append(("discord token", "", config.token.describe(), "MISSING", f"{err} (needed to run or sync)"))
     else:
-        rows.append(("discord token", "", config.token.describe(), "ok", "present (not checked with Discord)"))
+        secrets.append(token)
+        problem = token_problem(token)
+        rows.append(
+            ("discord token", "", config.token.describe(), "BAD", f"it {problem}")
+            if problem
+            else ("discord token", "", config.token.describe(), "ok", "present (not checked with Discord)")
+        )
     unwritable = await asyncio.to_thread(unwritable_reason, config.state_file)
     damaged = await asyncio.to_thread(damage_reason, config.state_file)
     path = str(config.state_file)

@@ -138,6 +138,25 @@ class BotConfig:
         return next((b for b in self.backends if b.name == name), None)
 
 
+TOKEN_RE = re.compile(r"[A-Za-z0-9_.\-]+")
+"""What a Discord bot token is made of (base64url parts joined by dots)."""
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be a Discord bot token, or None.
+
+    "Bot <token>", a line break or an invisible character from a copy would otherwise fail only once
+    the bot is connected (Discord refuses it, or an HTTP header cannot carry it), as a failure the
+    service manager restarts.
+    """
+    if TOKEN_RE.fullmatch(token):
+        return None
+    return (
+        "has characters a Discord token never has (a space, a line break or an invisible character); "
+        "copy it again from Bot → Reset Token"
+    )
+
+
 def load_config(path: Path | str) -> BotConfig:
     """Read and validate a TOML config file."""
     file = Path(path)
