@@ -250,7 +250,8 @@ async def run(args: argparse.Namespace) -> int:
                 f"  Syncthing    {syncthing.url} (its own Web UI, no login on 127.0.0.1)\n"
                 f"  Files in     {on_host(workdir)}\n"
                 f"  HA config    {on_host(hass.config_dir)}\n"
-                "  Stop         Ctrl-C (stops Home Assistant and every daemon)\n",
+                + (f"  Ready file   {on_host(args.ready_file.absolute())}\n" if args.ready_file is not None else "")
+                + "  Stop         Ctrl-C (stops Home Assistant and every daemon)\n",
                 flush=True,
             )
             busy = asyncio.create_task(keep_busy(daemons))

@@ -22,7 +22,14 @@ from .fakes import FRIEND
 @pytest.fixture
 async def slskd(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[SlskdConformance, str]]:
     """slskd's conformance server on 127.0.0.1, with its API key in ``PD_SLSKD_KEY``."""
-    server = SlskdConformance()
+    async for running in serve_slskd(SlskdConformance(), monkeypatch):
+        yield running
+
+
+async def serve_slskd(
+    server: SlskdConformance, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[SlskdConformance, str]]:
+    """Run ``server`` on 127.0.0.1 (a free port) with its API key in ``PD_SLSKD_KEY``; yields it and its URL."""
     runner = web.AppRunner(server.app())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from peerdeck import HitFolder, SearchHit
 from peerdeck_bot.state import SearchRecord, StateStore
@@ -16,7 +15,7 @@ from tests.shared.slskd.server import Config, Peer, SlskdConformance
 from .conftest import StartBot
 from .e2e import components, custom_id
 from .fakes import FRIEND
-from .test_conformance import slskd_backend
+from .test_conformance import serve_slskd, slskd_backend
 
 
 def album_peers() -> list[Peer]:
@@ -31,15 +30,8 @@ def album_peers() -> list[Peer]:
 
 @pytest.fixture
 async def albums(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[SlskdConformance, str]]:
-    server = SlskdConformance(Config(), album_peers())
-    runner = web.AppRunner(server.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    assert server.config.api_key is not None
-    monkeypatch.setenv("PD_SLSKD_KEY", server.config.api_key)
-    yield server, f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    async for running in serve_slskd(SlskdConformance(Config(), album_peers()), monkeypatch):
+        yield running
 
 
 async def test_folders_first_with_format_and_size_and_a_folder_enqueues_the_album(

@@ -375,3 +375,35 @@ async def test_phone_and_narrow_column_layouts(width: int, column: int) -> None:
     assert result["size"] in ("0 B / 25 MB", "")  # hidden on a narrow card, and spaced when shown
     assert result["eta"] == "3 min 15 sec"
     assert result["overflow"] is False
+
+
+async def test_a_torrent_file_too_big_for_one_websocket_message_is_refused_in_the_card(page: Page) -> None:
+    """Home Assistant's websocket (aiohttp's default) closes the whole connection on a message over 4 MiB,
+    so a .torrent whose base64 would not fit is refused before it is sent; a smaller one goes."""
+    result = await run(
+        page,
+        """
+        await h.mount({ config: { entry: "e1" } });
+        h.deliver("e1", h.full("e1", h.transfers(3), { capabilities: { enqueue: true, add_links: true } }));
+        h.hass.answers["peerdeck/transfers/add"] = () => ({ ids: [], confirmed: false });
+        const root = h.card.shadowRoot;
+        root.querySelector(".open-add").click();
+        const pick = async (bytes) => {
+          root.querySelector(".add-panel .result").textContent = "";
+          const files = new DataTransfer();
+          files.items.add(new File([new Uint8Array(bytes)], "big.torrent"));
+          const input = root.querySelector(".add-file");
+          input.files = files.files;
+          input.dispatchEvent(new Event("change"));
+          await h.until(() => !["", "Adding…"].includes(h.text(".add-panel .result")));
+        };
+        await pick(3.5 * 1024 * 1024);
+        const refused = { sent: h.hass.commands.length, result: h.text(".add-panel .result") };
+        await pick(1024 * 1024);
+        const sent = h.hass.commands.filter((c) => c.type === "peerdeck/transfers/add");
+        return { refused, sizes: sent.map((c) => JSON.stringify(c).length) };
+        """,
+    )
+    assert result["refused"]["sent"] == 0
+    assert "too big to send through Home Assistant" in result["refused"]["result"]
+    assert len(result["sizes"]) == 1 and result["sizes"][0] < 4 * 1024 * 1024

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import discord
 
 from .checkup import check_config
-from .config import BotConfig, ConfigError, load_config
+from .config import BotConfig, ConfigError, load_config, token_problem
 from .runner import EXIT_INTERRUPTED, EXIT_NO_RESTART, PeerdeckBot, final_reason, serve
 
 _LOGGER = logging.getLogger("peerdeck_bot")
@@ -83,9 +83,12 @@ def secret_problems(config: BotConfig) -> list[str]:
     """Every secret the bot cannot read, checked before it connects anywhere."""
     problems = []
     try:
-        config.token.resolve()
+        token = config.token.resolve()
     except ConfigError as err:
         problems.append(f"discord token: {err}")
+    else:
+        if (problem := token_problem(token)) is not None:
+            problems.append(f"discord token: the token in {config.token.describe()} {problem}")
     for backend in config.backends:
         try:
             backend.credentials()

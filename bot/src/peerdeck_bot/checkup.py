@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ from peerdeck import (
     create_backend,
 )
 
-from .config import BackendConfig, BotConfig, ConfigError
+from .config import BackendConfig, BotConfig, ConfigError, token_problem
+from .errors import no_answer
 from .state import damage_reason, unwritable_reason
 from .text import plain
 
@@ -146,8 +146,7 @@ def unreachable(backend_config: BackendConfig, err: PeerdeckConnectionError) -> 
     if isinstance(cause, aiohttp.ClientConnectorDNSError):
         return f"the host name {cause.host} could not be resolved: is the URL right?"
     if isinstance(cause, aiohttp.ClientConnectorError):
-        why = os.strerror(cause.os_error.errno).lower() if cause.os_error.errno else "refused"
-        return f"nothing answers at {cause.host}:{cause.port} ({why}): is the daemon running, and is the URL right?"
+        return f"{no_answer(cause)}: is the daemon running, and is the URL right?"
     if isinstance(cause, aiohttp.ServerDisconnectedError):
         return "it closed the connection without answering: is the URL (and http/https) right?"
     return "cannot reach it (a network error): is the daemon running, and is the URL right?"
@@ -181,11 +180,17 @@ async def check_config(config: BotConfig) -> int:
             (backend.name, backend.kind.value, public_url(backend.url), "ok" if found.ok else "FAIL", found.result)
         )
     try:
-        secrets.append(config.token.resolve())
+        token = config.token.resolve()
     except ConfigError as err:
         rows.append(("discord token", "", config.token.describe(), "MISSING", f"{err} (needed to run or sync)"))
     else:
-        rows.append(("discord token", "", config.token.describe(), "ok", "present (not checked with Discord)"))
+        secrets.append(token)
+        problem = token_problem(token)
+        rows.append(
+            ("discord token", "", config.token.describe(), "BAD", f"it {problem}")
+            if problem
+            else ("discord token", "", config.token.describe(), "ok", "present (not checked with Discord)")
+        )
     unwritable = await asyncio.to_thread(unwritable_reason, config.state_file)
     damaged = await asyncio.to_thread(damage_reason, config.state_file)
     path = str(config.state_file)

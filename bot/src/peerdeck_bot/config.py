@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -50,6 +51,8 @@ class SecretRef:
             value = self.file.read_text(encoding="utf-8").strip()
         except OSError as err:
             raise ConfigError(f"cannot read secret file {self.file}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"secret file {self.file} is not UTF-8 text") from None
         if not value:
             raise ConfigError(f"secret file {self.file} is empty")
         return value
@@ -135,6 +138,25 @@ class BotConfig:
         return next((b for b in self.backends if b.name == name), None)
 
 
+TOKEN_RE = re.compile(r"[A-Za-z0-9_.\-]+")
+"""What a Discord bot token is made of (base64url parts joined by dots)."""
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be a Discord bot token, or None.
+
+    "Bot <token>", a line break or an invisible character from a copy would otherwise fail only once
+    the bot is connected (Discord refuses it, or an HTTP header cannot carry it), as a failure the
+    service manager restarts.
+    """
+    if TOKEN_RE.fullmatch(token):
+        return None
+    return (
+        "has characters a Discord token never has (a space, a line break or an invisible character); "
+        "copy it again from Bot → Reset Token"
+    )
+
+
 def load_config(path: Path | str) -> BotConfig:
     """Read and validate a TOML config file."""
     file = Path(path)
@@ -142,6 +164,8 @@ def load_config(path: Path | str) -> BotConfig:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as err:
         raise ConfigError(f"cannot read {file}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file} is not UTF-8 text; a config file is TOML, written as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{file} is not valid TOML: {err}") from None
     return parse_config(data, base_dir=file.parent)
@@ -159,7 +183,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path()) -> BotConf
     token = _secret(discord, "discord", "token", base_dir) or SecretRef(env="DISCORD_TOKEN")
     guild_ids = tuple(_int(g, "discord.guild_ids") for g in _list(discord, "discord.guild_ids", "guild_ids"))
     channel = discord.get("notify_channel_id")
-    state_file = Path(_str(discord.get("state_file", "peerdeck-bot-state.json"), "discord.state_file"))
+    state_file = _path(discord.get("state_file", "peerdeck-bot-state.json"), "discord.state_file")
 
     perms = _table(data, "permissions")
     _only(perms, "permissions", {"read_roles", "write_roles", "admin_roles"})
@@ -291,7 +315,7 @@ def _secret(table: Mapping[str, Any], where: str, key: str, base_dir: Path) -> S
     if env is not None:
         return SecretRef(env=_str(env, f"{where}.{key}_env"))
     if file is not None:
-        path = Path(_str(file, f"{where}.{key}_file"))
+        path = _path(file, f"{where}.{key}_file")
         return SecretRef(file=path if path.is_absolute() else base_dir / path)
     return None
 
@@ -335,6 +359,13 @@ def _str(value: Any, where: str) -> str:
     return value
 
 
+def _path(value: Any, where: str) -> Path:
+    text = _str(value, where)
+    if "\0" in text:  # TOML can write one ("\u0000"); no file system takes it
+        raise ConfigError(f"{where}: a path cannot contain a NUL character")
+    return Path(text)
+
+
 def _int(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(f"{where}: expected a Discord id (a positive number)")
@@ -348,6 +379,7 @@ def _whole(value: Any, where: str, *, least: int) -> int:
 
 
 def _positive(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    # TOML has nan and inf: nan passes every comparison, and an infinite timeout or interval never ends
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{where}: expected a positive number")
     return float(value)

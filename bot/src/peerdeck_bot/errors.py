@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+import aiohttp
+
 from peerdeck import (
     PeerdeckAuthenticationError,
     PeerdeckBannedError,
@@ -76,3 +80,9 @@ def _backend_message(name: str, error: PeerdeckError) -> str:
     if isinstance(error, PeerdeckInputError):
         return f"{name} did not accept that. Check what you typed or picked, and try again."
     return f"{name} reported a problem. Try again later; the bot owner can find the details in the log."
+
+
+def no_answer(err: aiohttp.ClientConnectorError) -> str:
+    """A connection nothing accepted, in words: ``nothing answers at host:port (connection refused)``."""
+    why = os.strerror(err.os_error.errno).lower() if err.os_error.errno else "refused"
+    return f"nothing answers at {err.host}:{err.port} ({why})"

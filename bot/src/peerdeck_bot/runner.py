@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 
 import aiohttp
@@ -29,6 +28,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import INTERNAL_API_VERSION
 
 from .config import BotConfig, ConfigError
+from .errors import no_answer
 
 _LOGGER = logging.getLogger("peerdeck_bot")
 EXIT_STOPPED = 0
@@ -154,8 +154,7 @@ def passing_reason(err: BaseException) -> str | None:
     if isinstance(err, aiohttp.ClientConnectorDNSError):
         return f"the name {err.host} cannot be resolved (no network or no DNS)"
     if isinstance(err, aiohttp.ClientConnectorError):
-        why = os.strerror(err.os_error.errno).lower() if err.os_error.errno else "refused"
-        return f"nothing answers at {err.host}:{err.port} ({why})"
+        return no_answer(err)
     if isinstance(err, aiohttp.WSServerHandshakeError):
         return f"the gateway refused the connection ({err.status})"
     if isinstance(err, aiohttp.ClientError | OSError):

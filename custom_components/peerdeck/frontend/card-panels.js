@@ -3,14 +3,17 @@
 // in. Everything goes through the integration's websocket commands (card_commands.py), which apply
 // Home Assistant's own rules for who may do what.
 
-import { formatBytes, formatRatio, formatTime } from "./format.js";
+import { formatBytes, formatRatio, formatTime, plainName, plainText } from "./format.js";
 import { rowStatus, statusLabel } from "./transfer-rows.js";
 
-const MAX_TORRENT_BYTES = 10 * 1024 * 1024;
+// Home Assistant's websocket closes the whole connection (every card and panel) on a message over
+// 4 MiB (aiohttp's default max_msg_size); a file goes base64-encoded, 4/3 of its size, with room left
+// for the rest of the message.
+const MAX_TORRENT_BYTES = 3_000_000;
 
 /** The text of an error from ``callWS`` or ``subscribeMessage``. */
 export function errorText(err) {
-  return err?.message || err?.code || String(err);
+  return plainText(err?.message || err?.code || String(err));
 }
 
 /** The delete dialog: its title and explanation name what deleting does for this kind of row. */
@@ -30,6 +33,8 @@ export async function showDetails(card, row) {
   const { t } = card;
   const el = card._el;
   const locale = card._view.locale;
+  const key = `${row.entry}|${row.id}`; // two transfers can share a name: the dialog is bound to one transfer
+  el.details.dataset.key = key;
   el.detailsTitle.textContent = row.name;
   el.details.querySelector(".close").textContent = t("close");
   const fill = (details) => {
@@ -63,7 +68,7 @@ export async function showDetails(card, row) {
           const term = document.createElement("dt");
           term.textContent = t(label);
           const description = document.createElement("dd");
-          description.textContent = String(value);
+          description.textContent = plainText(value);
           return [term, description];
         }),
     );
@@ -73,7 +78,7 @@ export async function showDetails(card, row) {
   el.details.querySelector(".close").focus();
   try {
     const details = await card._hass.callWS({ type: "peerdeck/transfers/details", entry_id: row.entry, transfer_id: row.id });
-    if (el.details.open && el.detailsTitle.textContent === row.name) fill(details);
+    if (el.details.open && el.details.dataset.key === key) fill(details);
   } catch (err) {
     // Gone meanwhile, or a card older than its integration: the feed's own fields stay shown.
   }
@@ -269,19 +274,20 @@ export class Panels {
     const el = this.el;
     for (const hit of message.hits ?? []) {
       this.hits.push(hit);
+      const name = plainName(hit.title, t("no_name"));
       const item = document.createElement("li");
       const main = document.createElement("div");
       main.className = "hit-main";
       const title = document.createElement("span");
       title.className = "hit-title";
-      title.textContent = hit.title;
-      title.title = hit.title;
+      title.textContent = name;
+      title.title = name;
       const meta = document.createElement("span");
       meta.className = "hit-meta";
       meta.textContent = [
         hit.size ? formatBytes(hit.size, locale) : "",
         hit.seeders !== null && hit.seeders !== undefined ? t("hit_seeders", { count: hit.seeders }) : "",
-        hit.source ?? "",
+        plainText(hit.source),
       ].filter(Boolean).join(" · ");
       main.append(title, meta);
       const add = document.createElement("button");
@@ -289,12 +295,12 @@ export class Panels {
       add.dataset.hit = hit.id;
       add.dataset.entry = entryId;
       add.textContent = t("add");
-      add.setAttribute("aria-label", `${t("add")}: ${hit.title}`);
+      add.setAttribute("aria-label", `${t("add")}: ${name}`);
       item.append(main, add);
       el.hits.append(item);
     }
     const count = t("search_count", { count: this.hits.length, daemon: feed?.title ?? "" });
-    if (message.error) this._result(el.searchPanel, t("search_failed", { error: message.error }), true);
+    if (message.error) this._result(el.searchPanel, t("search_failed", { error: plainText(message.error) }), true);
     else this._result(el.searchPanel, message.done ? count : `${t("searching")} ${count}`);
     if (message.done) this.stop();
   }

@@ -118,7 +118,9 @@ export const STYLE = `
   dialog { border: none; border-radius: 12px; padding: 20px; max-width: min(90vw, 460px);
     background: var(--card-background-color, #fff); color: var(--primary-text-color, #212121); }
   dialog::backdrop { background: rgba(0, 0, 0, 0.4); }
-  dialog h2 { margin: 0 0 12px; font-size: 18px; font-weight: 500; overflow-wrap: anywhere; }
+  /* A name of thousands of characters scrolls inside the title: the buttons below stay on screen. */
+  dialog h2 { margin: 0 0 12px; font-size: 18px; font-weight: 500; overflow-wrap: anywhere;
+    max-height: 40vh; overflow-y: auto; }
   dialog p { margin: 0 0 12px; font-size: 14px; }
   dialog label { display: flex; gap: 8px; align-items: center; margin: 8px 0 16px; }
   dialog label[hidden] { display: none; }

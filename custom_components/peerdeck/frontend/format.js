@@ -40,6 +40,30 @@ function formatNumber(value, locale, digits) {
   return found.format(value);
 }
 
+// Format and control characters (direction overrides and isolates, zero-width spaces and joiners,
+// byte-order marks) and letters that draw nothing (Hangul fillers, the blank braille cell).
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u115f\u1160\u3164\uffa0\u2800\u034f]/gu;
+const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
+// Whether a text needs any of that: almost no name does, and the card reads 20,000 of them at once.
+const NEEDS_WORK = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u115f\u1160\u3164\uffa0\u2800\u034f]|[^\S ]| {2}|^ | $/u;
+
+/**
+ * Daemon-supplied text made honest to show: no direction overrides, no invisible characters, runs of
+ * white space as one space. "evil\u202egpj.exe" would otherwise show as "evilexe.jpg".
+ */
+export function plainText(value) {
+  if (value === null || value === undefined) return "";
+  const text = String(value);
+  if (!NEEDS_WORK.test(text)) return text;
+  return text.replace(BREAKS, " ").replace(INVISIBLE, "").replace(/\s+/gu, " ").trim();
+}
+
+/** A daemon-supplied name, honest (see plainText); ``blank`` when nothing visible is left. */
+export function plainName(value, blank) {
+  const text = plainText(value);
+  return /^\p{M}*$/u.test(text) ? blank : text;
+}
+
 /** A byte count as "1.4 GB" or "0 B" (decimal units, as Home Assistant's data sensors show them).
  * Bytes are written by hand: Intl's narrow byte unit has no space ("0B"), its short one is a word. */
 export function formatBytes(bytes, locale) {

@@ -8,7 +8,7 @@ import { CardActions } from "./card-actions.js";
 import { Panels, errorText, fillDeleteDialog, showDetails } from "./card-panels.js";
 import { CARD_TYPE, DEFAULT_ROWS, SORTS, STATUSES, matchesStates, normaliseConfig } from "./card-config.js";
 import { SHELL, SPARK_SAMPLES, STYLE } from "./card-style.js";
-import { formatRate } from "./format.js";
+import { formatRate, plainName, plainText } from "./format.js";
 import { RowFocus } from "./row-focus.js";
 import { translator } from "./translations.js";
 import { ROW_HEIGHT, TransferRows, rowStatus } from "./transfer-rows.js";
@@ -347,7 +347,7 @@ class PeerdeckTransfersCard extends HTMLElement {
       const known = this._feeds.has(entryId);
       this._forget(entryId);
       this._feeds.set(entryId, {
-        title: message.title,
+        title: plainText(message.title),
         daemon: message.daemon,
         capabilities: message.capabilities,
         status: message.status,
@@ -382,7 +382,7 @@ class PeerdeckTransfersCard extends HTMLElement {
       const key = `${entryId}|${change.id}`;
       const row = this._rows.get(key);
       if (!row) continue;
-      Object.assign(row, change);
+      Object.assign(row, this._honest(change));
       this._errors.delete(key);
       changed.add(key);
       if (!reorder) {
@@ -406,8 +406,16 @@ class PeerdeckTransfersCard extends HTMLElement {
   }
 
   _add(entryId, row) {
+    this._honest(row);
     row.entry = entryId;
     this._rows.set(`${entryId}|${row.id}`, row);
+  }
+
+  /** A row (or a change of one) with its daemon-supplied names made honest to show (see plainText). */
+  _honest(row) {
+    if ("name" in row) row.name = plainName(row.name, this._t("no_name"));
+    if (typeof row.category === "string") row.category = plainText(row.category);
+    return row;
   }
 
   _forget(entryId) {
@@ -534,7 +542,7 @@ class PeerdeckTransfersCard extends HTMLElement {
     return (row.tags ?? [])
       .map((tag) => {
         const linked = this._rows.get(`${row.entry}|${tag}`);
-        return linked ? linked.name : `#${tag}`;
+        return linked ? linked.name : `#${plainText(tag)}`;
       })
       .join(" · ");
   }

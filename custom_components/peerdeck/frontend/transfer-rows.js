@@ -5,7 +5,7 @@
 // field only when its text differs, so an update touches the rows it changes and nothing else.
 //
 // It is a WAI-ARIA grid: the viewport is the one tab stop and names the active row or button by
-// ``aria-activedescendant``; the card moves that row with the arrow keys (see row-keys.js).
+// ``aria-activedescendant``; the card moves that row with the arrow keys (see row-focus.js).
 
 import { formatBytes, formatEta, formatPercent, formatRate, formatRatio } from "./format.js";
 
