@@ -29,10 +29,11 @@ read, paced (``reconcile_burst``). 5.x's ``torrents/count`` shows adds and remov
 not name.
 
 The expensive ``sync/maindata`` (merged from deltas) runs only to start, after ``ALL``
-actions, when nothing cheaper placed a change, when categories and tags must be exact (qBittorrent logs nothing when they change: ``exact_max_age`` and
-:meth:`want_exact`), after the daemon restarted, and as a slow reconciliation every
-``reconcile_interval``. A restart shows as a new session, a log that no longer holds the line
-read last (qBittorrent numbers it from 0 again) or session totals that went down.
+actions, when nothing cheaper placed a change, when categories and tags must be exact
+(qBittorrent logs nothing when they change: ``exact_max_age`` and :meth:`want_exact`), after
+the daemon restarted, and as a slow reconciliation every ``reconcile_interval``. A restart
+shows as a new session, a log that no longer holds the line read last (qBittorrent numbers it
+from 0 again) or session totals that went down.
 """
 
 from __future__ import annotations
@@ -363,9 +364,9 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
     async def _read_placing_list(self, query: Mapping[str, Any]) -> set[str]:
         index = self._torrents
         records = await self.client.torrents_info(**query)
-        new = {str(r["hash"]) for r in records if r.get("hash") and str(r["hash"]) not in index.records}
-        found = self._merge(records)
-        for torrent_hash in new:
+        # Only the new ones are taken: what changed in the others reaches us through the log.
+        found = self._merge([r for r in records if r.get("hash") and str(r["hash"]) not in index.records])
+        for torrent_hash in found:
             category = str(index.records[torrent_hash].get("category") or "")
             self._arrivals.pop(category, None)
             self._arrivals[category] = None
