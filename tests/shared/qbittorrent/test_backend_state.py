@@ -162,3 +162,27 @@ async def test_changes_only_a_full_read_can_place_are_read_in_their_tick_then_at
             full_reads.append(backend.full_reads - before)
     await backend.close()
     assert full_reads == [1, 1, 0, 1, 0, 0], "two in a row, then one per 30 s"
+
+
+async def test_a_torrent_the_log_did_not_name_shows_in_5x_count() -> None:
+    """qBittorrent 5's nearly free ``torrents/count`` disagreeing with what we know is a change to read."""
+    seeding = {"name": "debian.iso", "state": "stalledUP", "progress": 1.0}
+    other = {"name": "other.iso", "state": "stalledUP", "progress": 1.0}
+    backend = QBittorrentBackend(URL, Credentials(api_key="key"))
+    log = re.compile(rf"^{re.escape(API)}/log/main\?.*$")
+    maindata = re.compile(rf"^{re.escape(API)}/sync/maindata\?.*$")
+    with aioresponses() as mocked:
+        mocked.get(f"{API}/app/webapiVersion", body="2.11.4", repeat=True)
+        mocked.get(log, payload=started_log(3, 1000), repeat=True)
+        mocked.get(maindata, payload={"rid": 1, "full_update": True, "torrents": {HASH: seeding}})
+        await backend.update()
+        mocked.get(f"{API}/transfer/info", payload={})
+        mocked.get(f"{API}/torrents/count", body="2")
+        mocked.get(maindata, payload={"rid": 2, "full_update": True, "torrents": {HASH: seeding, "d" * 40: other}})
+        update = await backend.update()
+    await backend.close()
+    assert [e.kind for e in update.events if e.transfer.id == "d" * 40] == [
+        TransferEventKind.ADDED,
+        TransferEventKind.COMPLETED,
+    ]
+    assert backend.full_reads == 2
