@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -187,48 +186,3 @@ async def test_a_torrent_the_log_did_not_name_shows_in_5x_count() -> None:
         TransferEventKind.COMPLETED,
     ]
     assert backend.full_reads == 2
-
-
-async def test_a_name_no_cheap_list_holds_is_searched_for_once_not_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
-    """5.x on a busy box: the log names a torrent no small list holds (added and removed elsewhere between two
-    ticks, or cross-seeded). The small lists are read for it once; after that only the paced newest/full read
-    can place it — re-reading every list each tick cost 2.3x core's daemon CPU in the cross-seed mix."""
-    clock = [1000.0]
-    monkeypatch.setattr(backend_module.time, "monotonic", lambda: clock[0])
-    backend = QBittorrentBackend(URL, Credentials(api_key="key"))
-    backend.details_max_age = math.inf  # as Home Assistant runs it: moving torrents' figures only when watched
-    log: list[dict[str, Any]] = started_log(3, 1000)
-    seeding = {"name": "debian.iso", "state": "stalledUP", "progress": 1.0, "category": "linux"}
-    lists_read: list[str] = []
-
-    def log_lines(url: Any, **_: Any) -> CallbackResult:
-        since = int(url.query.get("last_known_id", -1))
-        return CallbackResult(payload=[line for line in log if line["id"] > since])
-
-    def torrents_info(url: Any, **_: Any) -> CallbackResult:
-        if "filter" in url.query or "category" in url.query:
-            lists_read.append(url.query.get("filter") or url.query["category"])
-        return CallbackResult(payload=[])
-
-    with aioresponses() as mocked:
-        mocked.get(re.compile(rf"^{re.escape(API)}/log/main\?.*$"), callback=log_lines, repeat=True)
-        mocked.get(
-            re.compile(rf"^{re.escape(API)}/sync/maindata\?.*$"),
-            payload={"rid": 1, "full_update": True, "torrents": {HASH: seeding}},
-            repeat=True,
-        )
-        mocked.get(f"{API}/transfer/info", payload={}, repeat=True)
-        mocked.get(f"{API}/app/webapiVersion", body="2.11.4", repeat=True)
-        mocked.get(f"{API}/torrents/count", body="1", repeat=True)
-        mocked.get(re.compile(rf"^{re.escape(API)}/torrents/info(\?.*)?$"), callback=torrents_info, repeat=True)
-        await backend.update()
-        log.append({"id": 4, "timestamp": 1000, "message": 'Added new torrent. Torrent: "ghost.bin"'})
-        reads_per_tick = []
-        for _ in range(3):
-            clock[0] += 10
-            before = len(lists_read)
-            await backend.update()
-            reads_per_tick.append(len(lists_read) - before)
-    await backend.close()
-    assert reads_per_tick[0] > 0
-    assert reads_per_tick[1:] == [0, 0], lists_read

@@ -102,11 +102,6 @@ _LOG_TORRENT = re.compile(r'Torrent: "(.*?)"(?=\.|,|$| )')
 _ACTION_WATCH_SECONDS = 30.0
 _PLACING_SHARE = 0.25
 """A list is tried to place torrents added elsewhere only while it costs at most this share of a full read."""
-_PLACING_BUDGET = 0.1
-"""What all the lists one tick reads to place them may cost together, as a share of a full read: six ticks a
-minute stay under one full read (a cross-seed box on 5.3.0 read ~3.5 category lists a tick: 2.3x core's cost)."""
-_PLACING_BUDGET_FLOOR = 100
-"""...but a small box may read lists of up to this many records a tick (~20 ms of daemon CPU at most)."""
 _LIMITED_LIST_COST = 0.35
 """What 5.x's sorted and limited list costs against the same list whole (measured: 48 of ~140-190 ms at 2,000)."""
 _ARRIVAL_CATEGORIES = 4
@@ -211,8 +206,6 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._read_newest = False
         self._newest_failed = False
         self._arrivals: dict[str, None] = {}
-        self._searched: set[str] = set()
-        """Names the cheap lists were read for and did not hold: only the paced newest/full read can place them."""
         """Categories torrents added elsewhere arrived in, the latest last (RSS rules and *arr use their own)."""
         self._changed_unseen = False
         """Something changed that the cheap tick cannot place: a torrent added or renamed elsewhere, the
@@ -307,7 +300,6 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._reconcile_needed = self.reconcile_due = False
         self._changed_unseen = False
         self._unplaced = set()
-        self._searched = set()
         self._newest_failed = False
         self._last_reconcile = time.monotonic()
 
@@ -361,13 +353,10 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         about a third of a full read, so it is paced as full reads are, and once it failed a full read follows."""
         found: set[str] = set()
         five = await self.client.can_count()
-        self._searched &= self._unplaced
-        if self._unplaced - self._searched:
-            for query in self._placing_lists(limited=five, moving_read=moving_read):
-                found |= await self._read_placing_list(query)
-                if not self._unplaced:
-                    return found
-            self._searched |= self._unplaced
+        for query in self._placing_lists(limited=five, moving_read=moving_read):
+            found |= await self._read_placing_list(query)
+            if not self._unplaced:
+                return found
         if five and not self._newest_failed and self._take_reconcile_credit():
             self._read_newest = True
             found |= await self._read_placing_list(self._limited({}))
@@ -401,15 +390,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
             *((index.category_sizes[c], {"category": c}) for c in self._arrivals if c),
         ]
         factor = _LIMITED_LIST_COST if limited else 1.0
-        budget = max(_PLACING_BUDGET * total, _PLACING_BUDGET_FLOOR)
-        chosen: list[dict[str, Any]] = []
-        spent = 0.0
-        for cost, _, query in sorted((count * factor, i, query) for i, (count, query) in enumerate(held)):
-            if cost > _PLACING_SHARE * total or spent + cost > budget:
-                break
-            spent += cost
-            chosen.append(self._limited(query) if limited else query)
-        return chosen
+        lists = sorted((count * factor / total, i, query) for i, (count, query) in enumerate(held))
+        return [self._limited(query) if limited else query for share, _, query in lists if share <= _PLACING_SHARE]
 
     def _limited(self, query: dict[str, Any]) -> dict[str, Any]:
         """``query``'s newest few: as many as the torrents still to place, and a margin."""
