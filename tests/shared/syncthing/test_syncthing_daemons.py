@@ -168,7 +168,9 @@ async def test_completion_arrives_through_the_event_stream(pair: Pair, tmp_path:
         (tmp_path / "data-a" / "pushed.bin").write_bytes(b"x" * 200_000)
         await scan(a)
         done = await waiter
-        assert done.previous_state in (TransferState.ACTIVE, TransferState.QUEUED)
+        # A 200 kB file syncs over loopback within milliseconds: on a busy machine the backend may never see the
+        # folder syncing, and the completion then comes from the stream's FolderCompletion alone.
+        assert done.previous_state in (TransferState.ACTIVE, TransferState.QUEUED, TransferState.COMPLETED)
         assert (tmp_path / "data-b" / "pushed.bin").stat().st_size == 200_000
 
 
