@@ -12,7 +12,7 @@ while the proxy is quick. Then Home Assistant is restarted ``--runs`` times in e
 * ``initialized`` — Home Assistant's own "Home Assistant initialized in X s" (its log);
 * ``sensor valued`` — seconds from starting ``hass`` until the entry's transfer-count sensor has a value.
 
-    /work/main/.venv/bin/python -m bench.slow_start [--runs 2] [--min-delay 5] [--max-delay 9] [--modes quick,slow]
+    .venv/bin/python -m bench.slow_start [--runs 2] [--min-delay 5] [--max-delay 9] [--modes quick,slow]
 
 Compare with an older checkout by running the same script from a copy of it (``git archive``).
 """

@@ -9,9 +9,12 @@ import pytest
 from scripts.demo_support.__main__ import REPOSITORY, on_host
 
 
-def test_paths_inside_todays_root_are_printed_as_the_host_sees_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PEERDECK_HOST_ROOT", "/root/.cache/peerdeck/forky")
-    assert on_host(Path("/tmp/peerdeck-demo-x")) == Path("/root/.cache/peerdeck/forky/tmp/peerdeck-demo-x")
+def test_paths_inside_todays_root_are_printed_as_the_host_sees_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    forky = tmp_path / "cache" / "forky"
+    monkeypatch.setenv("PEERDECK_HOST_ROOT", str(forky))
+    assert on_host(Path("/tmp/peerdeck-demo-x")) == forky / "tmp" / "peerdeck-demo-x"
     # The repository is bound at the same path inside the root.
     assert on_host(REPOSITORY / "demo-workdir") == REPOSITORY / "demo-workdir"
 
