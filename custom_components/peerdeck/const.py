@@ -91,5 +91,10 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 2
 """Seconds a save of the event state waits, so a burst of events (2,000 torrents added) is one write;
 an unload writes at once, and a stop of Home Assistant writes what is waiting."""
+SAVE_MIN_GAP: Final = 30
+"""Seconds between two writes of the event state at least. On a busy box (RSS, *arr, cross-seed adding torrents
+all day) every refresh has events, and a write of a few thousand transfers was about a third of the integration's
+CPU (py-spy inside a real Home Assistant, docs/benchmarks.md); a stop of Home Assistant still writes what is
+waiting, and only a hard crash within these seconds announces their events again (never loses one)."""
 SAVE_RETRY_DELAY: Final = 30
 """Seconds before a failed write of the event state (a full disk) is tried again."""

@@ -56,6 +56,7 @@ from .const import (
     LOGGER,
     PUSHED_BACKSTOP_INTERVAL,
     SAVE_DELAY,
+    SAVE_MIN_GAP,
     SETUP_WAIT,
     WATCHED_EXACT_MAX_AGE,
 )
@@ -227,6 +228,8 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self._last_state: dict[str, Any] | None = None
         """The state last given to the store (written within ``SAVE_DELAY`` s, or at once on unload)."""
         self._save_waiting = False
+        self._last_save = -math.inf
+        """When the last write took the state (the event loop's clock, which the store's timer uses)."""
         self._held: list[TransferEvent] | None = []
         """Events waiting for Home Assistant to run and the event entity to exist (None once delivered)."""
 
@@ -381,8 +384,9 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
 
     @callback
     def _async_schedule_save(self) -> None:
-        """Persist what the backend has announced, ``SAVE_DELAY`` s from now: a burst of events is one
-        write, of the state as it is then (a failed write is retried, see ``EventStore``).
+        """Persist what the backend has announced, ``SAVE_DELAY`` s from now and ``SAVE_MIN_GAP`` s after the
+        last write at the earliest: a burst of events is one write, of the state as it is then (a failed write
+        is retried, see ``EventStore``).
 
         Never while events are held: stored as announced, an event that Home Assistant stopped
         before delivering would be lost; unsaved, the next start finds it again.
@@ -393,11 +397,13 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             self._last_state = self.backend.export_state()
             if not self._save_waiting:  # the first change waits SAVE_DELAY s, not the last: events never stop it
                 self._save_waiting = True
-                self._store.async_delay_save(self._state_to_write, SAVE_DELAY)
+                since = self.hass.loop.time() - self._last_save
+                self._store.async_delay_save(self._state_to_write, max(SAVE_DELAY, SAVE_MIN_GAP - since))
 
     def _state_to_write(self) -> dict[str, Any]:
         """The last state given, taken by the store's write."""
         self._save_waiting = False
+        self._last_save = self.hass.loop.time()
         return self._last_state or {}
 
     async def async_flush_state(self) -> None:

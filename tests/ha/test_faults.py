@@ -46,7 +46,7 @@ from custom_components.peerdeck.const import (
     CATCH_UP_DELAY,
     DEFAULT_SCAN_INTERVALS,
     DOMAIN,
-    SAVE_DELAY,
+    SAVE_MIN_GAP,
     SAVE_RETRY_DELAY,
 )
 from peerdeck import BackendKind, Credentials, PeerdeckAuthenticationError, PeerdeckBannedError, RemoteFiles
@@ -291,10 +291,11 @@ async def test_a_failed_event_store_write_is_retried_and_nothing_is_announced_tw
     with patch.object(Store, "_async_write_data", disk_full):  # .storage refuses writes
         info_hash = await seed(hass, entry, qbittorrent, "while-the-disk-is-full.bin")
         await qbt.until(qbt.counted(hass, entry, "transfers_completed", "1"))
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_MIN_GAP + 1))
         await hass.async_block_till_done()
+        assert info_hash not in hass_storage.get(f"{DOMAIN}.{entry.entry_id}.transfers", {}).get("data", {})
     # Space is freed: the write is tried again, with no new event to prompt it.
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + SAVE_RETRY_DELAY + 2))
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_MIN_GAP + SAVE_RETRY_DELAY + 2))
     await hass.async_block_till_done()
     assert hass_storage[f"{DOMAIN}.{entry.entry_id}.transfers"]["data"][info_hash]["done"] is True
 

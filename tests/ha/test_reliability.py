@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.peerdeck import coordinator as coordinator_module
-from custom_components.peerdeck.const import CATCH_UP_DELAY, DOMAIN, EVENT_TEXT_LIMIT, SAVE_DELAY
+from custom_components.peerdeck.const import CATCH_UP_DELAY, DOMAIN, EVENT_TEXT_LIMIT, SAVE_DELAY, SAVE_MIN_GAP
 from custom_components.peerdeck.diagnostics import async_get_config_entry_diagnostics
 from peerdeck import (
     BackendInfo,
@@ -167,12 +167,41 @@ async def test_a_failed_event_store_write_is_written_when_home_assistant_stops(
     backend.add(HASH_A, "done.iso", TransferState.COMPLETED, progress=1.0)
     with patch.object(Store, "_async_write_data", disk_full):
         await refresh(hass, loaded_entry)
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_MIN_GAP + 1))
         await hass.async_block_till_done()
     assert HASH_A not in hass_storage.get(STORE_KEY, {}).get("data", {})
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
     assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is True
+
+
+async def test_a_busy_box_writes_the_event_state_at_most_once_per_gap(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_storage: dict[str, Any]
+) -> None:
+    """Events at every refresh (torrents added all day) are written together, not one write per refresh; what
+    waits is written once the gap is over, and nothing is lost on the way."""
+    writes: list[set[str]] = []
+    write = Store._async_write_data
+
+    async def counted(store: Store[Any], data: dict[str, Any]) -> None:
+        await write(store, data)
+        if store.key == STORE_KEY:
+            writes.append(set(hass_storage[STORE_KEY]["data"]))
+
+    with patch.object(Store, "_async_write_data", counted):
+        backend.add(HASH_A, "first.iso", TransferState.ACTIVE)
+        await refresh(hass, loaded_entry)
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+        await hass.async_block_till_done()
+        assert writes == [{HASH_A}]  # a quiet box's first event is written within SAVE_DELAY
+        backend.add(HASH_B, "second.iso", TransferState.ACTIVE)
+        await refresh(hass, loaded_entry)
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+        await hass.async_block_till_done()
+        assert writes == [{HASH_A}]  # the next waits for the gap
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_MIN_GAP + 1))
+        await hass.async_block_till_done()
+    assert writes == [{HASH_A}, {HASH_A, HASH_B}]
 
 
 async def test_a_reload_while_writes_fail_announces_nothing_again(
