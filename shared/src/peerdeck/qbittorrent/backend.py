@@ -105,6 +105,9 @@ _PLACING_SHARE = 0.25
 _LIMITED_LIST_COST = 0.35
 """What 5.x's sorted and limited list costs against the same list whole (measured: 48 of ~140-190 ms at 2,000)."""
 _ARRIVAL_CATEGORIES = 4
+_DEMOTE_AFTER_MISSES = 3
+"""A placing list that placed nothing this many times in a row is tried after the others (an *arr's downloads never
+pass through the checking or active lists): each request costs Home Assistant more than it costs the daemon."""
 _SEARCH_POLL = 0.5
 
 
@@ -205,6 +208,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         """Names the log gave of torrents added elsewhere that no list read so far held."""
         self._read_newest = False
         self._newest_failed = False
+        self._misses: dict[tuple[tuple[str, Any], ...], int] = {}
+        """Placing lists by what they select, and how many times in a row each placed nothing."""
         self._arrivals: dict[str, None] = {}
         """Categories torrents added elsewhere arrived in, the latest last (RSS rules and *arr use their own)."""
         self._changed_unseen = False
@@ -354,7 +359,9 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         found: set[str] = set()
         five = await self.client.can_count()
         for query in self._placing_lists(limited=five, moving_read=moving_read):
-            found |= await self._read_placing_list(query)
+            placed = await self._read_placing_list(query)
+            self._misses[_selection(query)] = 0 if placed else self._misses.get(_selection(query), 0) + 1
+            found |= placed
             if not self._unplaced:
                 return found
         if five and not self._newest_failed and self._take_reconcile_credit():
@@ -379,8 +386,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
 
     def _placing_lists(self, *, limited: bool, moving_read: bool) -> list[dict[str, Any]]:
         """The ``torrents/info`` lists that can hold a torrent just added elsewhere and cost little, cheapest
-        first: a list costs what it holds — its records serialised on 4.x; on 5.x, which sorts and limits
-        before it serialises, the newest few of it (a third of that)."""
+        first (those that kept placing nothing last): a list costs what it holds — its records serialised on
+        4.x; on 5.x, which sorts and limits before it serialises, the newest few of it (a third of that)."""
         index = self._torrents
         total = max(len(index.records), 1)
         held = [
@@ -390,8 +397,12 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
             *((index.category_sizes[c], {"category": c}) for c in self._arrivals if c),
         ]
         factor = _LIMITED_LIST_COST if limited else 1.0
-        lists = sorted((count * factor / total, i, query) for i, (count, query) in enumerate(held))
-        return [self._limited(query) if limited else query for share, _, query in lists if share <= _PLACING_SHARE]
+        self._misses = {key: n for _, query in held if (n := self._misses.get(key := _selection(query)))}
+        lists = sorted(
+            (self._misses.get(_selection(query), 0) >= _DEMOTE_AFTER_MISSES, count * factor / total, i, query)
+            for i, (count, query) in enumerate(held)
+        )
+        return [self._limited(query) if limited else query for _, share, _, query in lists if share <= _PLACING_SHARE]
 
     def _limited(self, query: dict[str, Any]) -> dict[str, Any]:
         """``query``'s newest few: as many as the torrents still to place, and a margin."""
@@ -594,6 +605,11 @@ def _next_window(front: list[str], waiting: set[str]) -> int:
     moved = sum(1 for torrent_hash in front if torrent_hash not in waiting)
     factor = 2 if front and moved == len(front) else 1
     return min(factor * moved + _WINDOW_MARGIN, _WINDOW_MAX)
+
+
+def _selection(query: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What a placing list selects (its filter or category), whatever its sorting and limit."""
+    return tuple(sorted((key, value) for key, value in query.items() if key in ("status_filter", "category")))
 
 
 def _search_hit(result: Mapping[str, Any]) -> SearchHit:
