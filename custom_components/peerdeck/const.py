@@ -91,6 +91,10 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 2
 """Seconds a save of the event state waits, so a burst of events (2,000 torrents added) is one write;
 an unload writes at once, and a stop of Home Assistant writes what is waiting."""
+SPEED_MODE_MAX_AGE: Final = 30
+"""Seconds between reads of qBittorrent's alternative speed mode (HA core's pace): neither ``transfer/info`` nor its
+log shows it, and each request of a refresh costs Home Assistant more CPU than it costs the daemon. A toggle made
+through Peerdeck is read back at once."""
 SAVE_MIN_GAP: Final = 30
 """Seconds between two writes of the event state at least. On a busy box (RSS, *arr, cross-seed adding torrents
 all day) every refresh has events, and a write of a few thousand transfers was about a third of the integration's

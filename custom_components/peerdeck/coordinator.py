@@ -58,6 +58,7 @@ from .const import (
     SAVE_DELAY,
     SAVE_MIN_GAP,
     SETUP_WAIT,
+    SPEED_MODE_MAX_AGE,
     WATCHED_EXACT_MAX_AGE,
 )
 from .helpers import daemon_name, public_url
@@ -228,6 +229,9 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self._last_state: dict[str, Any] | None = None
         """The state last given to the store (written within ``SAVE_DELAY`` s, or at once on unload)."""
         self._save_waiting = False
+        self._speed_mode: bool | None = None
+        self._speed_mode_read = -math.inf
+        """When qBittorrent's alternative speed mode was last read (the event loop's clock)."""
         self._last_save = -math.inf
         """When the last write took the state (the event loop's clock, which the store's timer uses)."""
         self._held: list[TransferEvent] | None = []
@@ -320,6 +324,11 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
                     self.hass, self.async_request_refresh(), "peerdeck transfer details"
                 )
 
+    @callback
+    def async_speed_mode_changed(self) -> None:
+        """Read the alternative speed mode at the next refresh: Peerdeck just set it (else read every 30 s)."""
+        self._speed_mode_read = -math.inf
+
     async def async_refresh_details(self) -> None:
         """Refresh now with moving transfers' figures and categories and tags re-read, for an answer that
         lists transfers (an automation routing a download by its category reads it here)."""
@@ -341,7 +350,12 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         reads: list[Awaitable[Any]] = [self.backend.update()]
         if not self._info_read:
             reads.append(self._async_read_info())
-        if isinstance(self.backend, QBittorrentBackend):
+        read_speed_mode = False
+        if (
+            isinstance(self.backend, QBittorrentBackend)
+            and self.hass.loop.time() - self._speed_mode_read >= SPEED_MODE_MAX_AGE
+        ):
+            read_speed_mode = True
             reads.append(self.backend.client.transfer_speed_limits_mode())
         results: list[Any] = await asyncio.gather(*reads, return_exceptions=True)
         if isinstance(update := results[0], Update):
@@ -356,8 +370,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             if isinstance(result, PeerdeckError):
                 raise self._update_error(result) from result
             raise result
+        if read_speed_mode:
+            self._speed_mode, self._speed_mode_read = results[-1], self.hass.loop.time()
         if isinstance(self.backend, QBittorrentBackend):
-            alternative_speed = results[-1]
+            alternative_speed = self._speed_mode
         elif isinstance(self.backend, SyncthingBackend):
             folder_states = self.backend.folder_states()
             try:

@@ -47,6 +47,7 @@ async def _set_alternative_speed(coordinator: PeerdeckCoordinator, enabled: bool
     # The switch only exists for qBittorrent (see exists_fn).
     backend = cast(QBittorrentBackend, coordinator.backend)
     await backend.client.transfer_set_speed_limits_mode(enabled)
+    coordinator.async_speed_mode_changed()
 
 
 SWITCHES: tuple[PeerdeckSwitchEntityDescription, ...] = (

@@ -29,7 +29,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.peerdeck.const import DOMAIN, WATCHED_EXACT_MAX_AGE
+from custom_components.peerdeck.const import DOMAIN, SPEED_MODE_MAX_AGE, WATCHED_EXACT_MAX_AGE
 from peerdeck import PeerdeckError, TransferState
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
 from tests.shared.qbittorrent.daemon import QBittorrentDaemon, run_qbittorrent
@@ -144,6 +144,29 @@ async def test_entities_follow_the_daemon(hass: HomeAssistant, qbittorrent: QBit
         DOMAIN, "remove", {"config_entry_id": entry.entry_id, "ids": [info_hash], "delete_data": False}, blocking=True
     )
     await until(counted(hass, entry, "transfers_total", "0"))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_alternative_speed_set_elsewhere_is_read_at_core_pace(
+    hass: HomeAssistant, qbittorrent: QBittorrentDaemon
+) -> None:
+    """Neither transfer/info nor the log shows the mode: it is asked for every SPEED_MODE_MAX_AGE s, not each
+    refresh (each request costs Home Assistant more than the daemon); a toggle through Peerdeck shows at once."""
+    entry = await add_entry(hass, qbittorrent)
+    coordinator = entry.runtime_data.coordinator
+    async with QBittorrentClient(
+        qbittorrent.url, username=qbittorrent.username, password=qbittorrent.password
+    ) as other:
+        await other.transfer_set_speed_limits_mode(True)  # the web UI
+        await coordinator.async_refresh()
+        assert state_of(hass, entry, "switch", "alternative_speed") == STATE_OFF
+        coordinator._speed_mode_read -= SPEED_MODE_MAX_AGE  # that long later
+        await coordinator.async_refresh()
+        assert state_of(hass, entry, "switch", "alternative_speed") == STATE_ON
+        switch = entity(hass, entry, "switch", "alternative_speed")
+        await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True)
+        assert hass.states.get(switch).state == STATE_OFF
+        assert not await other.transfer_speed_limits_mode()
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
