@@ -151,6 +151,7 @@ async def test_changes_only_a_full_read_can_place_are_read_in_their_tick_then_at
         mocked.get(f"{API}/transfer/info", payload={}, repeat=True)
         mocked.get(f"{API}/app/webapiVersion", body="2.8.19", repeat=True)
         mocked.get(re.compile(rf"^{re.escape(API)}/torrents/info\?filter=.*$"), payload=[], repeat=True)
+        mocked.get(f"{API}/torrents/categories", payload={}, repeat=True)  # no category created since
         await backend.update()
         for tick in range(1, 7):
             clock[0] += 10

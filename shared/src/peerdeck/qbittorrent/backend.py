@@ -210,6 +210,8 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._newest_failed = False
         self._misses: dict[tuple[tuple[str, Any], ...], int] = {}
         """Placing lists by what they select, and how many times in a row each placed nothing."""
+        self._known_categories: set[str] = set()
+        """Categories the last full read showed, and those read since: any other was created since."""
         self._arrivals: dict[str, None] = {}
         """Categories torrents added elsewhere arrived in, the latest last (RSS rules and *arr use their own)."""
         self._changed_unseen = False
@@ -298,6 +300,7 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._counts = count_states(self._transfers.values())
         self._announce(self._tracker.observe(self._transfers))
         self._server_state = dict(self._maindata.server_state)
+        self._known_categories = set(self._maindata.categories)
         self._session_totals = _session_totals(self._server_state)
         self._logins = self.client.logins
         self._moving = set()
@@ -364,10 +367,25 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
             found |= placed
             if not self._unplaced:
                 return found
+        found |= await self._place_in_new_categories(limited=five)
+        if not self._unplaced:
+            return found
         if five and not self._newest_failed and self._take_reconcile_credit():
             self._read_newest = True
             found |= await self._read_placing_list(self._limited({}))
             self._newest_failed = bool(self._unplaced)
+        return found
+
+    async def _place_in_new_categories(self, *, limited: bool) -> set[str]:
+        """Read the categories created since the last full read (``torrents/categories`` costs nothing): a
+        torrent relabelled into one before it was placed (an RSS rule's, a tidying tool's) is there, among few."""
+        found: set[str] = set()
+        new = [name for name in await self.client.torrents_categories() if name not in self._known_categories]
+        for name in new[:_ARRIVAL_CATEGORIES]:
+            self._known_categories.add(name)
+            found |= await self._read_placing_list(self._limited({"category": name}) if limited else {"category": name})
+            if not self._unplaced:
+                break
         return found
 
     async def _read_placing_list(self, query: Mapping[str, Any]) -> set[str]:
