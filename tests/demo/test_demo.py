@@ -17,7 +17,7 @@ import secrets
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,9 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def _wait(predicate: Any, timeout: float, what: str, step: float = 1.0) -> Any:
+async def _wait(
+    predicate: Any, timeout: float, what: str, step: float = 1.0, explain: Callable[[], str] | None = None
+) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -70,7 +72,7 @@ async def _wait(predicate: Any, timeout: float, what: str, step: float = 1.0) ->
         if last:
             return last
         await asyncio.sleep(step)
-    raise AssertionError(f"{what} within {timeout:.0f} s (last seen: {last!r})")
+    raise AssertionError(f"{what} within {timeout:.0f} s (last seen: {explain() if explain else repr(last)})")
 
 
 @pytest.fixture
@@ -167,7 +169,25 @@ async def test_demo_end_to_end(demo: dict[str, Any], tmp_path: Path) -> None:
         # Assistant (response of get_transfers and the paused-transfers sensor), resume it.
         waiting = demo["qbittorrent"]["hashes"]["rare-bootleg.ogg"]
         paused_count = by_key[(qbt_entry, "transfers_paused")]
-        before = int((await states())[paused_count]["state"])
+        observed: dict[str, Any] = {}
+
+        async def paused_shown() -> int:
+            return int((await states())[paused_count]["state"])
+
+        # First the sensor agrees with qBittorrent (a torrent added stopped reads its resume data for a moment
+        # before it turns paused, silently; Peerdeck sees that within a refresh).
+        async with QBittorrentClient(demo["qbittorrent"]["url"], username=USERNAME, password=PASSWORD) as qbt:
+
+            async def sensor_agrees() -> bool:
+                records = await qbt.torrents_info()
+                observed["daemon"] = sum(str(r["state"]).startswith(("paused", "stopped")) for r in records)
+                observed["sensor"] = await paused_shown()
+                return bool(observed["daemon"] == observed["sensor"])
+
+            await _wait(
+                sensor_agrees, 30, "the paused count did not agree with qBittorrent", explain=lambda: str(observed)
+            )
+        before = observed["sensor"]
 
         async def state_of(transfer_id: str) -> str | None:
             reply = await api.call_service_response("peerdeck", "get_transfers", {"config_entry_id": qbt_entry})
@@ -177,9 +197,10 @@ async def test_demo_end_to_end(demo: dict[str, Any], tmp_path: Path) -> None:
         await api.call_service("peerdeck", "pause", {"config_entry_id": qbt_entry, "ids": [waiting]})
 
         async def paused() -> bool:
-            return await state_of(waiting) == "paused" and int((await states())[paused_count]["state"]) == before + 1
+            observed["answer"], observed["sensor"] = await state_of(waiting), await paused_shown()
+            return bool((observed["answer"], observed["sensor"]) == ("paused", before + 1))
 
-        await _wait(paused, 45, "the paused torrent did not show as paused")
+        await _wait(paused, 45, "the paused torrent did not show as paused", explain=lambda: f"{observed}, {before=}")
         await api.call_service("peerdeck", "resume", {"config_entry_id": qbt_entry, "ids": [waiting]})
 
         async def resumed() -> bool:

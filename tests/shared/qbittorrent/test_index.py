@@ -33,8 +33,12 @@ def test_check_queue_front_follows_queue_positions_then_age() -> None:
             "e" * 40: {"name": "e", "state": "checkingResumeData", "priority": 0, "added_on": 1},
         }
     )
-    assert index.checking_front(3) == ["b" * 40, "a" * 40, "e" * 40]
-    assert index.checking_front(10)[-1] == "c" * 40
+    assert index.checking_front(3) == ["b" * 40, "a" * 40, "c" * 40]
+    # Reading resume data is no queue: such a torrent is looked up on its own, never waits for the check queue.
+    assert index.checking_front(10) == ["b" * 40, "a" * 40, "c" * 40]
+    assert index.resuming == {"e" * 40}
+    index.put({"hash": "e" * 40, "name": "e", "state": "pausedDL", "priority": 0, "added_on": 1})
+    assert not index.resuming
 
 
 def test_queue_front_slot_holders_and_metadata_follow_states() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from peerdeck import Credentials, TransferEventKind
+from peerdeck import Credentials, TransferEventKind, TransferState
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
 
 from ..torrents import make_torrent
@@ -156,3 +156,26 @@ async def test_categories_and_tags_changed_elsewhere_are_exact_when_asked(
     assert full_reads(recorder.take()) == 1
     await backend.update()
     assert full_reads(recorder.take()) == 0, "asked once, read once"
+
+
+async def test_torrents_added_stopped_elsewhere_show_paused_in_the_tick_after_they_read_their_resume_data(
+    daemon: QBittorrentDaemon, other: QBittorrentClient, box: tuple[QBittorrentBackend, Recorder]
+) -> None:
+    """A torrent added stopped reads its resume data for a second or so, then turns paused without a log line;
+    that state is no queue (they all leave it at once), so every torrent in it is looked up each tick."""
+    backend, _ = box
+    added = [make_torrent(f"stopped-{i}.bin") for i in range(6)]
+    await other.torrents_add(
+        torrent_files=[(f"s{i}.torrent", content) for i, (content, _) in enumerate(added)],
+        save_path=str(daemon.save_path),
+        category="later",
+        stopped=True,
+    )
+    hashes = {info_hash for _, info_hash in added}
+    update = await backend.update()
+    # Placed while they still read their resume data (qBittorrent takes about a second per batch).
+    assert {h: update.transfers[h].state for h in hashes} == dict.fromkeys(hashes, TransferState.ACTIVE)
+    await settle(other, lambda rs: all(r["state"] in ("pausedDL", "stoppedDL") for r in rs if r["hash"] in hashes))
+    update = await backend.update()
+    assert {h: update.transfers[h].state for h in hashes} == dict.fromkeys(hashes, TransferState.PAUSED)
+    assert update.status.counts == await truth(other)

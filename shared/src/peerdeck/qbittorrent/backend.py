@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import math
 import re
 import time
@@ -342,7 +343,11 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         holding = set(index.holding_slots) if index.queued else set()
         # A torrent fetching its metadata takes its real name when it arrives: the log may name it so.
         renamed = set(index.fetching_metadata) if unknown and len(index.fetching_metadata) <= _LOOKUP_CHUNK else set()
-        watch = stopped | named | set(self._lookup) | set(checking_front) | set(queue_front) | holding | renamed
+        # Torrents reading their resume data leave that state within seconds, most without a log line.
+        resuming = set(itertools.islice(index.resuming, _LOOKUP_CHUNK))
+        watch = (
+            stopped | named | set(self._lookup) | set(checking_front) | set(queue_front) | holding | renamed | resuming
+        )
         found, removed = await self._look_up(watch - moving)
         self._check_window = _next_window(checking_front, index.checking)
         self._queue_window = _next_window(queue_front, index.queued)
@@ -409,7 +414,7 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         index = self._torrents
         total = max(len(index.records), 1)
         held = [
-            (len(index.checking), {"status_filter": "checking"}),
+            (len(index.checking) + len(index.resuming), {"status_filter": "checking"}),
             *(() if moving_read else ((len(self._moving), {"status_filter": "active"}),)),
             (len(index.incomplete), {"status_filter": "downloading"}),
             *((index.category_sizes[c], {"category": c}) for c in self._arrivals if c),

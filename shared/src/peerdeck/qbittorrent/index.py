@@ -17,7 +17,8 @@ from typing import Any
 
 JsonObject = dict[str, Any]
 
-CHECKING_STATES = frozenset({"checkingDL", "checkingUP", "checkingResumeData"})
+CHECKING_STATES = frozenset({"checkingDL", "checkingUP"})
+RESUME_DATA_STATE = "checkingResumeData"
 SLOT_STATES = frozenset({"downloading", "stalledDL", "metaDL"})
 """Downloads the queue manages that hold a slot (forced ones bypass the queue)."""
 METADATA_STATES = frozenset({"metaDL", "forcedMetaDL"})
@@ -48,6 +49,10 @@ class TorrentIndex:
         """Downloads in a slot: with downloads queued, one can be sent back to the queue (a setting or
         queue order changed elsewhere)."""
         self.checking: set[str] = set()
+        """Torrents waiting for (or in) their hash check, which qBittorrent runs one by one in queue order."""
+        self.resuming: set[str] = set()
+        """Torrents reading their resume data (just added, or the daemon starting): not a queue, each leaves
+        that state on its own within seconds — silently (a torrent added stopped turns paused, logging nothing)."""
         self.fetching_metadata: set[str] = set()
         self.incomplete: set[str] = set()
         self.by_name: dict[str, set[str]] = {}
@@ -74,6 +79,7 @@ class TorrentIndex:
         self._queue_front.mark(torrent_hash, state == "queuedDL", reordered=reordered)
         _mark(self.holding_slots, torrent_hash, state in SLOT_STATES)
         self._check_front.mark(torrent_hash, state in CHECKING_STATES, reordered=reordered)
+        _mark(self.resuming, torrent_hash, state == RESUME_DATA_STATE)
         _mark(self.fetching_metadata, torrent_hash, state in METADATA_STATES)
         _mark(self.incomplete, torrent_hash, state in INCOMPLETE_STATES)
         return torrent_hash
@@ -81,7 +87,14 @@ class TorrentIndex:
     def drop(self, torrent_hash: str) -> bool:
         """Forget a torrent; True if it was known."""
         record = self.records.pop(torrent_hash, None)
-        for members in (self.queued, self.holding_slots, self.checking, self.fetching_metadata, self.incomplete):
+        for members in (
+            self.queued,
+            self.holding_slots,
+            self.checking,
+            self.resuming,
+            self.fetching_metadata,
+            self.incomplete,
+        ):
             members.discard(torrent_hash)  # a queue's front skips what left it
         if record is None:
             return False
