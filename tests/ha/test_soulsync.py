@@ -17,7 +17,8 @@ from custom_components.peerdeck.const import DOMAIN
 from custom_components.peerdeck.coordinator import transfer_payload
 from peerdeck import BackendInfo, BackendKind, Credentials
 from peerdeck.soulsync import DownloadTask, SoulSyncBackend, to_transfer
-from tests.shared.soulsync.server import CATALOGUE_TRACKS, SoulSyncServer
+from tests.shared.soulsync.catalogue import CATALOGUE_TRACKS
+from tests.shared.soulsync.server import SoulSyncServer
 
 from .conftest import ENTRY_DATA
 from .fake_backend import FakeBackend

@@ -2,6 +2,8 @@
 
 Where each behaviour comes from (``Nezreka/SoulSync`` at tag ``3.1.9``, or the real run of issue 24):
 
+* **Wishlist items**: ``id`` is a row number, ``track_id`` the catalogue id; ``DELETE``
+  wants the ``track_id`` (a row number is a 404).
 * ``POST /wishlist`` (``api/wishlist.py``, ``database/music_database.py`` ``add_to_wishlist_detailed``):
   201 ``{created: true, track}`` for a new track, 200 ``{created: false, track}`` for one already there;
   a track without an album object is stored with the album ``{name: <track name>}`` (SoulSync repairs it so
