@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from peerdeck import TransferState
-from peerdeck.syncthing.backend import DEVICE_PREFIX
+from peerdeck.syncthing.ids import DEVICE_PREFIX
 
 from .coordinator import PeerdeckConfigEntry
 from .entity import PeerdeckJobEntity, async_add_job_entities

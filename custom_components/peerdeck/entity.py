@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from peerdeck import BackendKind, Transfer
-from peerdeck.syncthing.backend import FOLDER_PREFIX
+from peerdeck.syncthing.ids import FOLDER_PREFIX
 
 from .const import DOMAIN
 from .coordinator import PeerdeckCoordinator, job_device_id

@@ -20,7 +20,7 @@ from homeassistant.helpers.typing import StateType
 
 from peerdeck import BackendKind, Transfer, TransferState
 from peerdeck.slskd import parse_flags
-from peerdeck.syncthing.backend import DEVICE_PREFIX, FOLDER_PREFIX
+from peerdeck.syncthing.ids import DEVICE_PREFIX, FOLDER_PREFIX
 
 from .const import CONF_EXTRA_SENSORS, EXTRA_CATEGORIES, EXTRA_TAGS
 from .coordinator import PeerdeckConfigEntry, PeerdeckCoordinator, PeerdeckSnapshot

@@ -1,8 +1,9 @@
 """Syncthing: REST client, event stream and unified backend."""
 
-from .backend import InvalidSyncthingIdError, SyncthingBackend
+from .backend import SyncthingBackend
 from .client import SyncthingClient, normalize_device_id
 from .events import EventBatch, EventStream, SyncthingEvent
+from .ids import InvalidSyncthingIdError
 
 __all__ = [
     "EventBatch",
