@@ -72,10 +72,11 @@ from ..models import (
     TransferState,
 )
 from ..validation import validate_http_url, validate_info_hash, validate_magnet
-from .client import JsonObject, QBittorrentClient
+from .client import QBittorrentClient
 from .index import TorrentIndex
 from .maindata import MaindataState
 from .torrentfile import info_hash_v1
+from .wire import JsonObject
 
 STATE_MAP: dict[str, TransferState] = {
     "error": TransferState.FAILED,
