@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -479,9 +480,10 @@ def _async_add_group_sensors(
     entry = coordinator.config_entry
     prefix = f"{entry.entry_id}_{description.key}_"
     known: set[str] = set()
+    counts = GroupCounts(description.groups_fn)
 
     def current() -> set[str]:
-        return {group for transfer in coordinator.data.transfers.values() for group in description.groups_fn(transfer)}
+        return set(counts.of(coordinator.data))
 
     registry = er.async_get(coordinator.hass)
     wanted = current() if enabled else set()
@@ -496,7 +498,7 @@ def _async_add_group_sensors(
         new = current() - known
         known.update(new)
         if new:
-            async_add_entities(PeerdeckGroupSensor(coordinator, description, group) for group in sorted(new))
+            async_add_entities(PeerdeckGroupSensor(coordinator, description, group, counts) for group in sorted(new))
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))
@@ -537,27 +539,49 @@ class PeerdeckGroupSensor(PeerdeckEntity, SensorEntity):
     entity_description: PeerdeckGroupSensorEntityDescription
 
     def __init__(
-        self, coordinator: PeerdeckCoordinator, description: PeerdeckGroupSensorEntityDescription, group: str
+        self,
+        coordinator: PeerdeckCoordinator,
+        description: PeerdeckGroupSensorEntityDescription,
+        group: str,
+        counts: GroupCounts,
     ) -> None:
-        """Describe the sensor of ``group``."""
+        """Describe the sensor of ``group``, counted in ``counts`` (shared by the description's sensors)."""
         super().__init__(coordinator, description)
         self.group_name = group
+        self._counts = counts
         self._attr_unique_id = f"{self._attr_unique_id}_{group}"
         self._attr_translation_placeholders = {"group": group}
 
-    def _members(self) -> list[Transfer]:
-        groups_fn = self.entity_description.groups_fn
-        return [t for t in self.coordinator.data.transfers.values() if self.group_name in groups_fn(t)]
+    def _by_state(self) -> Mapping[TransferState, int]:
+        return self._counts.of(self.coordinator.data).get(self.group_name, {})
 
     @property
     def native_value(self) -> int:
         """Transfers in the group (0 once it has none)."""
-        return len(self._members())
+        return sum(self._by_state().values())
 
     @property
     def extra_state_attributes(self) -> dict[str, int]:
         """Transfers in the group per state."""
-        counts = dict.fromkeys((state.value for state in TransferState), 0)
-        for transfer in self._members():
-            counts[transfer.state.value] += 1
-        return counts
+        by_state = self._by_state()
+        return {state.value: by_state.get(state, 0) for state in TransferState}
+
+
+class GroupCounts:
+    """Transfers per group and state, counted once per refresh for all of a description's sensors: one
+    sensor per category or tag each scanning every transfer would cost (groups times transfers) a refresh."""
+
+    def __init__(self, groups_fn: Callable[[Transfer], Iterable[str]]) -> None:
+        self._groups_fn = groups_fn
+        self._snapshot: PeerdeckSnapshot | None = None
+        self._counts: dict[str, Counter[TransferState]] = {}
+
+    def of(self, snapshot: PeerdeckSnapshot) -> Mapping[str, Counter[TransferState]]:
+        """The counts of ``snapshot`` (counted at its first call)."""
+        if snapshot is not self._snapshot:
+            counts: dict[str, Counter[TransferState]] = {}
+            for transfer in snapshot.transfers.values():
+                for group in self._groups_fn(transfer):
+                    counts.setdefault(group, Counter())[transfer.state] += 1
+            self._snapshot, self._counts = snapshot, counts
+        return self._counts
