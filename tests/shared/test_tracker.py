@@ -72,3 +72,25 @@ def test_restore_ignores_unknown_states() -> None:
     tracker.restore_state({"a": {"state": "weird"}, "b": {"state": "active", "name": "b"}})
     events = tracker.observe([replace(_t("b", TransferState.ACTIVE), name="b")])
     assert events == []
+
+
+def test_the_export_follows_each_change_and_a_taken_export_never_changes() -> None:
+    """Kept in step with each change (not rebuilt per save): what it gives equals what was seen, and an
+    export already handed to a delayed save is not altered by later changes."""
+    tracker = TransferTracker()
+    tracker.observe([_t("a", TransferState.ACTIVE, 0.2), _t("b", TransferState.QUEUED, 0.0)])
+    before = tracker.export_state()
+    tracker.observe_changes([_t("a", TransferState.COMPLETED, 1.0), _t("c", TransferState.ACTIVE, 0.1)], ["b"])
+    assert tracker.export_state() == {
+        "a": {"name": "name-a", "state": "completed", "done": True},
+        "c": {"name": "name-c", "state": "active", "done": False},
+    }
+    assert before == {
+        "a": {"name": "name-a", "state": "active", "done": False},
+        "b": {"name": "name-b", "state": "queued", "done": False},
+    }
+    tracker.observe([_t("c", TransferState.PAUSED, 0.1)])
+    assert tracker.export_state() == {"c": {"name": "name-c", "state": "paused", "done": False}}
+    restored = TransferTracker()
+    restored.restore_state(tracker.export_state())
+    assert restored.export_state() == tracker.export_state()

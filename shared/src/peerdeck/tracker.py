@@ -28,6 +28,9 @@ class TransferTracker:
     def __init__(self) -> None:
         self._known: dict[str, Transfer] | None = None
         self._announced: set[str] = set()
+        self._exported: dict[str, dict[str, str | bool]] = {}
+        """What :meth:`export_state` gives, kept in step with each change: a refresh that changed a few of
+        thousands of transfers is persisted each time, and rebuilding every item each time showed in profiles."""
 
     @property
     def primed(self) -> bool:
@@ -50,6 +53,7 @@ class TransferTracker:
         self._known = current
         if previous is None:
             self._announced = {tid for tid, t in current.items() if is_done(t)}
+            self._export_all()
             return []
         now = datetime.now(UTC)
         events: list[TransferEvent] = []
@@ -62,6 +66,7 @@ class TransferTracker:
             if transfer_id not in current:
                 self._announced.discard(transfer_id)
                 events.append(TransferEvent(TransferEventKind.REMOVED, transfer, transfer.state, now))
+        self._export_all()
         return events
 
     def observe_changes(self, changed: Iterable[Transfer], removed: Iterable[str] = ()) -> list[TransferEvent]:
@@ -80,10 +85,12 @@ class TransferTracker:
             if before is None:
                 events.append(TransferEvent(TransferEventKind.ADDED, transfer, None, now))
             events.extend(self._changes(before, transfer, now))
+            self._exported[transfer.id] = self._export(transfer)
         for transfer_id in removed:
             gone = self._known.pop(transfer_id, None)
             if gone is not None:
                 self._announced.discard(transfer_id)
+                del self._exported[transfer_id]
                 events.append(TransferEvent(TransferEventKind.REMOVED, gone, gone.state, now))
         return events
 
@@ -101,11 +108,15 @@ class TransferTracker:
         return [TransferEvent(TransferEventKind.STATE_CHANGED, transfer, previous_state, now)]
 
     def export_state(self) -> dict[str, dict[str, str | bool]]:
-        """What the tracker has seen, as JSON-ready data, to persist across restarts."""
-        return {
-            tid: {"name": t.name, "state": t.state.value, "done": tid in self._announced}
-            for tid, t in (self._known or {}).items()
-        }
+        """What the tracker has seen, as JSON-ready data, to persist across restarts (its items are never
+        changed afterwards: a change replaces them)."""
+        return dict(self._exported)
+
+    def _export(self, transfer: Transfer) -> dict[str, str | bool]:
+        return {"name": transfer.name, "state": transfer.state.value, "done": transfer.id in self._announced}
+
+    def _export_all(self) -> None:
+        self._exported = {tid: self._export(t) for tid, t in (self._known or {}).items()}
 
     def restore_state(self, data: Mapping[str, Mapping[str, object]]) -> None:
         """Resume from :meth:`export_state`, so what changed while we were away is reported once."""
@@ -121,3 +132,4 @@ class TransferTracker:
                 announced.add(tid)
         self._known = known
         self._announced = announced
+        self._export_all()

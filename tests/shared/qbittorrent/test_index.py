@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from peerdeck.qbittorrent.index import TorrentIndex
 
 
@@ -82,3 +84,34 @@ def test_queue_front_is_sorted_once_and_follows_leaves_and_joins() -> None:
     assert sorts == 10, "members leaving cost no new sort"
     index.put({"hash": hashes[0], "name": hashes[0], "state": "queuedDL", "priority": 1})
     assert index.queue_front(3) == [hashes[0], hashes[1], hashes[3]], "a torrent sent back takes its place"
+
+
+def test_the_check_queue_stays_in_order_as_its_head_leaves_and_positions_move() -> None:
+    """Kept sorted between reads (not sorted anew each tick): after every change the front equals a full sort
+    of the torrents' positions as last read — the head leaving, the rest renumbered, one moved to the back,
+    one added, one removed."""
+    rng = random.Random(25)
+    index = TorrentIndex(
+        {f"{i:040x}": {"name": str(i), "state": "checkingDL", "priority": i + 1, "added_on": i} for i in range(60)}
+    )
+
+    def expected() -> list[str]:
+        records = index.records
+        return sorted(index.checking, key=lambda h: (records[h]["priority"], records[h]["added_on"], h))
+
+    assert index.checking_front(5) == expected()[:5]
+    for round_ in range(30):
+        front = index.checking_front(8)
+        for torrent_hash in front[:3]:  # the head finished its check: it seeds, out of the queue
+            index.put({**index.records[torrent_hash], "hash": torrent_hash, "state": "stalledUP", "priority": 0})
+        for torrent_hash in front[3:]:  # read again: qBittorrent renumbered them
+            record = index.records[torrent_hash]
+            index.put({**record, "hash": torrent_hash, "priority": record["priority"] - 3})
+        if round_ % 5 == 0 and len(index.checking) > 1:
+            moved = rng.choice(sorted(index.checking))
+            index.put({**index.records[moved], "hash": moved, "priority": 10_000 + round_})
+            added = f"{1000 + round_:040x}"
+            index.put({"hash": added, "name": added, "state": "checkingDL", "priority": 5_000, "added_on": round_})
+            index.drop(rng.choice(sorted(index.checking)))
+        assert index.checking_front(8) == expected()[:8], round_
+    assert index.checking_front(len(index.checking) + 5) == expected()

@@ -9,9 +9,9 @@ it arrives), and the hashes behind each name, since qBittorrent's log names torr
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import math
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -87,15 +87,10 @@ class TorrentIndex:
     def drop(self, torrent_hash: str) -> bool:
         """Forget a torrent; True if it was known."""
         record = self.records.pop(torrent_hash, None)
-        for members in (
-            self.queued,
-            self.holding_slots,
-            self.checking,
-            self.resuming,
-            self.fetching_metadata,
-            self.incomplete,
-        ):
-            members.discard(torrent_hash)  # a queue's front skips what left it
+        for front in (self._queue_front, self._check_front):
+            front.mark(torrent_hash, False, reordered=False)
+        for members in (self.holding_slots, self.resuming, self.fetching_metadata, self.incomplete):
+            members.discard(torrent_hash)
         if record is None:
             return False
         self.category_sizes[str(record.get("category") or "")] -= 1
@@ -143,29 +138,37 @@ class TorrentIndex:
 class QueueFront:
     """The members of one of qBittorrent's queues in its order, read from the front.
 
-    Sorted once and kept: members leave from anywhere without a new sort (qBittorrent takes
-    its queues from the front); only a torrent joining the queue, or one whose position moved,
-    sorts it again. So reading the front costs what it returns, not the queue's length.
+    Sorted once, at the first read after a full read, and kept sorted: a torrent joining the
+    queue, or one whose position moved, is put in its place (the front's positions move each
+    time the queue's head leaves it — qBittorrent numbers them anew — and a full sort each tick
+    showed in profiles of the hash-check queue); one leaving is taken out. So reading the front
+    costs what it returns, and a tick's change costs a binary search, not the queue's length.
     """
 
     def __init__(self, members: set[str], order: Callable[[str], tuple[float, float, str]]) -> None:
         self.members = members
         self._order = order
-        self._sorted: deque[str] | None = None
+        self._sorted: list[str] | None = None
 
     def mark(self, torrent_hash: str, member: bool, *, reordered: bool) -> None:
         """Record whether a torrent is in the queue now (``reordered``: its position fields changed)."""
-        if member and (reordered or torrent_hash not in self.members):
-            self._sorted = None
-        _mark(self.members, torrent_hash, member)
+        known = torrent_hash in self.members
+        if member and known and not reordered:
+            return
+        if known and self._sorted is not None:
+            self._sorted.remove(torrent_hash)
+        if member:
+            self.members.add(torrent_hash)
+            if self._sorted is not None:
+                bisect.insort(self._sorted, torrent_hash, key=self._order)
+        else:
+            self.members.discard(torrent_hash)
 
     def read(self, count: int) -> list[str]:
         """The first ``count`` members in queue order."""
         if self._sorted is None:
-            self._sorted = deque(sorted(self.members, key=self._order))
-        while self._sorted and self._sorted[0] not in self.members:
-            self._sorted.popleft()
-        return list(itertools.islice((h for h in self._sorted if h in self.members), count))
+            self._sorted = sorted(self.members, key=self._order)
+        return self._sorted[:count]
 
 
 def _order_fields(record: Mapping[str, Any]) -> tuple[Any, Any]:
