@@ -179,3 +179,20 @@ async def test_torrents_added_stopped_elsewhere_show_paused_in_the_tick_after_th
     update = await backend.update()
     assert {h: update.transfers[h].state for h in hashes} == dict.fromkeys(hashes, TransferState.PAUSED)
     assert update.status.counts == await truth(other)
+
+
+async def test_a_removal_through_peerdeck_announces_the_category_and_tags_the_torrent_had_then(
+    other: QBittorrentClient, box: tuple[QBittorrentBackend, Recorder]
+) -> None:
+    """Relabelled elsewhere (silently), then removed through Peerdeck: the event says where it was filed then."""
+    backend, _ = box
+    target = next(iter((await backend.update()).transfers))
+    await other.torrents_create_category("archive")
+    await other.torrents_set_category([target], "archive")
+    await other.torrents_add_tags([target], ["done"])
+    await backend.remove([target])
+    await settle(other, lambda rs: all(r["hash"] != target for r in rs))
+    update = await backend.update()
+    removed = [e.transfer for e in update.events if e.kind is TransferEventKind.REMOVED]
+    assert [(t.id, t.category, t.tags) for t in removed] == [(target, "archive", ("done",))]
+    assert update.status.counts == await truth(other)

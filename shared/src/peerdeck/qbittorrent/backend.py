@@ -565,7 +565,13 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
 
     async def remove(self, ids: TransferSelector, *, delete_data: bool = False) -> None:
         """Delete torrents, with their data when asked."""
-        await self.client.torrents_delete(self._select(ids), delete_files=delete_data)
+        selected = self._select(ids)
+        if isinstance(selected, list):
+            # Read first (nearly free by hash): the removal's event carries the category and tags they have now,
+            # which another program may have changed without a log line.
+            async with self._lock:
+                self._apply(*await self._look_up(set(selected)))
+        await self.client.torrents_delete(selected, delete_files=delete_data)
 
     def _select(self, ids: TransferSelector) -> str | list[str]:
         """Validate ids and remember to look them up on the next tick."""
