@@ -369,6 +369,26 @@ def label_differences(shown: Mapping[str, tuple[str, list[str]]], real: Mapping[
     return "exact" if not differ else f"DIFFER for {len(differ)} of {len(real)}"
 
 
+def count_agreement(
+    shown: Mapping[str, int | str], before: Mapping[str, int | str], after: Mapping[str, int | str]
+) -> str:
+    """``exact`` when the daemon stood still and Peerdeck equals it; ``bracketed`` when the daemon moved on its
+    own (hash checks finishing) and each of Peerdeck's counts lies between the daemon's reads taken more than a
+    tick before and just after it, with the same total; otherwise ``DIFFER`` and the states that did."""
+    states = before.keys() | after.keys() | shown.keys()
+    differ = sorted(
+        state
+        for state in states
+        if not isinstance(shown.get(state), int)
+        or not min(int(before.get(state, 0)), int(after.get(state, 0)))
+        <= int(shown[state])
+        <= max(int(before.get(state, 0)), int(after.get(state, 0)))
+    )
+    if differ or before["total"] != after["total"]:
+        return f"DIFFER ({', '.join(differ) or 'total moved'})"
+    return "exact" if shown == before == after else "bracketed"
+
+
 def full_read(path: str, query: Mapping[str, str]) -> bool:
     """Whether a request reads every torrent: ``sync/maindata``, or ``torrents/info`` not narrowed."""
     if path.endswith("/sync/maindata"):
@@ -413,10 +433,14 @@ async def run_mix(
                 await asyncio.sleep(warmup)
                 phases.append(await measure("Peerdeck (10 s)", hass, daemon.pid, proxy, window))
                 if other is not None:
-                    other.paused = True  # two reads compared: nothing changes between them
+                    other.paused = True  # the reads compared: nothing changes between them
                     await asyncio.sleep(SETTLE_TICK)
-                (real, real_labels), shown = await truth(client), await entry_counts(hass, ours["entry_id"])
+                # The daemon's own work (hash checks) goes on: its reads bracket Peerdeck's last refresh.
+                before_refresh, _ = await truth(client)
+                await asyncio.sleep(SETTLE_TICK)
+                shown = await entry_counts(hass, ours["entry_id"])
                 shown_labels = await labels_shown(hass, ours["entry_id"])
+                after_refresh, real_labels = await truth(client)
                 if other is not None:
                     other.paused = False
                 feed = ""
@@ -439,13 +463,13 @@ async def run_mix(
         for unique_id, state in core_states.items()
         if state in {"unavailable", "unknown", "missing"}
     )
-    exact = shown == real
     notes = [
         version,
         f"core's entry: {len(core_states)} enabled entities, {len(core_states) - len(blank)} with a value"
         + (f" (not: {', '.join(blank)})" if blank else ""),
-        f"counts (per state and total) at the end of Peerdeck's window — {'exact' if exact else 'DIFFER'}: "
-        f"Peerdeck {_fmt(shown)}; torrents/info {_fmt(real)}",
+        f"counts (per state and total) at the end of Peerdeck's window — "
+        f"{count_agreement(shown, before_refresh, after_refresh)}: Peerdeck {_fmt(shown)}; "
+        f"torrents/info {SETTLE_TICK:.0f} s before {_fmt(before_refresh)}, after {_fmt(after_refresh)}",
         "categories and tags from peerdeck.get_transfers vs torrents/info: "
         + label_differences(shown_labels, real_labels),
     ]
