@@ -151,29 +151,21 @@ class QBittorrentCore(HttpClient):
         """Call ``/api/v2/<route>`` logged in, re-logging in once if the session expired."""
         if not self._api_key and not self._logged_in:
             await self.login()
-        try:
+
+        async def call() -> Reply:
             return await self._request(
-                method,
-                f"api/v2/{route}",
-                params=params,
-                data=data,
-                decode=decode,
-                timeout=timeout,
+                method, f"api/v2/{route}", params=params, data=data, decode=decode, timeout=timeout
             )
+
+        try:
+            return await call()
         except PeerdeckForbiddenError:
             if self._api_key:
                 raise PeerdeckAuthenticationError("qBittorrent refused the API key (403)") from None
             self.forget_session()
             await self.login()
             try:
-                return await self._request(
-                    method,
-                    f"api/v2/{route}",
-                    params=params,
-                    data=data,
-                    decode=decode,
-                    timeout=timeout,
-                )
+                return await call()
             except PeerdeckForbiddenError as err:
                 raise PeerdeckAuthenticationError("qBittorrent refused the request even after a fresh login") from err
 
