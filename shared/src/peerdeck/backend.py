@@ -174,7 +174,7 @@ class TrackedBackend(ABC, Generic[ClientT]):
 
     def export_state(self) -> dict[str, Any]:
         """What the event tracker has seen (see :meth:`Backend.export_state`)."""
-        return dict(self._tracker.export_state())
+        return self._tracker.export_state()  # already a copy
 
     def restore_state(self, data: Mapping[str, Any]) -> None:
         """Resume the event tracker from :meth:`export_state`."""
