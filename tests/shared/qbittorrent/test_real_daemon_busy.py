@@ -7,6 +7,7 @@ tick when none can, and none in a tick where nothing unexplained happened.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -196,3 +197,38 @@ async def test_a_removal_through_peerdeck_announces_the_category_and_tags_the_to
     removed = [e.transfer for e in update.events if e.kind is TransferEventKind.REMOVED]
     assert [(t.id, t.category, t.tags) for t in removed] == [(target, "archive", ("done",))]
     assert update.status.counts == await truth(other)
+
+
+async def test_a_torrent_relabelled_elsewhere_announces_its_new_category_and_tags_when_it_completes(
+    daemon: QBittorrentDaemon, other: QBittorrentClient, box: tuple[QBittorrentBackend, Recorder]
+) -> None:
+    """An *arr files a download (silently: no log line), then it finishes: automations route the completed
+    event by its category, so the event carries the category and tags it has when it completes."""
+    backend, recorder = box
+    content, info_hash = make_torrent("routed.bin", data_dir=daemon.save_path)
+    await other.torrents_add(
+        torrent_files=[("routed.torrent", content)], save_path=str(daemon.save_path), category="tv", stopped=True
+    )
+    await settle(other, lambda rs: any(r["hash"] == info_hash and r["state"] in ("pausedDL", "stoppedDL") for r in rs))
+    assert (await backend.update()).transfers[info_hash].category == "tv"
+    await other.torrents_create_category("tv-sorted")
+    await other.torrents_set_category([info_hash], "tv-sorted")
+    await other.torrents_add_tags([info_hash], ["import"])
+    await other.torrents_start([info_hash])  # its data is there: it checks, then completes
+    events: list[tuple[str, str | None, tuple[str, ...]]] = []
+
+    async def completed() -> bool:
+        update = await backend.update()
+        events.extend(
+            (e.transfer.id, e.transfer.category, e.transfer.tags)
+            for e in update.events
+            if e.kind is TransferEventKind.COMPLETED
+        )
+        return bool(events)
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await completed():
+        assert asyncio.get_running_loop().time() < deadline, "no completed event within 60 s"
+        await asyncio.sleep(1)
+    assert events == [(info_hash, "tv-sorted", ("import",))]
+    assert full_reads(recorder.take()) == 0, "the completion's look-up by hash read the new labels"
