@@ -375,15 +375,13 @@ def count_agreement(
     """``exact`` when the daemon stood still and Peerdeck equals it; ``bracketed`` when the daemon moved on its
     own (hash checks finishing) and each of Peerdeck's counts lies between the daemon's reads taken more than a
     tick before and just after it, with the same total; otherwise ``DIFFER`` and the states that did."""
-    states = before.keys() | after.keys() | shown.keys()
-    differ = sorted(
-        state
-        for state in states
-        if not isinstance(shown.get(state), int)
-        or not min(int(before.get(state, 0)), int(after.get(state, 0)))
-        <= int(shown[state])
-        <= max(int(before.get(state, 0)), int(after.get(state, 0)))
-    )
+
+    def bracketed(state: str) -> bool:
+        low, high = sorted((int(before.get(state, 0)), int(after.get(state, 0))))
+        value = shown.get(state)
+        return isinstance(value, int) and low <= value <= high
+
+    differ = sorted(state for state in before.keys() | after.keys() | shown.keys() if not bracketed(state))
     if differ or before["total"] != after["total"]:
         return f"DIFFER ({', '.join(differ) or 'total moved'})"
     return "exact" if shown == before == after else "bracketed"
