@@ -227,8 +227,10 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
         self.refreshed = False
         """Set by the first refresh that succeeded: until then ``data`` may be a placeholder."""
         self._last_state: dict[str, Any] | None = None
-        """The state last given to the store (written within ``SAVE_DELAY`` s, or at once on unload)."""
+        """The state last given to the store (written when due, see ``_async_schedule_save``, or at once on unload)."""
         self._save_waiting = False
+        self._save_due = math.inf
+        """When the waiting save is due (the event loop's clock)."""
         self._speed_mode: bool | None = None
         self._speed_mode_read = -math.inf
         """When qBittorrent's alternative speed mode was last read (the event loop's clock)."""
@@ -365,6 +367,7 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             self._announce(update.events)
             if update.events:
                 self._async_schedule_save()
+        self._async_save_if_due()
         # The version's verdict first (an unsupported daemon), then the daemon's errors, then ours.
         for result in sorted((r for r in results if isinstance(r, BaseException)), key=_error_rank):
             if isinstance(result, PeerdeckError):
@@ -402,7 +405,9 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
     def _async_schedule_save(self) -> None:
         """Persist what the backend has announced, ``SAVE_DELAY`` s from now and ``SAVE_MIN_GAP`` s after the
         last write at the earliest: a burst of events is one write, of the state as it is then (a failed write
-        is retried, see ``EventStore``).
+        is retried, see ``EventStore``). A polled entry writes it in the refresh nearest that moment
+        (:meth:`_async_save_if_due`), so an idle Home Assistant is not woken once more for it; the store's own
+        timer is the backstop should refreshes stop.
 
         Never while events are held: stored as announced, an event that Home Assistant stopped
         before delivering would be lost; unsaved, the next start finds it again.
@@ -413,8 +418,17 @@ class PeerdeckCoordinator(DataUpdateCoordinator[PeerdeckSnapshot]):
             self._last_state = self.backend.export_state()
             if not self._save_waiting:  # the first change waits SAVE_DELAY s, not the last: events never stop it
                 self._save_waiting = True
-                since = self.hass.loop.time() - self._last_save
-                self._store.async_delay_save(self._state_to_write, max(SAVE_DELAY, SAVE_MIN_GAP - since))
+                now = self.hass.loop.time()
+                self._save_due = max(now + SAVE_DELAY, self._last_save + SAVE_MIN_GAP)
+                backstop = 0.0 if self.pushed else self.fast_interval.total_seconds()
+                self._store.async_delay_save(self._state_to_write, self._save_due - now + backstop)
+
+    @callback
+    def _async_save_if_due(self) -> None:
+        """Write a waiting save now, in a refresh, when no later refresh would be nearer its due time."""
+        due_in = self._save_due - self.hass.loop.time()
+        if self._save_waiting and not self.pushed and due_in <= self.fast_interval.total_seconds() / 2:
+            self.hass.async_create_task(self._store.async_save(self._state_to_write()), f"{DOMAIN} event state write")
 
     def _state_to_write(self) -> dict[str, Any]:
         """The last state given, taken by the store's write."""

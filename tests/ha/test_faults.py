@@ -42,12 +42,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.peerdeck import coordinator as coordinator_module
+from custom_components.peerdeck import store as store_module
 from custom_components.peerdeck.const import (
     CATCH_UP_DELAY,
     DEFAULT_SCAN_INTERVALS,
     DOMAIN,
-    SAVE_MIN_GAP,
-    SAVE_RETRY_DELAY,
 )
 from peerdeck import BackendKind, Credentials, PeerdeckAuthenticationError, PeerdeckBannedError, RemoteFiles
 from peerdeck.qbittorrent import QBittorrentBackend, QBittorrentClient
@@ -280,24 +279,33 @@ async def test_concurrent_action_burst_is_consistent(hass: HomeAssistant, qbitto
 
 
 async def test_a_failed_event_store_write_is_retried_and_nothing_is_announced_twice(
-    hass: HomeAssistant, hass_storage: dict[str, Any], qbittorrent: QBittorrentDaemon
+    hass: HomeAssistant, hass_storage: dict[str, Any], qbittorrent: QBittorrentDaemon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In real time, with the gap between writes and the retry's delay shortened to a second."""
+    monkeypatch.setattr(coordinator_module, "SAVE_MIN_GAP", 1.0)
+    monkeypatch.setattr(store_module, "SAVE_RETRY_DELAY", 1.0)
     entry = await qbt.add_entry(hass, qbittorrent)
     completed = async_capture_events(hass, "peerdeck_transfer_completed")
+    key = f"{DOMAIN}.{entry.entry_id}.transfers"
+    refused: list[dict[str, Any]] = []
 
     async def disk_full(store: Store[Any], data: dict[str, Any]) -> None:
+        if "data_func" in data:  # taken as Store takes it
+            data["data"] = data.pop("data_func")()
+        refused.append(data["data"])
         raise WriteError("[Errno 28] No space left on device")
+
+    def done(state: dict[str, Any], info_hash: str) -> bool:
+        return bool(state.get(info_hash, {}).get("done"))
 
     with patch.object(Store, "_async_write_data", disk_full):  # .storage refuses writes
         info_hash = await seed(hass, entry, qbittorrent, "while-the-disk-is-full.bin")
         await qbt.until(qbt.counted(hass, entry, "transfers_completed", "1"))
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_MIN_GAP + 1))
-        await hass.async_block_till_done()
-        assert info_hash not in hass_storage.get(f"{DOMAIN}.{entry.entry_id}.transfers", {}).get("data", {})
+        await qbt.until(lambda: asyncio.sleep(0, any(done(state, info_hash) for state in refused)))
+        assert not done(hass_storage.get(key, {}).get("data", {}), info_hash)
     # Space is freed: the write is tried again, with no new event to prompt it.
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_MIN_GAP + SAVE_RETRY_DELAY + 2))
-    await hass.async_block_till_done()
-    assert hass_storage[f"{DOMAIN}.{entry.entry_id}.transfers"]["data"][info_hash]["done"] is True
+    await qbt.until(lambda: asyncio.sleep(0, done(hass_storage.get(key, {}).get("data", {}), info_hash)))
+    assert hass_storage[key]["data"][info_hash]["done"] is True
 
     await hass.config_entries.async_reload(entry.entry_id)  # the next start announces nothing again
     await hass.async_block_till_done()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 from unittest.mock import MagicMock, patch
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, STATE_UNAVAILABLE
@@ -24,7 +25,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.peerdeck import coordinator as coordinator_module
-from custom_components.peerdeck.const import CATCH_UP_DELAY, DOMAIN, EVENT_TEXT_LIMIT, SAVE_DELAY, SAVE_MIN_GAP
+from custom_components.peerdeck.const import (
+    CATCH_UP_DELAY,
+    DEFAULT_SCAN_INTERVALS,
+    DOMAIN,
+    EVENT_TEXT_LIMIT,
+    SAVE_DELAY,
+    SAVE_MIN_GAP,
+)
 from custom_components.peerdeck.diagnostics import async_get_config_entry_diagnostics
 from peerdeck import (
     BackendInfo,
@@ -39,6 +47,8 @@ from peerdeck import (
 
 from .fake_backend import FakeBackend
 from .test_coordinator import HASH_A, HASH_B, entity_id, refresh
+
+REFRESH = DEFAULT_SCAN_INTERVALS[BackendKind.QBITTORRENT]
 
 STORE_KEY = "peerdeck.entry1.transfers"
 
@@ -175,11 +185,9 @@ async def test_a_failed_event_store_write_is_written_when_home_assistant_stops(
     assert hass_storage[STORE_KEY]["data"][HASH_A]["done"] is True
 
 
-async def test_a_busy_box_writes_the_event_state_at_most_once_per_gap(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, backend: FakeBackend, hass_storage: dict[str, Any]
-) -> None:
-    """Events at every refresh (torrents added all day) are written together, not one write per refresh; what
-    waits is written once the gap is over, and nothing is lost on the way."""
+@pytest.fixture
+def store_writes(hass_storage: dict[str, Any]) -> Iterator[list[set[str]]]:
+    """The transfers each write of the event state held."""
     writes: list[set[str]] = []
     write = Store._async_write_data
 
@@ -189,19 +197,51 @@ async def test_a_busy_box_writes_the_event_state_at_most_once_per_gap(
             writes.append(set(hass_storage[STORE_KEY]["data"]))
 
     with patch.object(Store, "_async_write_data", counted):
-        backend.add(HASH_A, "first.iso", TransferState.ACTIVE)
+        yield writes
+
+
+async def test_a_busy_box_writes_the_event_state_at_most_once_per_gap_within_a_refresh(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,  # before the entry: freezing moves the clock
+    loaded_entry: MockConfigEntry,
+    backend: FakeBackend,
+    store_writes: list[set[str]],
+) -> None:
+    """Events at every refresh (torrents added all day) are written together, not one write per refresh; what
+    waits is written by the refresh nearest the end of the gap (no wake-up of its own), and nothing is lost."""
+    backend.add(HASH_A, "first.iso", TransferState.ACTIVE)
+    await refresh(hass, loaded_entry)
+    assert store_writes == [{HASH_A}]  # a quiet box's first event is written by its refresh
+    backend.add(HASH_B, "second.iso", TransferState.ACTIVE)
+    for _ in range(SAVE_MIN_GAP // REFRESH - 1):
+        freezer.tick(REFRESH)
         await refresh(hass, loaded_entry)
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
-        await hass.async_block_till_done()
-        assert writes == [{HASH_A}]  # a quiet box's first event is written within SAVE_DELAY
-        backend.add(HASH_B, "second.iso", TransferState.ACTIVE)
-        await refresh(hass, loaded_entry)
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
-        await hass.async_block_till_done()
-        assert writes == [{HASH_A}]  # the next waits for the gap
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_MIN_GAP + 1))
-        await hass.async_block_till_done()
-    assert writes == [{HASH_A}, {HASH_A, HASH_B}]
+        assert store_writes == [{HASH_A}]  # the next waits for the gap
+    freezer.tick(REFRESH)
+    await refresh(hass, loaded_entry)
+    assert store_writes == [{HASH_A}, {HASH_A, HASH_B}]
+
+
+async def test_a_waiting_write_is_made_when_refreshes_stop(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,  # before the entry: freezing moves the clock
+    loaded_entry: MockConfigEntry,
+    backend: FakeBackend,
+    store_writes: list[set[str]],
+) -> None:
+    """The store's own timer is the backstop: one interval after the gap, with or without a refresh."""
+    backend.add(HASH_A, "first.iso", TransferState.ACTIVE)
+    await refresh(hass, loaded_entry)
+    backend.add(HASH_B, "second.iso", TransferState.ACTIVE)
+    await refresh(hass, loaded_entry)
+    await loaded_entry.runtime_data.coordinator.async_shutdown()  # no refresh any more
+    freezer.tick(SAVE_MIN_GAP)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=REFRESH - 1))
+    await hass.async_block_till_done()
+    assert store_writes == [{HASH_A}]
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=REFRESH + 1))
+    await hass.async_block_till_done()
+    assert store_writes == [{HASH_A}, {HASH_A, HASH_B}]
 
 
 async def test_a_reload_while_writes_fail_announces_nothing_again(
