@@ -519,6 +519,10 @@ def report(mix: str, total: int, phases: list[Phase], notes: list[str], window: 
 
     daemon, main_thread, ha = per_minute("daemon"), per_minute("daemon main thread"), per_minute("ha")
     above, main_above, ha_above = above_idle("daemon"), above_idle("daemon main thread"), above_idle("ha")
+    loop_wake_ups = [
+        sum(p.per_minute(p.cpu.wake_ups["ha"]) for p in (before, between, after)) / 3,
+        *(p.per_minute(p.cpu.wake_ups["ha"]) for p in watched),
+    ]
     requests = [0.0] + [p.per_minute(p.wire.total_requests) for p in watched]
     full = [0.0] + [p.per_minute(p.wire.full_reads) for p in watched]
     down = [0.0] + [p.per_minute(p.wire.bytes_down) / 1000 for p in watched]
@@ -533,6 +537,7 @@ def report(mix: str, total: int, phases: list[Phase], notes: list[str], window: 
         ),
         ("HA CPU ms/min", ha, f"**{ratio(ha, 2)}**"),
         (f"HA CPU ms/min above idle (idle spread {spread('ha'):,.0f})", ha_above, ratio(ha_above, 2)),
+        ("HA event-loop wake-ups/min (its main thread's voluntary context switches)", loop_wake_ups, ""),
         ("full reads/min (sync/maindata or every torrent's record), as they happened", full, ratio(full, 3)),
         ("requests/min", requests, ""),
         ("KB/min received", down, ratio(down, 3)),

@@ -86,6 +86,14 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
 
 
+def wake_ups(pid: int, thread: int | None = None) -> int:
+    """Times thread ``thread`` of process ``pid`` (its main thread by default: Home Assistant's event loop) went to
+    sleep waiting and was woken again (``voluntary_ctxt_switches``): a count, which this machine's noise does not
+    move, of what costs an idle process most here (see docs/benchmarks.md, waking up)."""
+    status = Path(f"/proc/{pid}/task/{pid if thread is None else thread}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("voluntary_ctxt_switches"))
+
+
 def worker_pid(pid: int) -> int:
     """The process doing a daemon's work: ``pid``'s only child when it has one (syncthing 1.19 keeps a
     monitor parent even with ``--no-restart``; its server runs as the child), else ``pid`` itself."""
@@ -104,16 +112,25 @@ class CpuWindow:
     started: float = 0.0
     wall: float = 0.0
     _start_cpu: dict[str, float] = field(default_factory=dict)
+    _start_wake_ups: dict[str, int] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
     """CPU seconds per process name, once ended."""
+    wake_ups: dict[str, int] = field(default_factory=dict)
+    """Wake-ups of each process's main thread (or of the thread named), once ended."""
 
     def begin(self) -> None:
         self._start_cpu = {name: self._read(name) for name in self.pids}
+        self._start_wake_ups = {name: self._wake_ups(name) for name in self.pids}
         self.started = time.monotonic()
 
     def end(self) -> None:
         self.wall = time.monotonic() - self.started
         self.cpu = {name: self._read(name) - self._start_cpu[name] for name in self.pids}
+        self.wake_ups = {name: self._wake_ups(name) - self._start_wake_ups[name] for name in self.pids}
+
+    def _wake_ups(self, name: str) -> int:
+        target = self.pids[name]
+        return wake_ups(*target) if isinstance(target, tuple) else wake_ups(target)
 
     def _read(self, name: str) -> float:
         target = self.pids[name]

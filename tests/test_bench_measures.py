@@ -1,8 +1,13 @@
-"""The real-HA bench's count check: a daemon that moves on its own (hash checks finishing) is read twice."""
+"""What the real-HA bench measures with: its count check (a daemon that moves on its own, hash checks finishing, is
+read twice) and its count of a process's wake-ups."""
 
 from __future__ import annotations
 
+import os
+import time
+
 from bench.qbittorrent_realha import count_agreement
+from bench.realha import wake_ups
 
 STILL = {"active": 10, "completed": 90, "total": 100}
 
@@ -24,3 +29,10 @@ def test_a_state_peerdeck_does_not_show_or_a_total_that_moved_differs() -> None:
     assert count_agreement({"active": 10, "total": 100}, STILL, STILL) == "DIFFER (completed)"
     assert count_agreement({**STILL, "failed": "?"}, STILL, STILL) == "DIFFER (failed)"
     assert count_agreement(STILL, STILL, {**STILL, "completed": 91, "total": 101}) == "DIFFER (total moved)"
+
+
+def test_each_sleep_of_a_thread_is_one_wake_up_more() -> None:
+    before = wake_ups(os.getpid())
+    for _ in range(5):
+        time.sleep(0.01)
+    assert wake_ups(os.getpid()) - before >= 5
