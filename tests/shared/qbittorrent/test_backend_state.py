@@ -91,6 +91,8 @@ async def test_a_restarted_daemon_is_read_whole_although_its_session_survived() 
         mocked.get(maindata, payload={"rid": 7, "full_update": True, "torrents": {HASH: downloading}})
         await backend.update()
         mocked.get(f"{API}/transfer/info", payload={"dl_info_data": 0, "up_info_data": 0})
+        mocked.get(f"{API}/app/webapiVersion", body="2.8.19")
+        mocked.get(f"{API}/torrents/info?filter=active", payload=[])
         mocked.get(log, payload=started_log(20, 2000)[-3:])
         mocked.get(log, payload=started_log(20, 2000))
         mocked.get(maindata, payload={"rid": 1, "full_update": True, "torrents": {HASH: seeding}})
@@ -118,7 +120,9 @@ async def test_session_totals_that_went_down_mean_a_restart() -> None:
         )
         await backend.update()
         mocked.get(f"{API}/transfer/info", payload={"dl_info_data": 1_000, "up_info_data": 10})
-        mocked.get(log, payload=started_log(3, 1000))
+        mocked.get(f"{API}/app/webapiVersion", body="2.8.19")
+        mocked.get(f"{API}/torrents/info?filter=active", payload=[])
+        mocked.get(log, payload=started_log(3, 1000), repeat=2)  # the tick's read, then the full read's
         mocked.get(maindata, payload={"rid": 1, "full_update": True, "torrents": {HASH: seeding}})
         update = await backend.update()
     await backend.close()
@@ -174,10 +178,12 @@ async def test_a_torrent_the_log_did_not_name_shows_in_5x_count() -> None:
     maindata = re.compile(rf"^{re.escape(API)}/sync/maindata\?.*$")
     with aioresponses() as mocked:
         mocked.get(f"{API}/app/webapiVersion", body="2.11.4", repeat=True)
-        mocked.get(log, payload=started_log(3, 1000), repeat=True)
+        mocked.get(log, payload=started_log(3, 1000))
         mocked.get(maindata, payload={"rid": 1, "full_update": True, "torrents": {HASH: seeding}})
         await backend.update()
         mocked.get(f"{API}/transfer/info", payload={})
+        mocked.get(log, payload=started_log(3, 1000)[-1:])  # from the line read last: nothing new
+        mocked.get(f"{API}/torrents/info?filter=active", payload=[])
         mocked.get(f"{API}/torrents/count", body="2")
         mocked.get(maindata, payload={"rid": 2, "full_update": True, "torrents": {HASH: seeding, "d" * 40: other}})
         update = await backend.update()
@@ -187,3 +193,4 @@ async def test_a_torrent_the_log_did_not_name_shows_in_5x_count() -> None:
         TransferEventKind.COMPLETED,
     ]
     assert backend.full_reads == 2
+    assert backend.restarts == 0, "the count, not a restart, called for the full read"

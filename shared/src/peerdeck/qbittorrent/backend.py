@@ -10,7 +10,9 @@ deltas, ``hashes=`` look-ups of a few torrents and 5.x's ``torrents/count`` cost
 * ``transfer/info`` (the daemon's rates and totals) and the new lines of qBittorrent's log: it
   logs each add, finish, pause, resume, removal, move and error with the torrent's name
   (``Torrent: "name"``), so exactly the torrents named are looked up by hash — whoever acted
-  (web UI, RSS, another client);
+  (web UI, RSS, another client). The reads a tick knows it needs before any answer (these two, the
+  moving torrents, the fronts of the queues, 5.x's count) go out together, so the caller's event
+  loop waits once for them, not once each (``peerdeck.concurrency``);
 * queued downloads cost nothing: qBittorrent starts them in queue order into a free slot, so
   only the front of the queue, and the few downloads holding the slots, are looked up;
 * torrents waiting for their hash check are checked one by one in queue order: only the
@@ -52,6 +54,7 @@ import aiohttp
 
 from ..backend import TrackedBackend, count_states
 from ..client import DEFAULT_TIMEOUT
+from ..concurrency import task_group
 from ..exceptions import PeerdeckInputError, PeerdeckNotSupportedError
 from ..models import (
     ALL,
@@ -319,37 +322,48 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
 
     async def _cheap_tick(self) -> tuple[set[str], set[str]] | None:
         """Refresh what can have changed; returns the hashes refreshed and those removed (None: the daemon
-        restarted, and nothing kept since its start holds)."""
-        server_state = await self.client.transfer_info()
-        if self._restarted(server_state):
-            return None
-        self._server_state.update(server_state)
-        names = await self._log_names()
-        if names is None:
-            return None
+        restarted, and nothing kept since its start holds).
+
+        The reads known before any answer (rates and totals, the log, the torrents moving data, the fronts
+        of the queues, 5.x's count) go out together: each answer waited for wakes Home Assistant, and these
+        come back within a few milliseconds of each other. Only what the log names is looked up after."""
         now = time.monotonic()
-        moving: set[str] = set()
-        stopped: set[str] = set()
         moving_read = now - self._details_read >= self.details_max_age
-        if moving_read:
-            moving = self._merge(await self.client.torrents_info(status_filter="active"))
-            stopped, self._moving = self._moving - moving, moving
-            self._details_read = now
         self._lookup = {h: until for h, until in self._lookup.items() if until >= now}
         index = self._torrents
-        named, unknown = index.named(names)
         checking_front = index.checking_front(self._check_window)
         queue_front = index.queue_front(self._queue_window)
         # With downloads queued, a slot holder can be sent back to the queue (settings or order changed elsewhere).
         holding = set(index.holding_slots) if index.queued else set()
-        # A torrent fetching its metadata takes its real name when it arrives: the log may name it so.
-        renamed = set(index.fetching_metadata) if unknown and len(index.fetching_metadata) <= _LOOKUP_CHUNK else set()
         # Torrents reading their resume data leave that state within seconds, most without a log line.
         resuming = set(itertools.islice(index.resuming, _LOOKUP_CHUNK))
-        watch = (
-            stopped | named | set(self._lookup) | set(checking_front) | set(queue_front) | holding | renamed | resuming
-        )
-        found, removed = await self._look_up(watch - moving)
+        foreseen = set(self._lookup) | set(checking_front) | set(queue_front) | holding | resuming
+        counting = await self.client.can_count()
+        async with task_group() as reads:
+            state_read = reads.create_task(self.client.transfer_info())
+            log_read = reads.create_task(self._read_log())
+            moving_read_task = reads.create_task(self._read_moving()) if moving_read else None
+            foreseen_read = reads.create_task(self._read_hashes(foreseen))
+            count_read = reads.create_task(self.client.torrents_count()) if counting else None
+        if self._restarted(state_read.result()):
+            return None
+        self._server_state.update(state_read.result())
+        names = self._log_names(log_read.result())
+        if names is None:
+            return None
+        moving: set[str] = set()
+        stopped: set[str] = set()
+        if moving_read_task is not None:
+            moving = self._merge(moving_read_task.result())
+            stopped, self._moving = self._moving - moving, moving
+            self._details_read = now
+        named, unknown = index.named(names)
+        # A torrent fetching its metadata takes its real name when it arrives: the log may name it so.
+        renamed = set(index.fetching_metadata) if unknown and len(index.fetching_metadata) <= _LOOKUP_CHUNK else set()
+        found, removed = self._take_look_up(foreseen - moving, foreseen_read.result())
+        more_found, more_removed = await self._look_up((stopped | named | renamed) - moving - foreseen)
+        found |= more_found
+        removed |= more_removed
         self._check_window = _next_window(checking_front, index.checking)
         self._queue_window = _next_window(queue_front, index.queued)
         # Torrents we added were looked up by hash, so their log lines name torrents known by now;
@@ -357,9 +371,13 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         self._unplaced = {name for name in self._unplaced | unknown if not index.by_name.get(name)}
         if self._unplaced:
             found |= await self._place(moving_read=moving_read)
-        if self._unplaced or holding & index.queued or not await self._count_holds():
+        counted = count_read is None or count_read.result() == len(self._torrents.records)
+        if self._unplaced or holding & index.queued or not counted:
             self._changed_unseen = True
         return moving | found, removed
+
+    async def _read_moving(self) -> list[JsonObject]:
+        return await self.client.torrents_info(status_filter="active")
 
     async def _place(self, *, moving_read: bool) -> set[str]:
         """Find the torrents added elsewhere (``_unplaced`` names) by the cheapest lists that can hold them;
@@ -432,12 +450,6 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
         """``query``'s newest few: as many as the torrents still to place, and a margin."""
         return {**query, "sort": "added_on", "reverse": True, "limit": len(self._unplaced) + _WINDOW_MARGIN}
 
-    async def _count_holds(self) -> bool:
-        """Whether 5.x's ``torrents/count`` (nearly free) agrees with the torrents we know; True on 4.x."""
-        if not await self.client.can_count():
-            return True
-        return await self.client.torrents_count() == len(self._torrents.records)
-
     def _apply(self, changed: Iterable[str], removed: Iterable[str]) -> None:
         """Rebuild the transfers of ``changed`` records (and drop ``removed``), keeping counts in step."""
         refreshed: list[Transfer] = []
@@ -469,23 +481,30 @@ class QBittorrentBackend(TrackedBackend[QBittorrentClient]):
 
     async def _look_up(self, hashes: set[str]) -> tuple[set[str], set[str]]:
         """Refresh some torrents by hash; returns those found and those the daemon no longer has."""
+        return self._take_look_up(hashes, await self._read_hashes(hashes))
+
+    async def _read_hashes(self, hashes: set[str]) -> list[JsonObject]:
+        records: list[JsonObject] = []
         wanted = sorted(hashes)
-        found: set[str] = set()
-        removed: set[str] = set()
         for start in range(0, len(wanted), _LOOKUP_CHUNK):
-            chunk = wanted[start : start + _LOOKUP_CHUNK]
-            present = self._merge(await self.client.torrents_info(hashes=chunk))
-            found |= present
-            for torrent_hash in set(chunk) - present:
-                if self._torrents.drop(torrent_hash):
-                    removed.add(torrent_hash)
+            records += await self.client.torrents_info(hashes=wanted[start : start + _LOOKUP_CHUNK])
+        return records
+
+    def _take_look_up(self, hashes: set[str], records: list[JsonObject]) -> tuple[set[str], set[str]]:
+        """Store what a look-up of ``hashes`` answered; returns the hashes found and those the daemon no longer has."""
+        found = self._merge(r for r in records if str(r.get("hash")) in hashes)
+        removed = {torrent_hash for torrent_hash in hashes - found if self._torrents.drop(torrent_hash)}
         return found, removed
 
-    async def _log_names(self) -> list[str] | None:
+    async def _read_log(self) -> list[JsonObject]:
+        """qBittorrent's log from the line read last (included: a restarted daemon no longer has it)."""
+        mark = self._log_mark
+        return await self.client.log_main(last_known_id=-1 if mark is None else mark[0] - 1)
+
+    def _log_names(self, entries: list[JsonObject]) -> list[str] | None:
         """Names of the torrents qBittorrent's new log lines are about (``Torrent: "name"``); None when the
         log no longer holds the line read last (a restarted qBittorrent numbers its log from 0 again)."""
         mark = self._log_mark
-        entries = await self.client.log_main(last_known_id=-1 if mark is None else mark[0] - 1)
         if mark is not None:
             if not entries or _log_mark(entries[0]) != mark:
                 return None

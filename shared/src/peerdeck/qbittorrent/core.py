@@ -157,12 +157,16 @@ class QBittorrentCore(HttpClient):
                 method, f"api/v2/{route}", params=params, data=data, decode=decode, timeout=timeout
             )
 
+        session = self.logins
         try:
             return await call()
         except PeerdeckForbiddenError:
             if self._api_key:
                 raise PeerdeckAuthenticationError("qBittorrent refused the API key (403)") from None
-            self.forget_session()
+            if self.logins == session:
+                # Calls sent together all meet the expired session: the first to get here logs in again,
+                # the others find its new session (one login, not one per call).
+                self.forget_session()
             await self.login()
             try:
                 return await call()
