@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from unittest.mock import MagicMock, patch
@@ -200,48 +201,63 @@ def store_writes(hass_storage: dict[str, Any]) -> Iterator[list[set[str]]]:
         yield writes
 
 
-async def test_a_busy_box_writes_the_event_state_at_most_once_per_gap_within_a_refresh(
+@dataclass
+class WrittenBox:
+    """An entry whose refresh wrote its first event, with the clock that moves it."""
+
+    hass: HomeAssistant
+    freezer: FrozenDateTimeFactory
+    entry: MockConfigEntry
+    backend: FakeBackend
+    writes: list[set[str]]
+
+    async def refresh(self, *, after: float = 0) -> None:
+        self.freezer.tick(after)
+        await refresh(self.hass, self.entry)
+
+
+@pytest.fixture
+async def written_box(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,  # before the entry: freezing moves the clock
     loaded_entry: MockConfigEntry,
     backend: FakeBackend,
     store_writes: list[set[str]],
+) -> WrittenBox:
+    box = WrittenBox(hass, freezer, loaded_entry, backend, store_writes)
+    backend.add(HASH_A, "first.iso", TransferState.ACTIVE)
+    await box.refresh()
+    assert store_writes == [{HASH_A}]  # a quiet box's first event is written by its refresh
+    return box
+
+
+async def test_a_busy_box_writes_the_event_state_at_most_once_per_gap_within_a_refresh(
+    written_box: WrittenBox,
 ) -> None:
     """Events at every refresh (torrents added all day) are written together, not one write per refresh; what
     waits is written by the refresh nearest the end of the gap (no wake-up of its own), and nothing is lost."""
-    backend.add(HASH_A, "first.iso", TransferState.ACTIVE)
-    await refresh(hass, loaded_entry)
-    assert store_writes == [{HASH_A}]  # a quiet box's first event is written by its refresh
-    backend.add(HASH_B, "second.iso", TransferState.ACTIVE)
+    box = written_box
+    box.backend.add(HASH_B, "second.iso", TransferState.ACTIVE)
     for _ in range(SAVE_MIN_GAP // REFRESH - 1):
-        freezer.tick(REFRESH)
-        await refresh(hass, loaded_entry)
-        assert store_writes == [{HASH_A}]  # the next waits for the gap
-    freezer.tick(REFRESH)
-    await refresh(hass, loaded_entry)
-    assert store_writes == [{HASH_A}, {HASH_A, HASH_B}]
+        await box.refresh(after=REFRESH)
+        assert box.writes == [{HASH_A}]  # the next waits for the gap
+    await box.refresh(after=REFRESH)
+    assert box.writes == [{HASH_A}, {HASH_A, HASH_B}]
 
 
-async def test_a_waiting_write_is_made_when_refreshes_stop(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,  # before the entry: freezing moves the clock
-    loaded_entry: MockConfigEntry,
-    backend: FakeBackend,
-    store_writes: list[set[str]],
-) -> None:
+async def test_a_waiting_write_is_made_when_refreshes_stop(written_box: WrittenBox) -> None:
     """The store's own timer is the backstop: one interval after the gap, with or without a refresh."""
-    backend.add(HASH_A, "first.iso", TransferState.ACTIVE)
-    await refresh(hass, loaded_entry)
-    backend.add(HASH_B, "second.iso", TransferState.ACTIVE)
-    await refresh(hass, loaded_entry)
-    await loaded_entry.runtime_data.coordinator.async_shutdown()  # no refresh any more
-    freezer.tick(SAVE_MIN_GAP)
+    box, hass = written_box, written_box.hass
+    box.backend.add(HASH_B, "second.iso", TransferState.ACTIVE)
+    await box.refresh()
+    await box.entry.runtime_data.coordinator.async_shutdown()  # no refresh any more
+    box.freezer.tick(SAVE_MIN_GAP)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=REFRESH - 1))
     await hass.async_block_till_done()
-    assert store_writes == [{HASH_A}]
+    assert box.writes == [{HASH_A}]
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=REFRESH + 1))
     await hass.async_block_till_done()
-    assert store_writes == [{HASH_A}, {HASH_A, HASH_B}]
+    assert box.writes == [{HASH_A}, {HASH_A, HASH_B}]
 
 
 async def test_a_reload_while_writes_fail_announces_nothing_again(
